@@ -1,0 +1,1 @@
+"""Runnable jobs: each wires a configs/*.py file to r1jax library calls."""

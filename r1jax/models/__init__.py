@@ -1,0 +1,11 @@
+"""Llama / Qwen2 / Qwen3 decoders: config, Flax module, KV cache, Hugging Face checkpoints."""
+
+from r1jax.models import hf
+from r1jax.models.config import PRESETS, ModelConfig, RopeScaling, get_config
+from r1jax.models.transformer import (Transformer, decode_step, forward, init_cache, init_params,
+                                      param_logical_axes, positions_from_mask, prefill, unembed)
+
+__all__ = [
+    "PRESETS", "ModelConfig", "RopeScaling", "Transformer", "decode_step", "forward", "get_config", "hf",
+    "init_cache", "init_params", "param_logical_axes", "positions_from_mask", "prefill", "unembed",
+]

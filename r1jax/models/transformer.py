@@ -1,0 +1,307 @@
+"""Llama / Qwen2 / Qwen3 decoder in Flax linen, with a functional KV cache.
+
+    h_0 = embed(ids)
+    h_l = h_{l-1} + Attn(RMSNorm(h_{l-1}));  h_l = h_l + SwiGLU(RMSNorm(h_l))      (l = 1..L, one nn.scan)
+    logits = RMSNorm(h_L) @ W_out                                                 (W_out = embed^T when tied)
+
+Positions come from the attention mask (`cumsum(mask) - 1`), so left-padded prompts get the same positions
+as unpadded ones. Every parameter carries logical axis names (`embed`, `mlp`, `heads`, `kv_heads`, `head_dim`,
+`vocab`, `layers`): sharding is decided by rules in `r1jax.sharding`, never here.
+
+KV cache (a plain dict, so it jits and shards like any pytree):
+    k, v   [L, B, S, Hkv, D]   keys / values of every cache slot
+    mask   [B, S] int32        1 where a slot holds a real (non-padding) token
+    index  []    int32         number of slots written so far (the same for every row)
+A query at slot `index + t` attends to slot `s` iff `s <= index + t` and `mask[s] == 1`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from r1jax.models.config import ModelConfig
+
+Array = jax.Array
+Cache = dict[str, Array]
+
+_MASK_VALUE = float(np.finfo(np.float32).min)
+
+
+def _init(stddev: float, axes: tuple[str, ...]):
+  return nn.with_logical_partitioning(nn.initializers.normal(stddev), axes)
+
+
+# ----------------------------------------------------------------------------------------------------- RoPE
+
+
+def rope_inv_freq(cfg: ModelConfig) -> np.ndarray:
+  """Inverse frequencies `theta^(-2i/D)` for i < D/2, with Llama-3 scaling if configured. -> [D/2] float64."""
+  d = cfg.head_dim
+  inv_freq = 1.0 / (cfg.rope_theta ** (np.arange(0, d, 2, dtype=np.float64) / d))
+  rs = cfg.rope_scaling
+  if rs is None:
+    return inv_freq
+  # Llama 3.1: long wavelengths are divided by `factor`, short ones kept, the band between interpolated.
+  low_freq_wavelen = rs.original_max_position_embeddings / rs.low_freq_factor
+  high_freq_wavelen = rs.original_max_position_embeddings / rs.high_freq_factor
+  wavelen = 2 * np.pi / inv_freq
+  scaled = np.where(wavelen > low_freq_wavelen, inv_freq / rs.factor, inv_freq)
+  smooth = (rs.original_max_position_embeddings / wavelen - rs.low_freq_factor) / (
+      rs.high_freq_factor - rs.low_freq_factor)
+  smoothed = (1 - smooth) * scaled / rs.factor + smooth * scaled
+  is_medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen)
+  return np.where(is_medium, smoothed, scaled)
+
+
+def rope_tables(cfg: ModelConfig, positions: Array) -> tuple[Array, Array]:
+  """cos, sin of `positions [B, T] * inv_freq`, duplicated to the full head_dim. -> ([B, T, D], [B, T, D]) f32."""
+  inv_freq = jnp.asarray(rope_inv_freq(cfg), jnp.float32)
+  freqs = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, D/2]
+  emb = jnp.concatenate([freqs, freqs], axis=-1)
+  return jnp.cos(emb), jnp.sin(emb)
+
+
+def apply_rope(x: Array, cos: Array, sin: Array) -> Array:
+  """Rotate-half RoPE (HF convention): x*cos + rotate_half(x)*sin. x [B, T, H, D], cos/sin [B, T, D]."""
+  x1, x2 = jnp.split(x, 2, axis=-1)
+  rotated = jnp.concatenate([-x2, x1], axis=-1)
+  cos, sin = cos[:, :, None, :].astype(x.dtype), sin[:, :, None, :].astype(x.dtype)
+  return x * cos + rotated * sin
+
+
+def positions_from_mask(mask: Array) -> Array:
+  """Position of each token = number of real tokens before it: `max(cumsum(mask) - 1, 0)`. [B, T] -> [B, T]."""
+  return jnp.maximum(jnp.cumsum(mask.astype(jnp.int32), axis=-1) - 1, 0)
+
+
+# ----------------------------------------------------------------------------------------------------- layers
+
+
+class RMSNorm(nn.Module):
+  """y = x / sqrt(mean(x^2) + eps) * scale, computed in float32 and cast back to the compute dtype."""
+
+  eps: float
+  dtype: Any
+  param_dtype: Any
+  axis_name: str = "embed"
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    scale = self.param("scale", nn.with_logical_partitioning(nn.initializers.ones, (self.axis_name,)),
+                       (x.shape[-1],), self.param_dtype)
+    x32 = x.astype(jnp.float32)
+    y = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + self.eps)
+    return y.astype(self.dtype) * scale.astype(self.dtype)
+
+
+class Attention(nn.Module):
+  """Grouped-query attention: H query heads share Hkv key/value heads in groups of H / Hkv."""
+
+  cfg: ModelConfig
+
+  @nn.compact
+  def __call__(self, x: Array, cos: Array, sin: Array, allowed: Array,
+               layer_cache: tuple[Array, Array] | None, cache_index: Array | None):
+    """x [B, T, E]; allowed [B, T, S] bool; layer_cache (k, v) [B, S, Hkv, D]. -> (y [B, T, E], new cache)."""
+    cfg = self.cfg
+    dt, pdt = cfg.jnp_dtype, cfg.jnp_param_dtype
+
+    def proj(name, heads, head_axis):
+      return nn.DenseGeneral((heads, cfg.head_dim), use_bias=cfg.qkv_bias, dtype=dt, param_dtype=pdt, name=name,
+                             kernel_init=_init(0.02, ("embed", head_axis, "head_dim")),
+                             bias_init=nn.with_logical_partitioning(nn.initializers.zeros,
+                                                                    (head_axis, "head_dim")))(x)
+
+    q = proj("q_proj", cfg.num_heads, "heads")  # [B, T, H, D]
+    k = proj("k_proj", cfg.num_kv_heads, "kv_heads")  # [B, T, Hkv, D]
+    v = proj("v_proj", cfg.num_kv_heads, "kv_heads")
+    if cfg.qk_norm:
+      q = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="q_norm")(q)
+      k = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="k_norm")(k)
+    q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+
+    new_cache = None
+    if layer_cache is not None:
+      k_cache, v_cache = layer_cache
+      start = (0, cache_index, 0, 0)
+      k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), start)
+      v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), start)
+      new_cache = (k, v)
+      k, v = k.astype(dt), v.astype(dt)
+
+    b, t = q.shape[:2]
+    q = q.reshape(b, t, cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim)
+    scores = jnp.einsum("btkgd,bskd->bkgts", q, k, preferred_element_type=jnp.float32)
+    scores = scores * (cfg.head_dim ** -0.5)
+    scores = jnp.where(allowed[:, None, None], scores, _MASK_VALUE)
+    probs = jax.nn.softmax(scores, axis=-1).astype(dt)
+    out = jnp.einsum("bkgts,bskd->btkgd", probs, v).reshape(b, t, cfg.num_heads, cfg.head_dim)
+    y = nn.DenseGeneral(cfg.hidden_size, axis=(-2, -1), use_bias=False, dtype=dt, param_dtype=pdt, name="o_proj",
+                        kernel_init=_init(0.02, ("heads", "head_dim", "embed")))(out)
+    return y, new_cache
+
+
+class MLP(nn.Module):
+  """SwiGLU: down(silu(gate(x)) * up(x))."""
+
+  cfg: ModelConfig
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    cfg = self.cfg
+    dense = lambda feats, axes, name: nn.Dense(feats, use_bias=False, dtype=cfg.jnp_dtype,  # noqa: E731
+                                               param_dtype=cfg.jnp_param_dtype, name=name,
+                                               kernel_init=_init(0.02, axes))
+    gate = dense(cfg.intermediate_size, ("embed", "mlp"), "gate_proj")(x)
+    up = dense(cfg.intermediate_size, ("embed", "mlp"), "up_proj")(x)
+    return dense(cfg.hidden_size, ("mlp", "embed"), "down_proj")(nn.silu(gate) * up)
+
+
+class Block(nn.Module):
+  """One pre-norm decoder layer; the signature is nn.scan's (carry, *xs) -> (carry, ys)."""
+
+  cfg: ModelConfig
+
+  @nn.compact
+  def __call__(self, x, layer_cache, cos, sin, allowed, cache_index):
+    cfg = self.cfg
+    norm = lambda name: RMSNorm(cfg.rms_norm_eps, cfg.jnp_dtype, cfg.jnp_param_dtype, name=name)  # noqa: E731
+    h, new_cache = Attention(cfg, name="attn")(norm("input_norm")(x), cos, sin, allowed, layer_cache, cache_index)
+    x = x + h
+    x = x + MLP(cfg, name="mlp")(norm("post_attn_norm")(x))
+    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    return x, new_cache
+
+
+_REMAT_POLICIES = {
+    "full": None,
+    "dots": jax.checkpoint_policies.checkpoint_dots,
+    "dots_with_no_batch_dims": jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims,
+}
+
+
+class Transformer(nn.Module):
+  """Decoder-only LM. `apply({"params": p}, ids [B, T], attention_mask=[B, T]) -> logits [B, T, V] f32`.
+
+  Optional arguments:
+    positions [B, T]     default `positions_from_mask(attention_mask)`; pass restarted positions when packing.
+    segment_ids [B, T]   packed sequences: a token attends only within its own segment id.
+    cache                a KV cache from `init_cache`; then the call returns `(logits, new_cache)`.
+    return_hidden        return the final normed hidden states [B, T, E] instead of logits (see `unembed`).
+  """
+
+  cfg: ModelConfig
+
+  def setup(self):
+    cfg = self.cfg
+    self.embed = nn.Embed(cfg.vocab_size, cfg.hidden_size, dtype=cfg.jnp_dtype, param_dtype=cfg.jnp_param_dtype,
+                          embedding_init=_init(0.02, ("vocab", "embed")), name="embed")
+    block = Block
+    if cfg.remat != "none":
+      block = nn.remat(Block, prevent_cse=False, policy=_REMAT_POLICIES[cfg.remat])
+    self.layers = nn.scan(block, variable_axes={"params": 0}, split_rngs={"params": True},
+                          in_axes=(0, nn.broadcast, nn.broadcast, nn.broadcast, nn.broadcast),
+                          length=cfg.num_layers, metadata_params={nn.PARTITION_NAME: "layers"})(cfg, name="layers")
+    self.final_norm = RMSNorm(cfg.rms_norm_eps, cfg.jnp_dtype, cfg.jnp_param_dtype, name="final_norm")
+    if not cfg.tie_word_embeddings:
+      self.lm_head = nn.Dense(cfg.vocab_size, use_bias=False, dtype=cfg.jnp_dtype,
+                              param_dtype=cfg.jnp_param_dtype, kernel_init=_init(0.02, ("embed", "vocab")),
+                              name="lm_head")
+
+  def unembed(self, hidden: Array) -> Array:
+    """Final hidden states [..., E] -> logits [..., V] in float32."""
+    if self.cfg.tie_word_embeddings:
+      logits = self.embed.attend(hidden)
+    else:
+      logits = self.lm_head(hidden)
+    return logits.astype(jnp.float32)
+
+  def __call__(self, input_ids: Array, attention_mask: Array | None = None, positions: Array | None = None,
+               segment_ids: Array | None = None, cache: Cache | None = None, return_hidden: bool = False):
+    b, t = input_ids.shape
+    if attention_mask is None:
+      attention_mask = jnp.ones((b, t), jnp.int32)
+    attention_mask = attention_mask.astype(jnp.int32)
+    if positions is None:
+      if cache is not None:
+        raise ValueError("a cached call needs explicit positions (the cache does not know earlier tokens)")
+      positions = positions_from_mask(attention_mask)
+    cos, sin = rope_tables(self.cfg, positions)
+
+    q_idx = jnp.arange(t)[:, None]
+    if cache is None:
+      layer_cache, cache_index = None, None
+      allowed = (jnp.arange(t)[None, :] <= q_idx)[None] & (attention_mask[:, None, :] > 0)  # [B, T, T]
+      if segment_ids is not None:
+        allowed &= segment_ids[:, :, None] == segment_ids[:, None, :]
+    else:
+      if segment_ids is not None:
+        raise ValueError("segment_ids (packing) is not supported together with a KV cache")
+      cache_index = cache["index"]
+      kv_mask = jax.lax.dynamic_update_slice(cache["mask"], attention_mask, (0, cache_index))
+      slots = jnp.arange(kv_mask.shape[1])[None, :]
+      allowed = (slots <= cache_index + q_idx)[None] & (kv_mask[:, None, :] > 0)  # [B, T, S]
+      layer_cache = (cache["k"], cache["v"])
+
+    x = self.embed(input_ids)
+    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x, new_layer_cache = self.layers(x, layer_cache, cos, sin, allowed, cache_index)
+    x = self.final_norm(x)
+    out = x if return_hidden else self.unembed(x)
+    if cache is None:
+      return out
+    new_cache = {"k": new_layer_cache[0], "v": new_layer_cache[1], "mask": kv_mask, "index": cache_index + t}
+    return out, new_cache
+
+
+# ----------------------------------------------------------------------------------------------------- functional API
+
+
+def init_params(cfg: ModelConfig, rng: Array) -> dict:
+  """Random parameters (unboxed plain arrays) for `cfg`."""
+  variables = Transformer(cfg).init(rng, jnp.zeros((1, 1), jnp.int32))
+  return nn.meta.unbox(variables["params"])
+
+
+def param_logical_axes(cfg: ModelConfig) -> dict:
+  """Pytree matching the params with a tuple of logical axis names per leaf (no arrays are allocated)."""
+  boxed = jax.eval_shape(lambda: Transformer(cfg).init(jax.random.PRNGKey(0), jnp.zeros((1, 1), jnp.int32)))
+  return nn.get_partition_spec(boxed["params"])
+
+
+def init_cache(cfg: ModelConfig, batch_size: int, max_len: int, dtype: Any = None) -> Cache:
+  """Empty KV cache with `max_len` slots per row. dtype defaults to the compute dtype."""
+  dtype = cfg.jnp_dtype if dtype is None else dtype
+  shape = (cfg.num_layers, batch_size, max_len, cfg.num_kv_heads, cfg.head_dim)
+  return {"k": jnp.zeros(shape, dtype), "v": jnp.zeros(shape, dtype),
+          "mask": jnp.zeros((batch_size, max_len), jnp.int32), "index": jnp.zeros((), jnp.int32)}
+
+
+def forward(cfg: ModelConfig, params: dict, input_ids: Array, attention_mask: Array | None = None,
+            positions: Array | None = None, segment_ids: Array | None = None) -> Array:
+  """Full forward without a cache. [B, T] -> logits [B, T, V] f32."""
+  return Transformer(cfg).apply({"params": params}, input_ids, attention_mask=attention_mask, positions=positions,
+                                segment_ids=segment_ids)
+
+
+def prefill(cfg: ModelConfig, params: dict, cache: Cache, tokens: Array, positions: Array,
+            mask: Array) -> tuple[Array, Cache]:
+  """Write `tokens [B, T]` into the cache at slots index..index+T. -> (logits [B, T, V], cache)."""
+  return Transformer(cfg).apply({"params": params}, tokens, attention_mask=mask, positions=positions, cache=cache)
+
+
+def decode_step(cfg: ModelConfig, params: dict, cache: Cache, tokens: Array, positions: Array,
+                mask: Array) -> tuple[Array, Cache]:
+  """One cached step. tokens, positions, mask [B] -> (logits [B, V], cache)."""
+  logits, cache = prefill(cfg, params, cache, tokens[:, None], positions[:, None], mask[:, None])
+  return logits[:, 0], cache
+
+
+def unembed(cfg: ModelConfig, params: dict, hidden: Array) -> Array:
+  """Hidden states [..., E] (from `return_hidden=True`) -> logits [..., V] f32."""
+  return Transformer(cfg).apply({"params": params}, hidden, method=Transformer.unembed)

@@ -1,0 +1,163 @@
+"""Parity with `transformers` (the independent truth) and the HF checkpoint round trip."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+import transformers
+from conftest import left_padded_batch, make_hf_model
+
+from r1jax.models import forward, hf
+
+FAMILIES = ("qwen2", "llama", "qwen3")
+
+
+def hf_logits(model, ids, mask):
+  pos = np.maximum(mask.cumsum(-1) - 1, 0)
+  with torch.no_grad():
+    out = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), position_ids=torch.tensor(pos))
+  return out.logits.float().numpy()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_logits_match_transformers_on_left_padded_batch(family, hf_checkpoints):
+  model = make_hf_model(family)
+  cfg, params = hf.load_pretrained(hf_checkpoints[family], dtype=jnp.float32)
+  ids, mask = left_padded_batch(cfg.vocab_size)
+  ref = hf_logits(model, ids, mask)
+  ours = np.asarray(forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)))
+  real = mask.astype(bool)
+  assert np.abs(ours - ref)[real].max() < 1e-4
+  # The features each family adds are really on: a broken one would not give parity above.
+  assert cfg.model_type == family
+  assert cfg.qkv_bias == (family == "qwen2") and cfg.qk_norm == (family == "qwen3")
+  assert (cfg.rope_scaling is not None) == (family == "llama")
+
+
+def test_config_fields_read_from_config_json(hf_checkpoints):
+  cfg, _ = hf.load_pretrained(hf_checkpoints["qwen3"])
+  assert (cfg.head_dim, cfg.num_heads, cfg.num_kv_heads, cfg.num_layers) == (32, 4, 2, 3)
+  assert cfg.tie_word_embeddings and cfg.rope_theta == 1e6
+  cfg, _ = hf.load_pretrained(hf_checkpoints["llama"])
+  assert cfg.rope_scaling.original_max_position_embeddings == 64 and not cfg.tie_word_embeddings
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_save_pretrained_round_trip_through_transformers(family, hf_checkpoints, tmp_path):
+  cfg, params = hf.load_pretrained(hf_checkpoints[family])
+  hf.save_pretrained(tmp_path, cfg, params)
+  assert {"config.json", "generation_config.json", "model.safetensors"} <= {p.name for p in tmp_path.iterdir()}
+  reloaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, attn_implementation="eager").eval()
+  ids, mask = left_padded_batch(cfg.vocab_size, seed=1)
+  np.testing.assert_allclose(hf_logits(reloaded, ids, mask), hf_logits(make_hf_model(family), ids, mask),
+                             atol=1e-6, rtol=0)
+  cfg2, params2 = hf.load_pretrained(tmp_path)
+  assert cfg2 == cfg
+  jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), params, params2)
+
+
+def test_sharded_checkpoint_with_index(hf_checkpoints, tmp_path):
+  cfg, params = hf.load_pretrained(hf_checkpoints["llama"])
+  hf.save_pretrained(tmp_path, cfg, params, max_shard_bytes=40_000)
+  index = json.loads((tmp_path / hf.SAFE_INDEX).read_text())
+  shards = sorted(set(index["weight_map"].values()))
+  assert len(shards) > 2 and not (tmp_path / hf.SAFE_WEIGHTS).exists()
+  _, params2 = hf.load_pretrained(tmp_path)
+  ids, mask = left_padded_batch(cfg.vocab_size)
+  np.testing.assert_array_equal(np.asarray(forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask))),
+                                np.asarray(forward(cfg, params2, jnp.asarray(ids), jnp.asarray(mask))))
+  reloaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, attn_implementation="eager").eval()
+  ref = hf_logits(reloaded, ids, mask)
+  ours = np.asarray(forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)))
+  assert np.abs(ours - ref)[mask.astype(bool)].max() < 1e-4
+  # Re-saving unsharded removes the old shards, so no loader can mix the two.
+  hf.save_pretrained(tmp_path, cfg, params)
+  assert not list(tmp_path.glob("model-*.safetensors")) and not (tmp_path / hf.SAFE_INDEX).exists()
+
+
+def test_bf16_load_keeps_dtype_and_saves_bf16(hf_checkpoints, tmp_path):
+  cfg, params = hf.load_pretrained(hf_checkpoints["qwen2"], dtype=jnp.bfloat16)
+  assert cfg.param_dtype == "bfloat16" and cfg.dtype == "bfloat16"
+  assert params["embed"]["embedding"].dtype == jnp.bfloat16
+  hf.save_pretrained(tmp_path, cfg, params)
+  assert json.loads((tmp_path / "config.json").read_text()).get("dtype", "bfloat16") == "bfloat16"
+  cfg2, params2 = hf.load_pretrained(tmp_path, dtype=jnp.bfloat16, compute_dtype=jnp.float32)
+  assert cfg2.dtype == "float32" and params2["embed"]["embedding"].dtype == jnp.bfloat16
+
+
+# ----------------------------------------------------------------------------------------------------- bad input
+
+
+def _copy_checkpoint(src, dst):
+  import shutil
+
+  shutil.copytree(src, dst, dirs_exist_ok=True)
+  return dst
+
+
+def _edit_config(path, **changes):
+  cfg = json.loads((path / "config.json").read_text())
+  for k, v in changes.items():
+    if v is None:
+      cfg.pop(k, None)
+    else:
+      cfg[k] = v
+  (path / "config.json").write_text(json.dumps(cfg))
+
+
+@pytest.mark.parametrize("changes, needle", [
+    (dict(model_type="gpt2"), "model_type"),
+    (dict(architectures=["MistralForCausalLM"]), "architectures"),
+    (dict(rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e4}), "yarn"),
+    (dict(hidden_size="64"), "hidden_size"),
+    (dict(num_hidden_layers=2.5), "num_hidden_layers"),
+    (dict(tie_word_embeddings="yes"), "tie_word_embeddings"),
+    (dict(vocab_size=None), "vocab_size"),
+    (dict(use_sliding_window=True), "use_sliding_window"),
+    (dict(hidden_act="gelu"), "hidden_act"),
+])
+def test_bad_config_names_key_and_file(changes, needle, hf_checkpoints, tmp_path):
+  path = _copy_checkpoint(hf_checkpoints["qwen2"], tmp_path / "ckpt")
+  _edit_config(path, **changes)
+  with pytest.raises(hf.CheckpointError) as e:
+    hf.load_pretrained(path)
+  assert needle in str(e.value) and "config.json" in str(e.value)
+
+
+def _rewrite_weights(path, fn):
+  from safetensors.numpy import load_file, save_file
+
+  tensors = load_file(path / hf.SAFE_WEIGHTS)
+  fn(tensors)
+  save_file(tensors, path / hf.SAFE_WEIGHTS)
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda t: t.pop("model.layers.1.self_attn.k_proj.bias"), "model.layers.1.self_attn.k_proj.bias"),
+    (lambda t: t.update({"model.layers.0.mlp.up_proj.weight": np.zeros((95, 64), np.float32)}),
+     "model.layers.0.mlp.up_proj.weight"),
+    (lambda t: t.update({"model.layers.7.mlp.up_proj.weight": np.zeros((96, 64), np.float32)}),
+     "model.layers.7.mlp.up_proj.weight"),
+])
+def test_missing_misshapen_or_extra_tensor_is_an_error(edit, needle, hf_checkpoints, tmp_path):
+  path = _copy_checkpoint(hf_checkpoints["qwen2"], tmp_path / "ckpt")
+  _rewrite_weights(path, edit)
+  with pytest.raises(hf.CheckpointError, match=needle.replace(".", r"\.")):
+    hf.load_pretrained(path)
+
+
+def test_missing_config_or_weights_is_an_error(tmp_path):
+  with pytest.raises(hf.CheckpointError, match="config.json"):
+    hf.load_pretrained(tmp_path)
+  (tmp_path / "config.json").write_text(json.dumps(hf_tiny_dict()))
+  with pytest.raises(hf.CheckpointError, match="safetensors"):
+    hf.load_pretrained(tmp_path)
+
+
+def hf_tiny_dict():
+  from conftest import hf_tiny_config
+
+  return hf_tiny_config("qwen2").to_dict()
