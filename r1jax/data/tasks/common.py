@@ -1,0 +1,151 @@
+"""Shared pieces of the task generators and loaders: hash splits, seeded unique generation, shuffling."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import numbers
+import random
+import re
+from typing import Callable, Sequence
+
+import datasets
+
+from r1jax.data import loading
+
+SPLITS = ("train", "test")
+DEFAULT_TEST_FRACTION = 0.1
+
+
+def canonical(text: str) -> str:
+  """A problem's identity for splitting and de-duplication: lower case, whitespace collapsed."""
+  return re.sub(r"\s+", " ", str(text)).strip().lower()
+
+
+def split_of(key: str, test_fraction: float = DEFAULT_TEST_FRACTION) -> str:
+  """"test" for a fixed `test_fraction` of all problems, chosen by a hash of the problem's canonical key.
+
+  The assignment depends on the problem alone (not on seed, n or order), so train and test never share a
+  problem as long as both are drawn with the same `test_fraction`.
+  """
+  if not 0.0 < test_fraction < 1.0:
+    raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+  digest = hashlib.sha256(key.encode("utf-8")).digest()
+  return "test" if int.from_bytes(digest[:8], "big") / 2.0**64 < test_fraction else "train"
+
+
+def _is_count(n) -> bool:
+  """A positive integer (numpy integers included, bools excluded)."""
+  return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+
+
+def check_split(task: str, split: str, allowed: Sequence[str] = SPLITS) -> str:
+  """`split` if it is one of `allowed`, else an error listing them."""
+  if split not in allowed:
+    raise ValueError(f"task {task!r} has no split {split!r}; valid: {list(allowed)}")
+  return split
+
+
+def rng_for(task: str, split: str, seed: int) -> random.Random:
+  """A Python RNG for (task, split, seed); string seeds hash with SHA-512, stable across runs and platforms."""
+  return random.Random(f"r1jax/{task}/{split}/{int(seed)}")
+
+
+def as_range(value: int | Sequence[int], name: str) -> tuple[int, int]:
+  """An int knob or an inclusive (lo, hi) range knob, as (lo, hi)."""
+  lo, hi = (value, value) if isinstance(value, int) else tuple(value)
+  if not (isinstance(lo, int) and isinstance(hi, int)) or lo < 1 or hi < lo:
+    raise ValueError(f"{name} must be a positive int or an inclusive (lo, hi) range, got {value!r}")
+  return lo, hi
+
+
+def generate_unique(task: str, split: str, n: int | None, seed: int, make: Callable[[random.Random], dict],
+                    key: Callable[[dict], str], test_fraction: float, max_tries_per_row: int = 200,
+                    max_stall: int = 5000) -> datasets.Dataset:
+  """`n` distinct rows from `make(rng)` whose problem `key` hashes into `split`.
+
+  Rows come out in generation order, so the same (n, seed, knobs) always gives the same rows, and the first k rows
+  of a larger n equal the rows of n=k. Fails loudly when the problem space at this difficulty is too small.
+  """
+  check_split(task, split)
+  if not _is_count(n):
+    raise ValueError(f"task {task!r} is generated: pass n >= 1 rows, got n={n!r}")
+  n = int(n)
+  rng = rng_for(task, split, seed)
+  seen: set[str] = set()
+  rows: list[dict] = []
+  budget, misses, tries = max_tries_per_row * n + 1000, 0, 0
+  while tries < budget:
+    tries += 1
+    row = make(rng)
+    k = canonical(key(row))
+    if k in seen or split_of(k, test_fraction) != split:
+      misses += 1
+      # A long run of repeats means the problem space is used up; stop early instead of spinning.
+      if misses > max_stall:
+        break
+      continue
+    seen.add(k)
+    rows.append(row)
+    misses = 0
+    if len(rows) == n:
+      return datasets.Dataset.from_list(rows)
+  raise ValueError(f"task {task!r}: only {len(rows)} distinct {split} problems in {tries} tries, {n} asked; "
+                   "raise the difficulty knobs or lower n")
+
+
+def shuffle_take(ds: datasets.Dataset, n: int | None, seed: int, origin: str) -> datasets.Dataset:
+  """A seeded shuffle of `ds`, then its first `n` rows (all rows when n is None)."""
+  if len(ds) == 0:
+    raise ValueError(f"{origin}: no rows left")
+  ds = ds.shuffle(seed=int(seed))
+  if n is None:
+    return ds.flatten_indices()
+  if not _is_count(n):
+    raise ValueError(f"n must be a positive int or None, got {n!r}")
+  n = int(n)
+  if n > len(ds):
+    raise ValueError(f"{origin}: {n} rows asked but only {len(ds)} available")
+  return ds.select(range(n)).flatten_indices()
+
+
+def filter_split(ds: datasets.Dataset, split: str, field: str, test_fraction: float) -> datasets.Dataset:
+  """The rows of a split-less source whose `field` hashes into `split`."""
+  keep = [i for i, text in enumerate(ds[field]) if split_of(canonical(text), test_fraction) == split]
+  return ds.select(keep)
+
+
+def drop_shared(ds: datasets.Dataset, other: datasets.Dataset, field: str) -> tuple[datasets.Dataset, int]:
+  """`ds` without the rows whose `field` also appears in `other` (decontamination); returns (rows, dropped)."""
+  taken = {canonical(text) for text in other[field]}
+  keep = [i for i, text in enumerate(ds[field]) if canonical(text) not in taken]
+  return ds.select(keep), len(ds) - len(keep)
+
+
+def load_source(task: str, source, split: str, *, name: str | None, fields: Sequence[str], key_field: str,
+                test_fraction: float, decontaminate: bool, cache_dir: str | None) -> tuple[datasets.Dataset, str]:
+  """(rows, origin) of `split` from a file-backed source, checked and made disjoint from the test split.
+
+  A split-less source (one file) is split by a hash of `key_field`. With `decontaminate`, a non-test split
+  drops the problems that also appear in the source's test split, when the source has one.
+  """
+  loaded = loading.load_split(source, split, name=name, cache_dir=cache_dir)
+  ds, origin = loaded.dataset, loaded.origin
+  loading.require_fields(ds, fields, origin, task)
+  if not loaded.has_splits:
+    check_split(task, split)
+    ds = filter_split(ds, split, key_field, test_fraction)
+    if len(ds) == 0:
+      raise ValueError(f"{origin}: no row of this split-less source hashes into split {split!r}")
+  elif decontaminate and split != "test":
+    try:
+      test = loading.load_split(source, "test", name=name, cache_dir=cache_dir)
+    except ValueError:
+      test = None  # no test split to be disjoint from
+    if test is not None and key_field in test.dataset.column_names:
+      ds, dropped = drop_shared(ds, test.dataset, key_field)
+      if dropped:
+        logging.warning("%s: dropped %d %s rows whose problem is also in the test split", origin, dropped, split)
+      if len(ds) == 0:
+        raise ValueError(f"{origin}: every {split} row is also in the test split")
+  return ds, origin

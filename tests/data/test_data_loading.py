@@ -1,0 +1,165 @@
+"""File-backed tasks (GSM8K and MATH formats) and the loader: local files, splits, and clear errors."""
+
+import json
+import os
+
+import datasets
+import pytest
+
+from r1jax.data import loading, tasks
+from r1jax.data.tasks import math as math_task
+
+
+def write_jsonl(path, rows):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w") as f:
+    for row in rows:
+      f.write(json.dumps(row) + "\n")
+  return str(path)
+
+
+def gsm8k_rows(prefix, n):
+  return [{"question": f"{prefix} question {i}: how many?",
+           "answer": f"She has {i} + 2 = <<{i}+2={i + 2}>>{i + 2} apples.\n"
+                     + ("Then 1,000 more.\n" * (i % 3)) + f"#### {1000 * (i % 3) + i + 2:,}"} for i in range(n)]
+
+
+@pytest.fixture
+def cache(tmp_path):
+  return str(tmp_path / "hf_cache")
+
+
+def test_gsm8k_from_split_files(tmp_path, cache):
+  write_jsonl(tmp_path / "gsm" / "train.jsonl", gsm8k_rows("train", 20))
+  datasets.Dataset.from_list(gsm8k_rows("test", 6)).to_parquet(str(tmp_path / "gsm" / "test-00000-of-00001.parquet"))
+  train = tasks.load("gsm8k", "train", seed=0, path=str(tmp_path / "gsm"), cache_dir=cache)
+  test = tasks.load("gsm8k", "test", seed=0, path=str(tmp_path / "gsm"), cache_dir=cache)
+  assert len(train) == 20 and len(test) == 6
+  assert {"question", "gold", "solution", "completion", "num_steps"} <= set(train.column_names)
+  row = next(r for r in train if r["question"].startswith("train question 4:"))
+  assert row["gold"] == "1006"  # "1,006" without the separator
+  assert row["completion"] == ("<think>She has 4 + 2 = 6 apples.\nThen 1,000 more.</think>"
+                               "<answer>1006</answer>")
+  assert row["num_steps"] == 2
+  assert not set(train["question"]) & set(test["question"])
+  # Deterministic shuffle + take.
+  a = tasks.load("gsm8k", "train", n=5, seed=3, path=str(tmp_path / "gsm"), cache_dir=cache)
+  b = tasks.load("gsm8k", "train", n=5, seed=3, path=str(tmp_path / "gsm"), cache_dir=cache)
+  assert a.to_list() == b.to_list() and len(a) == 5
+  # Difficulty knob.
+  short = tasks.load("gsm8k", "train", path=str(tmp_path / "gsm"), max_steps=1, cache_dir=cache)
+  assert set(short["num_steps"]) == {1} and len(short) == 7
+
+
+def test_gsm8k_dict_of_files_and_decontamination(tmp_path, cache):
+  train_rows = gsm8k_rows("train", 10)
+  test_rows = gsm8k_rows("test", 4) + [train_rows[0]]  # a leaked test problem
+  files = {"train": write_jsonl(tmp_path / "a.jsonl", train_rows), "test": write_jsonl(tmp_path / "b.jsonl", test_rows)}
+  train = tasks.load("gsm8k", "train", path=files, cache_dir=cache)
+  assert len(train) == 9 and train_rows[0]["question"] not in train["question"]
+  kept = tasks.load("gsm8k", "train", path=files, decontaminate=False, cache_dir=cache)
+  assert len(kept) == 10
+
+
+def test_splitless_file_is_split_by_hash(tmp_path, cache):
+  path = write_jsonl(tmp_path / "all.jsonl", gsm8k_rows("all", 200))
+  train = tasks.load("gsm8k", "train", path=path, cache_dir=cache)
+  test = tasks.load("gsm8k", "test", path=path, cache_dir=cache)
+  assert len(train) + len(test) == 200 and 5 <= len(test) <= 40
+  assert not set(train["question"]) & set(test["question"])
+
+
+def test_missing_field_names_file_and_field(tmp_path, cache):
+  path = write_jsonl(tmp_path / "bad.jsonl", [{"question": "q", "solution": "#### 1"}])
+  with pytest.raises(ValueError) as err:
+    tasks.load("gsm8k", "train", path={"train": path}, cache_dir=cache)
+  assert "bad.jsonl" in str(err.value) and "'answer'" in str(err.value)
+  with pytest.raises(ValueError, match=r"bad\.jsonl.*'problem'"):
+    tasks.load("math", "train", path={"train": path}, cache_dir=cache)
+  renamed = tasks.load("gsm8k", "train", path={"train": path}, answer_field="solution", cache_dir=cache)
+  assert renamed["gold"] == ["1"]
+
+
+def test_answer_without_marker_names_file(tmp_path, cache):
+  path = write_jsonl(tmp_path / "nomark.jsonl", [{"question": "q", "answer": "just 5"}])
+  with pytest.raises(ValueError, match=r"nomark\.jsonl.*row 0"):
+    tasks.load("gsm8k", "train", path={"train": path}, cache_dir=cache)
+
+
+def test_empty_file_and_empty_split(tmp_path, cache):
+  empty = tmp_path / "empty.jsonl"
+  empty.write_text("")
+  with pytest.raises(ValueError, match="empty"):
+    tasks.load("gsm8k", "train", path={"train": str(empty)}, cache_dir=cache)
+  with pytest.raises(ValueError, match="empty"):
+    loading.load_split(str(empty), "train", cache_dir=cache)
+  one = write_jsonl(tmp_path / "one" / "data.jsonl", gsm8k_rows("x", 1))
+  split = "test" if tasks.common.split_of(tasks.common.canonical(gsm8k_rows("x", 1)[0]["question"])) == "train" \
+      else "train"
+  with pytest.raises(ValueError, match="no row"):
+    tasks.load("gsm8k", split, path=one, cache_dir=cache)
+
+
+def test_unknown_split_lists_files(tmp_path, cache):
+  write_jsonl(tmp_path / "d" / "train.jsonl", gsm8k_rows("t", 2))
+  with pytest.raises(ValueError, match=r"split 'test'.*\['train'\]"):
+    loading.load_split(str(tmp_path / "d"), "test", cache_dir=cache)
+  with pytest.raises(ValueError, match="given splits"):
+    loading.load_split({"train": str(tmp_path / "d" / "train.jsonl")}, "test", cache_dir=cache)
+
+
+def test_save_to_disk_and_arrow(tmp_path, cache):
+  dd = datasets.DatasetDict({"train": datasets.Dataset.from_list(gsm8k_rows("tr", 5)),
+                             "test": datasets.Dataset.from_list(gsm8k_rows("te", 3))})
+  dd.save_to_disk(str(tmp_path / "dd"))
+  assert len(tasks.load("gsm8k", "test", path=str(tmp_path / "dd"), cache_dir=cache)) == 3
+  with pytest.raises(ValueError, match="no split 'validation'"):
+    loading.load_split(str(tmp_path / "dd"), "validation")
+  dd["train"].save_to_disk(str(tmp_path / "one"))
+  arrow = [f for f in os.listdir(tmp_path / "one") if f.endswith(".arrow")][0]
+  loaded = loading.load_split(str(tmp_path / "one" / arrow), "train", cache_dir=cache)
+  assert not loaded.has_splits and len(loaded.dataset) == 5
+
+
+def test_hub_name_without_network_fails_clearly(monkeypatch):
+  def offline(*args, **kwargs):
+    raise ConnectionError("offline")
+
+  monkeypatch.setattr(datasets, "load_dataset", offline)
+  assert not loading.is_local("openai/gsm8k")
+  with pytest.raises(ValueError, match="openai/gsm8k.*not a local path"):
+    tasks.load("gsm8k", "test")
+
+
+@pytest.mark.parametrize("text,boxed", [
+    ("so $\\boxed{42}$.", "42"),
+    ("$\\boxed{\\frac{1}{2}}$ and more", "\\frac{1}{2}"),
+    ("first \\boxed{1} then \\boxed{x^{2}+1}", "x^{2}+1"),
+    ("$\\boxed 5$", "5"),
+    ("\\fbox{7}", "7"),
+    ("no box here", None),
+    ("\\boxed{unclosed", None),
+])
+def test_last_boxed(text, boxed):
+  assert math_task.last_boxed(text) == boxed
+
+
+def test_math_format(tmp_path, cache):
+  rows = [{"problem": f"Problem {i}?", "solution": f"Work. $\\boxed{{{i}}}$", "level": f"Level {1 + i % 5}",
+           "type": "Algebra" if i % 2 else "Geometry"} for i in range(30)]
+  rows.append({"problem": "No box?", "solution": "It is 3.", "level": "Level 1", "type": "Algebra"})
+  os.makedirs(tmp_path / "m")
+  datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "m" / "train.parquet"))
+  write_jsonl(tmp_path / "m" / "test.jsonl", [{"problem": "T?", "solution": "\\boxed{1}", "answer": "1.0",
+                                               "level": "Level 2", "type": "Algebra"}])
+  ds = tasks.load("math", "train", path=str(tmp_path / "m"), cache_dir=cache)
+  assert len(ds) == 30  # the unboxed row is dropped (and logged)
+  row = next(r for r in ds if r["question"] == "Problem 7?")
+  assert row["gold"] == "7" and row["level"] == 3 and row["subject"] == "Algebra"
+  assert row["completion"] == "<think>Work. $\\boxed{7}$</think><answer>7</answer>"
+  easy = tasks.load("math", "train", path=str(tmp_path / "m"), levels=(1, 2), subjects=("Algebra",), cache_dir=cache)
+  assert set(easy["level"]) <= {1, 2} and set(easy["subject"]) == {"Algebra"} and len(easy) == 6
+  test = tasks.load("math", "test", path=str(tmp_path / "m"), cache_dir=cache)
+  assert test["gold"] == ["1.0"]  # an explicit "answer" field wins over the boxed one
+  with pytest.raises(ValueError, match="path="):
+    tasks.load("math", "train")
