@@ -9,7 +9,8 @@ as unpadded ones. Every parameter carries logical axis names (`embed`, `mlp`, `h
 `vocab`, `layers`): sharding is decided by rules in `r1jax.sharding`, never here.
 
 KV cache (a plain dict, so it jits and shards like any pytree):
-    k, v   [L, B, S, Hkv, D]   keys / values of every cache slot
+    k, v   [L, B, Hkv, S, D]   keys / values of every cache slot (heads before slots: the layout the attention
+                               matmuls read directly, so a decode step never transposes the cache)
     mask   [B, S] int32        1 where a slot holds a real (non-padding) token
     index  []    int32         number of slots written so far (the same for every row)
 A query at slot `index + t` attends to slot `s` iff `s <= index + t` and `mask[s] == 1`.
@@ -17,6 +18,7 @@ A query at slot `index + t` attends to slot `s` iff `s <= index + t` and `mask[s
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flax.linen as nn
@@ -107,7 +109,7 @@ class Attention(nn.Module):
   @nn.compact
   def __call__(self, x: Array, cos: Array, sin: Array, allowed: Array,
                layer_cache: tuple[Array, Array] | None, cache_index: Array | None):
-    """x [B, T, E]; allowed [B, T, S] bool; layer_cache (k, v) [B, S, Hkv, D]. -> (y [B, T, E], new cache)."""
+    """x [B, T, E]; allowed [B, T, S] bool; layer_cache (k, v) [B, Hkv, S, D]. -> (y [B, T, E], new cache)."""
     cfg = self.cfg
     dt, pdt = cfg.jnp_dtype, cfg.jnp_param_dtype
 
@@ -124,23 +126,28 @@ class Attention(nn.Module):
       q = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="q_norm")(q)
       k = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="k_norm")(k)
     q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+    k, v = k.swapaxes(1, 2), v.swapaxes(1, 2)  # [B, Hkv, T, D]
 
     new_cache = None
     if layer_cache is not None:
       k_cache, v_cache = layer_cache
-      start = (0, cache_index, 0, 0)
+      start = (0, 0, cache_index, 0)
       k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), start)
       v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), start)
       new_cache = (k, v)
       k, v = k.astype(dt), v.astype(dt)
 
     b, t = q.shape[:2]
-    q = q.reshape(b, t, cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim)
-    scores = jnp.einsum("btkgd,bskd->bkgts", q, k, preferred_element_type=jnp.float32)
-    scores = scores * (cfg.head_dim ** -0.5)
-    scores = jnp.where(allowed[:, None, None], scores, _MASK_VALUE)
-    probs = jax.nn.softmax(scores, axis=-1).astype(dt)
-    out = jnp.einsum("bkgts,bskd->btkgd", probs, v).reshape(b, t, cfg.num_heads, cfg.head_dim)
+    kvh, g, d = cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim
+    # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, S, D]: with the
+    # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
+    q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
+    scores = jnp.einsum("bkqd,bksd->bkqs", q, k, preferred_element_type=jnp.float32)
+    scores = scores.reshape(b, kvh, t, g, -1) * (d ** -0.5)
+    scores = jnp.where(allowed[:, None, :, None], scores, _MASK_VALUE)
+    probs = jax.nn.softmax(scores, axis=-1).astype(dt).reshape(b, kvh, t * g, -1)
+    out = jnp.einsum("bkqs,bksd->bkqd", probs, v).reshape(b, kvh, t, g, d)
+    out = out.transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
     y = nn.DenseGeneral(cfg.hidden_size, axis=(-2, -1), use_bias=False, dtype=dt, param_dtype=pdt, name="o_proj",
                         kernel_init=_init(0.02, ("heads", "head_dim", "embed")))(out)
     return y, new_cache
@@ -263,7 +270,12 @@ class Transformer(nn.Module):
 
 
 def init_params(cfg: ModelConfig, rng: Array) -> dict:
-  """Random parameters (unboxed plain arrays) for `cfg`."""
+  """Random parameters (unboxed plain arrays) for `cfg`. Jitted: op-by-op init of scanned layers is slow."""
+  return _init_params_jit(cfg, rng)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init_params_jit(cfg: ModelConfig, rng: Array) -> dict:
   variables = Transformer(cfg).init(rng, jnp.zeros((1, 1), jnp.int32))
   return nn.meta.unbox(variables["params"])
 
@@ -277,7 +289,7 @@ def param_logical_axes(cfg: ModelConfig) -> dict:
 def init_cache(cfg: ModelConfig, batch_size: int, max_len: int, dtype: Any = None) -> Cache:
   """Empty KV cache with `max_len` slots per row. dtype defaults to the compute dtype."""
   dtype = cfg.jnp_dtype if dtype is None else dtype
-  shape = (cfg.num_layers, batch_size, max_len, cfg.num_kv_heads, cfg.head_dim)
+  shape = (cfg.num_layers, batch_size, cfg.num_kv_heads, max_len, cfg.head_dim)
   return {"k": jnp.zeros(shape, dtype), "v": jnp.zeros(shape, dtype),
           "mask": jnp.zeros((batch_size, max_len), jnp.int32), "index": jnp.zeros((), jnp.int32)}
 

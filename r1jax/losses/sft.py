@@ -1,0 +1,55 @@
+"""Supervised fine-tuning loss: token-mean negative log-likelihood over the completion tokens.
+
+    L = Σ_bt m_bt · (−log softmax(z_bt)[y_bt]) / N,      N = Σ_bt m_bt  (or a whole-batch `normalizer`)
+
+`m` (loss_mask) is 1 on completion tokens only by default, so prompts are context, not targets. Packed rows work
+unchanged: the mask is 0 on padding and the model's segment ids keep sequences apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from r1jax.models import ModelConfig, Transformer
+
+
+def cross_entropy(logits: jax.Array, targets: jax.Array, loss_mask: jax.Array, *,
+                  normalizer: jax.Array | None = None) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """logits [B, T, V], targets [B, T] int, loss_mask [B, T] -> (scalar loss, metrics).
+
+  normalizer: the denominator N; defaults to Σ loss_mask. Pass the whole batch's token count when the batch is
+  split into micro-batches so that their losses add up to the whole batch's.
+  """
+  mask = loss_mask.astype(jnp.float32)
+  logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+  nll = -jnp.take_along_axis(logp, targets[..., None].astype(jnp.int32), axis=-1)[..., 0]  # [B, T]
+  tokens = mask.sum()
+  denom = jnp.maximum(tokens if normalizer is None else normalizer, 1.0)
+  loss = jnp.sum(nll * mask) / denom
+  correct = (jnp.argmax(logits, -1) == targets).astype(jnp.float32)
+  metrics = {"loss_tokens": tokens, "token_accuracy": jnp.sum(correct * mask) / jnp.maximum(tokens, 1.0),
+             "nll": jnp.sum(nll * mask) / jnp.maximum(tokens, 1.0)}
+  return loss, metrics
+
+
+def token_count(batch: dict[str, jax.Array]) -> jax.Array:
+  """The whole-batch normalizer N = Σ loss_mask (for exact gradient accumulation)."""
+  return jnp.sum(batch["loss_mask"].astype(jnp.float32))
+
+
+def make_loss_fn(cfg: ModelConfig):
+  """`loss_fn(params, batch, normalizer)` for `make_train_step`.
+
+  batch: input_ids, attention_mask, targets, loss_mask [B, T] and optionally positions, segment_ids [B, T].
+  """
+  model = Transformer(cfg)
+
+  def loss_fn(params: Any, batch: dict[str, jax.Array], normalizer: jax.Array | None = None):
+    logits = model.apply({"params": params}, batch["input_ids"], attention_mask=batch["attention_mask"],
+                         positions=batch.get("positions"), segment_ids=batch.get("segment_ids"))
+    return cross_entropy(logits, batch["targets"], batch["loss_mask"], normalizer=normalizer)
+
+  return loss_fn
