@@ -1,0 +1,133 @@
+"""Config -> library wiring shared by the experiments (the only place besides experiments/*.py that reads configs).
+
+Every experiment config has the same top-level sections, so these helpers take them by name:
+    seed · model · tokenizer · task · optimizer · train · eval · mesh
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from r1jax import evaluation, rollout, sharding
+from r1jax.data import tasks
+from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
+from r1jax.sampling import SamplingConfig
+from r1jax.tokenizer import load_tokenizer, stop_token_ids
+from r1jax.train import OptimizerConfig, TrainState, create_train_state, make_optimizer, train_state_from_params
+
+
+def to_dict(section: Any) -> dict:
+  """A ConfigDict section as a plain dict (nested ConfigDicts too)."""
+  return section.to_dict() if isinstance(section, ml_collections.ConfigDict) else dict(section or {})
+
+
+def setup(config: ml_collections.ConfigDict, workdir: str | Path) -> Path:
+  """Multi-host init if asked, logging, the workdir with the resolved config written into it."""
+  sharding.maybe_initialize_distributed(bool(config.mesh.get("multihost", False)))
+  # Orbax logs every save step at INFO through absl; keep the console for progress and warnings.
+  logging.getLogger("absl").setLevel(logging.WARNING)
+  logging.getLogger().setLevel(logging.INFO)
+  workdir = Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  if jax.process_index() == 0:
+    (workdir / "config.json").write_text(config.to_json_best_effort(indent=2, sort_keys=True))
+  return workdir
+
+
+def make_mesh(mesh_config: ml_collections.ConfigDict) -> jax.sharding.Mesh:
+  return sharding.make_mesh(data=mesh_config.data, fsdp=mesh_config.fsdp, tensor=mesh_config.tensor)
+
+
+def build_tokenizer(name: str):
+  """`builtin` (the synthetic-task character tokenizer) or a local HF tokenizer directory."""
+  return load_tokenizer(name)
+
+
+def build_model(model_config: ml_collections.ConfigDict, tokenizer: Any) -> tuple[ModelConfig, Any]:
+  """(cfg, params or None). `init_from` (an HF directory) loads weights; otherwise `preset` + `overrides`
+  describe a model that the caller initialises randomly."""
+  mc = model_config
+  if mc.init_from:
+    cfg, params = hf.load_pretrained(mc.init_from, dtype=jnp.dtype(mc.param_dtype), compute_dtype=jnp.dtype(mc.dtype))
+    cfg = cfg.replace(remat=mc.remat)
+  else:
+    cfg, params = get_config(mc.preset, param_dtype=mc.param_dtype, dtype=mc.dtype, remat=mc.remat,
+                             **to_dict(mc.overrides)), None
+  if len(tokenizer) > cfg.vocab_size:
+    raise ValueError(f"config.tokenizer has {len(tokenizer)} tokens but the model's vocab_size is "
+                     f"{cfg.vocab_size} (config.model)")
+  eos = stop_token_ids(tokenizer)
+  if cfg.eos_token_id is None and eos:
+    cfg = cfg.replace(eos_token_id=eos[0] if len(eos) == 1 else eos, pad_token_id=tokenizer.pad_token_id,
+                      bos_token_id=tokenizer.bos_token_id)
+  return cfg, params
+
+
+def init_state(cfg: ModelConfig, params: Any, optimizer_config: ml_collections.ConfigDict, mesh, seed: int):
+  """(state, shardings, tx, schedule): the TrainState born sharded on `mesh` (random init when params is None)."""
+  tx, schedule = make_optimizer(OptimizerConfig(**to_dict(optimizer_config)))
+  rng = jax.random.PRNGKey(seed)
+  if params is None:
+    state, shardings = create_train_state(lambda r: init_params(cfg, r), tx, rng, mesh, param_logical_axes(cfg))
+  else:
+    state, shardings = train_state_from_params(params, tx, rng, mesh, param_logical_axes(cfg))
+  return state, shardings, tx, schedule
+
+
+def load_rows(task_config: ml_collections.ConfigDict, split: str, n: int, seed: int):
+  return tasks.load(task_config.name, split=split, n=n, seed=seed, **to_dict(task_config.knobs))
+
+
+def sampling_config(eval_config: ml_collections.ConfigDict, tokenizer: Any, num_samples: int | None = None,
+                    temperature: float | None = None) -> SamplingConfig:
+  return SamplingConfig(max_new_tokens=eval_config.max_new_tokens,
+                        temperature=eval_config.temperature if temperature is None else temperature,
+                        top_p=eval_config.get("top_p", 1.0), top_k=eval_config.get("top_k", 0),
+                        eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
+                        num_samples=eval_config.num_samples if num_samples is None else num_samples)
+
+
+def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, config: ml_collections.ConfigDict,
+             rng: jax.Array, prefix: str = "eval/") -> tuple[dict[str, float], rollout.Rollouts]:
+  """Sample `config.eval.num_samples` completions per held-out row and score them with `config.eval.rewards`."""
+  ec = config.eval
+  ro = rollout.sample(cfg, params, tokenizer, rows, config.task.template, sampling_config(ec, tokenizer), rng,
+                      max_prompt_len=config.task.max_prompt_len, template_opts=to_dict(config.task.template_opts))
+  rollout.score(ro, to_dict(ec.rewards))
+  metrics = evaluation.rollout_metrics(ro, ec.correct_reward, ks=tuple(ec.ks), prefix=prefix)
+  return metrics, ro
+
+
+def write_samples(path: Path, ro: rollout.Rollouts, step: int, limit: int = 16) -> None:
+  """Append a few (prompt, completion, rewards) records to a jsonl file a person can read."""
+  with path.open("a") as f:
+    for i, text in enumerate(ro.completions[:limit]):
+      row = ro.rows[i // ro.group_size]
+      rec = {"step": step, "question": row.get("question"), "gold": row.get("gold"),
+             "completion": ro.prompts[i // ro.group_size].prefill + text,
+             "reward": float(ro.rewards[i]) if ro.rewards is not None else None}
+      rec.update({f"reward/{k}": float(v[i]) for k, v in ro.reward_parts.items()})
+      f.write(json.dumps(rec) + "\n")
+
+
+def write_json(path: Path, obj: Any) -> None:
+  tmp = path.with_suffix(path.suffix + ".tmp")
+  tmp.write_text(json.dumps(obj, indent=2, default=lambda x: np.asarray(x).tolist()))
+  tmp.replace(path)
+
+
+def step_rng(seed: int, step: int, purpose: int) -> jax.Array:
+  """A key that depends only on (seed, step, purpose): resumed runs draw the same randomness."""
+  return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), purpose)
+
+
+__all__ = ["TrainState", "build_model", "build_tokenizer", "evaluate", "init_state", "load_rows", "make_mesh",
+           "sampling_config", "setup", "step_rng", "to_dict", "write_json", "write_samples"]

@@ -1,0 +1,76 @@
+"""Evaluation metrics over G samples per prompt: pass@1 averaged over k samples, pass@k, maj@k.
+
+    pass@k  = E_prompts[ 1 − C(n − c, k) / C(n, k) ]     (unbiased, Chen et al. 2021: n samples, c correct)
+    pass@1  = E_prompts[ c / n ]                          (the R1 paper's "pass@1 over k samples")
+    maj@k   = E_prompts[ the most frequent final answer among k samples is correct ]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from r1jax.rewards import math as math_reward
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+  """Unbiased pass@k of one problem with n samples of which c are correct: 1 − C(n−c, k)/C(n, k).
+
+  Computed as 1 − Π_{i=n−c+1..n} (1 − k/i), which never forms the huge binomials.
+  """
+  if not 0 <= c <= n or not 1 <= k <= n:
+    raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+  if n - c < k:
+    return 1.0
+  return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def majority_correct(answers: Sequence[str | None], correct: Sequence[bool]) -> bool:
+  """Whether the most frequent non-empty answer is correct (ties: the answer seen first). No answer: False."""
+  votes = Counter(a for a in answers if a)
+  if not votes:
+    return False
+  top = max(votes.values())
+  winner = next(a for a in answers if a and votes[a] == top)
+  return bool(next(c for a, c in zip(answers, correct) if a == winner))
+
+
+def group_metrics(correct: np.ndarray, group_size: int, answers: Sequence[str | None] | None = None,
+                  ks: Sequence[int] = ()) -> dict[str, float]:
+  """correct [B*G] bool (sample i*G + j of prompt i) -> pass@1, pass@k and maj@k for each k in ks (k <= G)."""
+  correct = np.asarray(correct, bool).reshape(-1, group_size)
+  counts = correct.sum(-1)
+  out = {"pass@1": float(correct.mean())}
+  for k in ks:
+    if k > group_size:
+      raise ValueError(f"pass@{k} needs at least {k} samples per prompt, have {group_size}")
+    if k > 1:
+      out[f"pass@{k}"] = float(np.mean([pass_at_k(group_size, int(c), k) for c in counts]))
+    if answers is not None:
+      groups = [answers[i * group_size:i * group_size + k] for i in range(len(counts))]
+      out[f"maj@{k}"] = float(np.mean([majority_correct(g, correct[i, :k]) for i, g in enumerate(groups)]))
+  return out
+
+
+def final_answers(texts: Sequence[str]) -> list[str | None]:
+  """The extracted final answer of each completion, whitespace-normalised, for majority voting."""
+  out = []
+  for text in texts:
+    answer = math_reward.extract_answer(text)
+    out.append(" ".join(answer.split()) if answer else None)
+  return out
+
+
+def rollout_metrics(rollouts: Any, correct_reward: str, ks: Sequence[int] = (), prefix: str = "") -> dict[str, float]:
+  """Metrics of scored `r1jax.rollout.Rollouts`: a sample is correct iff reward `correct_reward` is (about) 1."""
+  correct = rollouts.reward_parts[correct_reward] >= 1.0 - 1e-6
+  metrics = group_metrics(correct, rollouts.group_size, final_answers(rollouts.judged_texts), ks)
+  lengths = np.asarray(rollouts.sample.lengths)
+  metrics.update({"reward_mean": float(np.mean(rollouts.rewards)), "completion_length": float(lengths.mean()),
+                  "truncated_fraction": float(np.mean(np.asarray(rollouts.sample.truncated)))})
+  for name, values in rollouts.reward_parts.items():
+    metrics[f"reward/{name}"] = float(np.mean(values))
+  return {prefix + k: v for k, v in metrics.items()}

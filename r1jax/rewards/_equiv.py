@@ -1,0 +1,420 @@
+"""Mathematical equivalence of two parsed answers with sympy (runs inside the reward worker processes).
+
+    judge(r"\\frac{1}{2}", "0.5")  # -> (True, "ok")
+
+Rules, in the order they apply:
+
+  * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
+  * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`.
+  * Scalars: exact when both sides are exact; relative tolerance 1e-6 when a decimal literal appears on either
+    side. Symbolic expressions are first evaluated at several fixed points (high precision, mixed signs, so |x|
+    and x differ); sympy's expand / simplify of the difference decides what numeric evaluation cannot.
+  * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
+  * Single-variable inequalities, intervals and unions compare as sets of reals (x > 3 equals (3, \\infty)).
+  * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
+    interval with different brackets differ; a row or column vector equals the tuple of its entries.
+  * A one-element set or list equals its element.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy
+
+from r1jax.rewards._parser import PM_PREFIX, Bracket, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
+
+PRECISION = 50  # digits for numeric evaluation
+EXACT_RTOL = sympy.Float("1e-35", PRECISION)  # equal exact expressions agree to ~50 digits
+INEXACT_RTOL = sympy.Float("1e-6", PRECISION)  # a decimal on either side: relative tolerance 1e-6
+TINY = sympy.Float("1e-40", PRECISION)  # both values below this count as zero
+MIN_PROBE_POINTS = 3
+MAX_OPS_FOR_SIMPLIFY = 200  # larger differences skip simplify (numeric evaluation only)
+
+# Probe values: irrational-looking rationals of both signs; each symbol gets its own offset.
+_PROBES = [sympy.Rational(v, 10000) for v in (5377, -13109, 22643, 11781, -4307, 7919)]
+_OFFSET = sympy.Rational(1237, 10000)
+
+
+def judge(gold: str, prediction: str, gold_percent: bool = False, pred_percent: bool = False) -> tuple[bool, str]:
+  """Whether two normalised answers are equivalent, and a status: ok, parse_error or gold_parse_error."""
+  try:
+    g = parse(gold)
+  except (ParseError, RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+    return False, "gold_parse_error"
+  try:
+    p = parse(prediction)
+  except (ParseError, RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+    return False, "parse_error"
+  inexact = g.inexact or p.inexact
+  if equal(g.value, p.value, inexact):
+    return True, "ok"
+  # "25%" matches both 25 and 0.25.
+  if gold_percent and isinstance(g.value, sympy.Expr) and equal(g.value / 100, p.value, inexact):
+    return True, "ok"
+  if pred_percent and isinstance(p.value, sympy.Expr) and equal(g.value, p.value / 100, inexact):
+    return True, "ok"
+  return False, "ok"
+
+
+def _is_collection(v) -> bool:
+  return isinstance(v, (SetOf, ListOf))
+
+
+def equal(g, p, inexact: bool) -> bool:
+  """Equivalence of two parsed values (see the module docstring for the rules)."""
+  g, p = _expand_pm(g), _expand_pm(p)
+  g, p = _unwrap_assignments(g, p)
+  if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
+    return expr_equal(g, p, inexact)
+  if _is_collection(g) and _is_collection(p):
+    return _unordered_equal(g.items, p.items, inexact)
+  if _is_collection(g) and len(g.items) == 1:
+    return equal(g.items[0], p, inexact)
+  if _is_collection(p) and len(p.items) == 1:
+    return equal(g, p.items[0], inexact)
+  if isinstance(g, Relation) and isinstance(p, Relation):
+    return _relation_equal(g, p, inexact)
+  if isinstance(g, Bracket) and isinstance(p, Bracket) and (g.open, g.close) == (p.open, p.close):
+    return _ordered_equal(g.items, p.items, inexact)
+  if isinstance(g, Matrix) and isinstance(p, Matrix):
+    return (len(g.rows) == len(p.rows) and len(g.rows[0]) == len(p.rows[0])
+            and _ordered_equal(sum(g.rows, ()), sum(p.rows, ()), inexact))
+  gi, pi = intervals(g), intervals(p)
+  if gi is not None and pi is not None:
+    return _intervals_equal(gi, pi, inexact)
+  gv, pv = _vector(g), _vector(p)
+  if gv is not None and pv is not None:
+    return _ordered_equal(gv, pv, inexact)
+  return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Structure helpers
+
+
+def _expand_pm(v):
+  """Replace `\\pm` placeholders by both signs: a scalar becomes an unordered list of its values."""
+  if isinstance(v, (ListOf, SetOf)):
+    items = []
+    for item in v.items:
+      expanded = _expand_pm(item)
+      items.extend(expanded.items if isinstance(expanded, ListOf) and not isinstance(item, ListOf) else [expanded])
+    return type(v)(tuple(items))
+  if not isinstance(v, sympy.Expr):
+    return v
+  signs = sorted((s for s in v.free_symbols if s.name.startswith(PM_PREFIX)), key=lambda s: s.name)
+  if not signs:
+    return v
+  values = []
+  for combo in itertools.product((sympy.Integer(1), sympy.Integer(-1)), repeat=len(signs)):
+    value = v.xreplace(dict(zip(signs, combo)))
+    if value not in values:
+      values.append(value)
+  return ListOf(tuple(values))
+
+
+def _is_name(e, value) -> bool:
+  """`x`, or a function application `f(x)` (parsed as the product f*x) whose argument appears in `value`."""
+  if isinstance(e, sympy.Symbol):
+    return True
+  return (isinstance(e, sympy.Mul) and len(e.args) == 2 and all(isinstance(a, sympy.Symbol) for a in e.args)
+          and isinstance(value, sympy.Expr) and len(set(e.args) & value.free_symbols) == 1)
+
+
+def _assigned_value(rel: Relation):
+  """The value of an assignment `x = v`, `f(x) = v`, `x = a = v`, `v = x`, a computation `2 + 2 = 4` (all sides
+  numeric: the last), or `x \\in S`; None for other relations."""
+  first, last = rel.exprs[0], rel.exprs[-1]
+  if all(op == "=" for op in rel.ops):
+    if _is_name(first, last):
+      return last
+    if len(rel.exprs) == 2 and isinstance(last, sympy.Symbol):
+      return first
+    if all(isinstance(e, sympy.Expr) and not e.free_symbols for e in rel.exprs):
+      return last
+  if rel.ops == ("in",) and isinstance(first, sympy.Symbol):
+    return last
+  return None
+
+
+def _unwrap_assignments(g, p):
+  """Drop `x =` from one side when the other side is a bare value (or a list of bare values)."""
+  def values_of(v, other):
+    if isinstance(v, Relation) and not isinstance(other, Relation):
+      value = _assigned_value(v)
+      return v if value is None else value
+    if isinstance(v, ListOf) and v.items and all(isinstance(i, Relation) for i in v.items):
+      values = [_assigned_value(i) for i in v.items]
+      if all(x is not None for x in values) and not _has_relations(other):
+        # "x = 1, y = 2" against a tuple is ordered (in the order written), otherwise unordered.
+        if isinstance(other, Bracket) and other.open == "(" and other.close == ")":
+          return Bracket("(", ")", tuple(values))
+        return ListOf(tuple(values))
+    return v
+
+  return values_of(g, p), values_of(p, g)
+
+
+def _has_relations(v) -> bool:
+  if isinstance(v, Relation):
+    return True
+  return isinstance(v, ListOf) and any(isinstance(i, Relation) for i in v.items)
+
+
+def _ordered_equal(gs, ps, inexact) -> bool:
+  return len(gs) == len(ps) and all(equal(a, b, inexact) for a, b in zip(gs, ps))
+
+
+def _unordered_equal(gs, ps, inexact) -> bool:
+  """Set equality: every element on each side has an equivalent on the other."""
+  if not gs or not ps:
+    return not gs and not ps
+  memo = {}
+
+  def eq(i, j):
+    if (i, j) not in memo:
+      memo[i, j] = equal(gs[i], ps[j], inexact)
+    return memo[i, j]
+
+  return (all(any(eq(i, j) for j in range(len(ps))) for i in range(len(gs)))
+          and all(any(eq(i, j) for i in range(len(gs))) for j in range(len(ps))))
+
+
+def _vector(v):
+  """Entries of a row/column matrix or of a ( ) tuple, else None."""
+  if isinstance(v, Matrix) and (len(v.rows) == 1 or len(v.rows[0]) == 1):
+    return sum(v.rows, ())
+  if isinstance(v, Bracket) and (v.open, v.close) == ("(", ")"):
+    return v.items
+  return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Intervals
+
+
+def _real_float(v):
+  """A numeric real value as a Python float (+-inf allowed), else None."""
+  if not isinstance(v, sympy.Expr) or v.free_symbols:
+    return None
+  if v in (sympy.oo, -sympy.oo):
+    return float(v)
+  value = sympy.N(v, 20)
+  if not value.is_real or not value.is_finite:
+    return None
+  return float(value)
+
+
+def _bracket_interval(b: Bracket):
+  if len(b.items) != 2 or b.open not in "([" or b.close not in ")]":
+    return None
+  lo, hi = _real_float(b.items[0]), _real_float(b.items[1])
+  if lo is None or hi is None or lo > hi:
+    return None
+  return [(b.items[0], b.items[1], b.open == "(", b.close == ")")]
+
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def _inequality_interval(rel: Relation):
+  """`x < a`, `a <= x`, `a < x <= b` (one symbol, numeric bounds) as intervals; `x != a` as two."""
+  exprs, ops = rel.exprs, rel.ops
+  if not all(isinstance(e, sympy.Expr) for e in exprs):
+    return None
+  symbols = [i for i, e in enumerate(exprs) if isinstance(e, sympy.Symbol)]
+  if len(symbols) != 1 or any(e.free_symbols for i, e in enumerate(exprs) if i != symbols[0]):
+    return None
+  k = symbols[0]
+  if len(exprs) == 2 and ops == ("!=",):
+    a = exprs[1 - k]
+    return [(-sympy.oo, a, True, True), (a, sympy.oo, True, True)]
+  lo, hi, lo_open, hi_open = -sympy.oo, sympy.oo, True, True
+  # Each op relates its neighbours; rewrite every one as "x op bound".
+  for j, op in enumerate(ops):
+    if op not in _FLIP:
+      return None
+    if j == k:  # x op exprs[j+1]
+      bound, rel_op = exprs[j + 1], op
+    elif j + 1 == k:  # exprs[j] op x  ->  x flipped(op) exprs[j]
+      bound, rel_op = exprs[j], _FLIP[op]
+    else:
+      return None
+    if rel_op in ("<", "<="):
+      hi, hi_open = bound, rel_op == "<"
+    else:
+      lo, lo_open = bound, rel_op == ">"
+  return [(lo, hi, lo_open, hi_open)]
+
+
+def intervals(v):
+  """A value as a list of (lo, hi, lo_open, hi_open) real intervals, or None if it is not a set of reals."""
+  if isinstance(v, Bracket):
+    return _bracket_interval(v)
+  if isinstance(v, Relation):
+    return _inequality_interval(v)
+  if isinstance(v, SetOf) and not v.items:
+    return []
+  if isinstance(v, SetOf):  # points, as degenerate closed intervals (only meaningful inside a union)
+    if not all(_real_float(i) is not None for i in v.items):
+      return None
+    return [(i, i, False, False) for i in v.items]
+  if isinstance(v, UnionOf):
+    out = []
+    for part in v.parts:
+      part_intervals = intervals(part)
+      if part_intervals is None:
+        return None
+      out.extend(part_intervals)
+    return out
+  return None
+
+
+def _intervals_equal(a, b, inexact) -> bool:
+  if len(a) != len(b):
+    return False
+  key = lambda t: (_real_float(t[0]), t[2], _real_float(t[1]))  # noqa: E731
+  for (alo, ahi, alo_open, ahi_open), (blo, bhi, blo_open, bhi_open) in zip(sorted(a, key=key), sorted(b, key=key)):
+    if (alo_open, ahi_open) != (blo_open, bhi_open):
+      return False
+    if not (expr_equal(alo, blo, inexact) and expr_equal(ahi, bhi, inexact)):
+      return False
+  return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Relations
+
+
+def _relation_equal(g: Relation, p: Relation, inexact) -> bool:
+  gi, pi = _inequality_interval(g), _inequality_interval(p)
+  if gi is not None and pi is not None:
+    return _intervals_equal(gi, pi, inexact)
+  if not all(isinstance(e, sympy.Expr) for e in g.exprs + p.exprs):
+    if g.ops == p.ops == ("in",):
+      return equal(g.exprs[0], p.exprs[0], inexact) and equal(g.exprs[1], p.exprs[1], inexact)
+    return False
+  if all(op == "=" for op in g.ops + p.ops):
+    return equation_equal(g.exprs[0] - g.exprs[-1], p.exprs[0] - p.exprs[-1], inexact)
+  if len(g.ops) == len(p.ops) == 1 and g.ops[0] != "=" and p.ops[0] != "=":
+    return _inequality_equal(g, p, inexact)
+  return False
+
+
+def _inequality_equal(g: Relation, p: Relation, inexact) -> bool:
+  """a op b against c op' d: same strictness and the same positive side (b - a for <, a - b for >)."""
+  def normal(rel):
+    a, b = rel.exprs
+    op = rel.ops[0]
+    if op == "!=":
+      return "!=", a - b
+    return ("strict" if op in "<>" else "weak"), (b - a if op in ("<", "<=") else a - b)
+
+  (gk, gd), (pk, pd) = normal(g), normal(p)
+  if gk != pk:
+    return False
+  return expr_equal(gd, pd, inexact) or (gk == "!=" and expr_equal(gd, -pd, inexact))
+
+
+def equation_equal(d1, d2, inexact) -> bool:
+  """Equations lhs1 - rhs1 = 0 and lhs2 - rhs2 = 0 are equal when the differences agree up to a constant factor."""
+  if expr_equal(d1, d2, inexact) or expr_equal(d1, -d2, inexact):
+    return True
+  symbols = sorted(d1.free_symbols | d2.free_symbols, key=str)
+  if not symbols:
+    return False
+  ratios = []
+  for point in _points(symbols):
+    v1, v2 = _evaluate(d1, point), _evaluate(d2, point)
+    if v1 is None or v2 is None or abs(v2) < TINY or abs(v1) < TINY:
+      continue
+    ratios.append(v1 / v2)
+  if len(ratios) < MIN_PROBE_POINTS:
+    return False
+  tol = INEXACT_RTOL if inexact else EXACT_RTOL
+  return all(_close(r, ratios[0], tol) for r in ratios[1:])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scalars
+
+
+def _points(symbols):
+  """Deterministic probe points: one substitution dict per probe value."""
+  return [{s: v + k * _OFFSET for k, s in enumerate(symbols)} for v in _PROBES]
+
+
+def _evaluate(expr, subs=None):
+  """expr as a finite sympy number at PRECISION digits, or None (symbols left, nan, infinities, errors)."""
+  try:
+    value = sympy.N(expr, PRECISION, subs=subs) if subs else sympy.N(expr, PRECISION)
+  except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
+    return None
+  if not value.is_number or value.free_symbols or value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+    return None
+  re_part, im_part = value.as_real_imag()
+  if not (re_part.is_Number and im_part.is_Number):
+    return None
+  return sympy.Float(re_part, PRECISION) + sympy.I * sympy.Float(im_part, PRECISION) if im_part else \
+      sympy.Float(re_part, PRECISION)
+
+
+def _close(a, b, rtol) -> bool:
+  """|a - b| <= rtol * max(|a|, |b|), with both below TINY counting as equal."""
+  scale = max(abs(a), abs(b))
+  if scale < TINY:
+    return True
+  return bool(abs(a - b) <= rtol * scale)
+
+
+def _bad(expr) -> bool:
+  return expr.has(sympy.nan, sympy.zoo)
+
+
+def expr_equal(a, b, inexact: bool) -> bool:
+  """Equivalence of two scalar expressions (exact, or within INEXACT_RTOL when `inexact`)."""
+  if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
+    return False
+  if a == b:
+    return True
+  if _bad(a) or _bad(b) or a.has(sympy.oo, -sympy.oo) or b.has(sympy.oo, -sympy.oo):
+    return False  # infinities only match structurally (oo == oo above)
+  tol = INEXACT_RTOL if inexact else EXACT_RTOL
+  symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+  if not symbols:
+    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and not inexact:
+      return False  # distinct exact rationals
+    va, vb = _evaluate(a), _evaluate(b)
+    return va is not None and vb is not None and _close(va, vb, tol)
+  verdict = _probe(a, b, symbols, tol)
+  if verdict is not None:
+    return verdict
+  if inexact:
+    return False
+  return _simplifies_to_zero(a - b)
+
+
+def _probe(a, b, symbols, tol):
+  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree."""
+  agree = 0
+  for point in _points(symbols):
+    va, vb = _evaluate(a, point), _evaluate(b, point)
+    if va is None or vb is None:
+      continue
+    if not _close(va, vb, tol):
+      return False
+    agree += 1
+  return True if agree >= MIN_PROBE_POINTS else None
+
+
+def _simplifies_to_zero(diff) -> bool:
+  """sympy's verdict on diff == 0 when numeric evaluation could not decide (expand first, simplify if small)."""
+  try:
+    if sympy.expand(diff) == 0:
+      return True
+    if sympy.count_ops(diff) > MAX_OPS_FOR_SIMPLIFY:
+      return False
+    return sympy.simplify(diff) == 0
+  except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError, RecursionError):
+    return False

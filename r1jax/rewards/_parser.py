@@ -1,0 +1,691 @@
+"""A small recursive-descent parser from LaTeX or plain math to sympy objects, with no eval anywhere.
+
+    parsed = parse(r"\\frac{1}{2} + \\sqrt{2}")   # Parsed(value=sqrt(2) + 1/2, inexact=False)
+
+Model output is untrusted, so this parser builds sympy objects only through constructors (sympy.Rational,
+sympy.Symbol, sympy.Pow, ...) applied to tokens it has validated itself, and it bounds everything that could make
+sympy compute for long before sympy sees it: the number of tokens, the nesting depth, the digits of a literal, the
+size of an exact power (so `9^{9^{9^{9}}}` is refused, never computed), factorials and binomials.
+
+Values are sympy expressions, or the small structures below for what is not a scalar:
+
+    Relation   a = b, x <= 3, 1 < x < 2, x \\in [0, 1]  (exprs and the ops between them)
+    Bracket    (a, b), [a, b), (1, 2, 3): a tuple or an interval; which one is decided when comparing
+    SetOf      \\{1, 2\\}: unordered
+    ListOf     1, 2, 3 (a bare comma list, as in "enter all solutions"): unordered
+    UnionOf    (-\\infty, 1) \\cup (2, \\infty)
+    Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
+
+Decimal literals are kept exact (0.1 is 1/10) and flag the result `inexact`, which turns on the relative float
+tolerance when comparing. `\\pm` becomes a placeholder symbol that the comparison expands into two values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from fractions import Fraction
+
+import sympy
+
+MAX_CHARS = 2000  # longer answers are refused before tokenizing
+MAX_TOKENS = 600
+MAX_DEPTH = 100  # parser recursion levels: bounds Python recursion and sympy tree depth
+MAX_LITERAL_DIGITS = 100
+MAX_ITEMS = 64  # elements of a list / set / tuple, cells of a matrix
+MAX_EXPONENT = 10_000  # |numeric exponent|
+MAX_COMPOUND_EXPONENT = 200  # |exponent| on a non-atomic symbolic base: (x + 1)^200 still expands in reasonable time
+MAX_POWER_BITS = 40_000  # bits of an exact numeric power, estimated before sympy computes it
+MAX_RATIONAL_BITS = 200_000  # bits of any exact rational built along the way
+MAX_FACTORIAL = 1_000
+MAX_PM = 3  # \\pm signs in one answer (each doubles the values to compare)
+
+PM_PREFIX = "_pm"  # names of the \\pm placeholder symbols; letters from the input can never start with "_"
+
+
+class ParseError(ValueError):
+  """The text is not math this parser accepts (or exceeds a size bound)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+  """A chain `exprs[0] ops[0] exprs[1] ops[1] ...`; ops are '=', '<', '<=', '>', '>=', '!=', 'in'."""
+
+  exprs: tuple
+  ops: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Bracket:
+  """`open item, item, ... close` with at least two items: a tuple when open/close are ( ), else an interval."""
+
+  open: str
+  close: str
+  items: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class SetOf:
+  """An explicit set `\\{a, b\\}` (unordered)."""
+
+  items: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class ListOf:
+  """A bare comma-separated list `a, b, c` (unordered: the form of "all solutions" answers)."""
+
+  items: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class UnionOf:
+  """`a \\cup b \\cup ...` of intervals or sets."""
+
+  parts: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Matrix:
+  """Rows of cells (all rows the same length)."""
+
+  rows: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Parsed:
+  """A parsed answer: its value and whether a decimal literal appeared in it (float tolerance applies)."""
+
+  value: object
+  inexact: bool
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tokens: (kind, text) with kinds num, sym, const, func, rel, op, cmd, env_begin, env_end, end.
+
+_TOKEN_RE = re.compile(
+    r"(?P<env>\\(?:begin|end)\s*\{[a-zA-Z*]{1,20}\})"
+    r"|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
+    r"|(?P<cmd>\\[a-zA-Z]+|\\[^a-zA-Z])"
+    r"|(?P<word>[a-zA-Z]+)"
+    r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&'])"
+    r"|(?P<space>\s+)")
+
+_FUNCS = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec, "csc": sympy.csc,
+    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "asin": sympy.asin, "acos": sympy.acos,
+    "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "log": sympy.log,
+    "ln": sympy.log, "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+}
+_INVERSE = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan}
+_CONSTS = {"pi": sympy.pi, "inf": sympy.oo, "infty": sympy.oo, "infinity": sympy.oo, "oo": sympy.oo}
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma tau "
+    "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega".split())
+_SKIP_CMDS = frozenset([
+    "\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "\\left", "\\right", "\\big", "\\Big", "\\bigg",
+    "\\Bigg", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\displaystyle", "\\limits", "\\mathrm", "\\mathbf",
+])
+_CMD_ALIASES = {
+    "\\cdot": ("op", "*"), "\\times": ("op", "*"), "\\ast": ("op", "*"), "\\div": ("op", "/"),
+    "\\pm": ("op", "±"), "\\mp": ("op", "∓"), "\\cup": ("op", "∪"),
+    "\\lvert": ("op", "|"), "\\rvert": ("op", "|"), "\\vert": ("op", "|"), "\\mid": ("op", "|"),
+    "\\langle": ("op", "("), "\\rangle": ("op", ")"), "\\lbrack": ("op", "["), "\\rbrack": ("op", "]"),
+    "\\lparen": ("op", "("), "\\rparen": ("op", ")"),
+    "\\le": ("rel", "<="), "\\leq": ("rel", "<="), "\\leqslant": ("rel", "<="), "\\ge": ("rel", ">="),
+    "\\geq": ("rel", ">="), "\\geqslant": ("rel", ">="), "\\lt": ("rel", "<"), "\\gt": ("rel", ">"),
+    "\\ne": ("rel", "!="), "\\neq": ("rel", "!="), "\\in": ("rel", "in"), "\\approx": ("rel", "="),
+    "\\dfrac": ("cmd", "\\frac"), "\\tfrac": ("cmd", "\\frac"), "\\cfrac": ("cmd", "\\frac"),
+    "\\dbinom": ("cmd", "\\binom"), "\\tbinom": ("cmd", "\\binom"), "\\infty": ("const", "inf"),
+    "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"),
+}
+_OP_RELS = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!="}
+
+
+def _split_word(word: str) -> list[tuple[str, str]]:
+  """A run of letters: a function or constant name, a function name glued to <= 3 letters, or <= 3 variables.
+
+  Longer unknown words are refused rather than read as a product of many variables: "even" is a word, not e*v*e*n.
+  """
+  if word in _FUNCS:
+    return [("func", word)]
+  if word in _CONSTS:
+    return [("const", word)]
+  if len(word) <= 3:
+    return [("sym", c) for c in word]
+  for name in sorted(_FUNCS, key=len, reverse=True):
+    if word.startswith(name) and len(word) - len(name) <= 3:
+      return [("func", name)] + [("sym", c) for c in word[len(name):]]
+  raise ParseError(f"unknown word {word[:20]!r}")
+
+
+def _command_token(cmd: str) -> list[tuple[str, str]]:
+  """Map a LaTeX command to zero or one token."""
+  if cmd in _SKIP_CMDS:
+    return []
+  if cmd in _CMD_ALIASES:
+    return [_CMD_ALIASES[cmd]]
+  name = cmd[1:]
+  if name in _FUNCS and name not in ("sqrt", "abs"):  # \sqrt takes LaTeX arguments ([n]{x}); handled as a command
+    return [("func", name)]
+  if name in _GREEK:
+    return [("sym", name)]
+  return [("cmd", cmd)]
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+  """Split `text` into tokens; raises ParseError on any character outside the grammar."""
+  if len(text) > MAX_CHARS:
+    raise ParseError("answer too long")
+  tokens: list[tuple[str, str]] = []
+  pos = 0
+  while pos < len(text):
+    m = _TOKEN_RE.match(text, pos)
+    if m is None:
+      raise ParseError(f"unexpected character {text[pos]!r}")
+    pos = m.end()
+    kind, value = m.lastgroup, m.group()
+    if kind == "space":
+      continue
+    if kind == "env":
+      name = value[value.index("{") + 1:-1]
+      tokens.append(("env_begin" if value.startswith("\\begin") else "env_end", name))
+    elif kind == "num":
+      tokens.append(("num", value))
+    elif kind == "cmd":
+      tokens.extend(_command_token(value))
+    elif kind == "word":
+      tokens.extend(_split_word(value))
+    elif value in _OP_RELS:
+      tokens.append(("rel", _OP_RELS[value]))
+    else:
+      tokens.append(("op", "^" if value == "**" else value))
+    if len(tokens) > MAX_TOKENS:
+      raise ParseError("too many tokens")
+  return tokens
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bounded arithmetic: every numeric result is checked before (powers) or right after (sums, products) sympy builds it.
+
+
+def _scalar(v):
+  """`v` as a sympy scalar expression, or ParseError for structures (tuples, sets, ...) used in arithmetic."""
+  if isinstance(v, sympy.Expr):
+    return v
+  raise ParseError("arithmetic on a non-scalar")
+
+
+def _rational_bits(q) -> int:
+  """Bits of an exact rational's numerator plus denominator."""
+  return int(q.p).bit_length() + int(q.q).bit_length()
+
+
+def _checked(v):
+  """Refuse exact rationals that grew past MAX_RATIONAL_BITS (sums and products of bounded terms)."""
+  if isinstance(v, sympy.Rational) and _rational_bits(v) > MAX_RATIONAL_BITS:
+    raise ParseError("number too large")
+  return v
+
+
+def _add(a, b):
+  return _checked(_scalar(a) + _scalar(b))
+
+
+def _mul(a, b):
+  return _checked(_scalar(a) * _scalar(b))
+
+
+def _div(a, b):
+  return _checked(_scalar(a) / _scalar(b))
+
+
+def _neg(a):
+  return -_scalar(a)
+
+
+def _max_literal_bits(expr) -> int:
+  """Largest bit size of an exact rational inside `expr` (1 when there is none, e.g. pi)."""
+  return max([_rational_bits(r) for r in expr.atoms(sympy.Rational)] + [1])
+
+
+def _numeric_magnitude(expr) -> float:
+  """|expr| as a float for a numeric expression whose own size is already bounded."""
+  value = complex(sympy.N(expr, 15))
+  return abs(value)
+
+
+def power(base, exp):
+  """base ** exp, refused when an exact result would be huge or a numeric exponent is out of range."""
+  base, exp = _scalar(base), _scalar(exp)
+  if exp.free_symbols:
+    return sympy.Pow(base, exp)  # symbolic exponents stay unevaluated (2^x, 9^{9^x})
+  if isinstance(exp, sympy.Rational):
+    if abs(exp.p) > MAX_EXPONENT * exp.q or exp.q > 1000:
+      raise ParseError("exponent too large")
+    size = abs(exp.p) / exp.q
+  else:
+    size = _numeric_magnitude(exp)
+    if not size <= MAX_EXPONENT:  # also catches nan
+      raise ParseError("exponent too large")
+  if base.free_symbols:
+    if not base.is_Symbol and size > MAX_COMPOUND_EXPONENT:
+      raise ParseError("exponent too large for a compound base")
+  elif _max_literal_bits(base) * max(size, 1.0) > MAX_POWER_BITS:
+    raise ParseError("power too large")
+  return _checked(sympy.Pow(base, exp))
+
+
+def factorial(n):
+  """n! for a symbol or a non-negative integer up to MAX_FACTORIAL."""
+  n = _scalar(n)
+  if n.free_symbols:
+    return sympy.factorial(n)
+  if not (isinstance(n, sympy.Integer) and 0 <= n <= MAX_FACTORIAL):
+    raise ParseError("factorial argument out of range")
+  return sympy.factorial(n)
+
+
+def binomial(n, k):
+  """C(n, k) with numeric n bounded like a factorial."""
+  n, k = _scalar(n), _scalar(k)
+  for v in (n, k):
+    if not v.free_symbols and not (isinstance(v, sympy.Integer) and abs(v) <= MAX_FACTORIAL):
+      raise ParseError("binomial argument out of range")
+  return sympy.binomial(n, k)
+
+
+def root(radicand, index=None):
+  """The square root, or the index-th root; odd roots of negative numbers are real (cbrt(-8) = -2)."""
+  radicand = _scalar(radicand)
+  if index is None:
+    return sympy.sqrt(radicand)
+  index = _scalar(index)
+  if index.free_symbols:
+    return sympy.Pow(radicand, 1 / index)
+  if not (isinstance(index, sympy.Integer) and 1 <= index <= 100):
+    raise ParseError("root index out of range")
+  if index % 2 == 1 and radicand.is_number and radicand.is_extended_negative:
+    return -sympy.root(-radicand, index)
+  return sympy.root(radicand, index)
+
+
+def _bounded_exp(arg):
+  """exp(arg) with a bounded numeric argument (exp(10^{100}) would make numeric evaluation crawl)."""
+  arg = _scalar(arg)
+  if not arg.free_symbols and not _numeric_magnitude(arg) <= MAX_EXPONENT:
+    raise ParseError("exp argument too large")
+  return sympy.exp(arg)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class _Parser:
+  """Recursive descent over the token list. Grammar, loosest binding first:
+
+      seq      := union ((',' | ';') union)*
+      union    := relation ('\\cup' relation)*
+      relation := expr (rel expr)*
+      expr     := term (('+' | '-' | '\\pm') term)*
+      term     := factor (('*' | '/') factor | <implicit> power)*
+      factor   := ('-' | '+' | '\\pm') factor | power
+      power    := postfix ('^' exponent)?
+      postfix  := atom '!'*
+      atom     := number | symbol | constant | function | ( ... ) | [ ... ] | { ... } | \\{ ... \\} | | ... |
+                  \\frac \\sqrt \\binom \\lfloor \\lceil \\begin{pmatrix} \\mathbb{R} \\emptyset
+  """
+
+  def __init__(self, tokens):
+    self.tokens = list(tokens) + [("end", "")]
+    self.i = 0
+    self.depth = 0
+    self.abs_depth = 0
+    self.inexact = False
+    self.pm_count = 0
+
+  # -- token helpers
+  def peek(self):
+    return self.tokens[self.i]
+
+  def take(self):
+    tok = self.tokens[self.i]
+    if tok[0] != "end":
+      self.i += 1
+    return tok
+
+  def at(self, kind, text=None) -> bool:
+    tok = self.tokens[self.i]
+    return tok[0] == kind and (text is None or tok[1] == text)
+
+  def expect(self, kind, text):
+    if not self.at(kind, text):
+      raise ParseError(f"expected {text!r}, got {self.peek()[1]!r}")
+    return self.take()
+
+  def enter(self):
+    self.depth += 1
+    if self.depth > MAX_DEPTH:
+      raise ParseError("nesting too deep")
+
+  def leave(self):
+    self.depth -= 1
+
+  # -- grammar
+  def parse(self):
+    items = self.seq()
+    if not self.at("end"):
+      raise ParseError(f"unexpected {self.peek()[1]!r}")
+    return items[0] if len(items) == 1 else ListOf(tuple(items))
+
+  def seq(self) -> list:
+    items = [self.union()]
+    while self.at("op", ",") or self.at("op", ";"):
+      self.take()
+      items.append(self.union())
+      if len(items) > MAX_ITEMS:
+        raise ParseError("too many items")
+    return items
+
+  def union(self):
+    parts = [self.relation()]
+    while self.at("op", "∪"):
+      self.take()
+      parts.append(self.relation())
+    return parts[0] if len(parts) == 1 else UnionOf(tuple(parts))
+
+  def relation(self):
+    exprs, ops = [self.expr()], []
+    while self.at("rel"):
+      ops.append(self.take()[1])
+      exprs.append(self.expr())
+    return exprs[0] if not ops else Relation(tuple(exprs), tuple(ops))
+
+  def expr(self):
+    self.enter()
+    acc = self.term()
+    while self.at("op") and self.peek()[1] in "+-±∓":
+      op = self.take()[1]
+      rhs = self.term()
+      if op == "+":
+        acc = _add(acc, rhs)
+      elif op == "-":
+        acc = _add(acc, _neg(rhs))
+      else:
+        acc = _add(acc, _mul(self.pm_symbol(op), rhs))
+    self.leave()
+    return acc
+
+  def term(self):
+    acc = self.factor()
+    while True:
+      if self.at("op", "*"):
+        self.take()
+        acc = _mul(acc, self.factor())
+      elif self.at("op", "/"):
+        self.take()
+        acc = _div(acc, self.factor())
+      elif self.starts_atom():
+        acc = _mul(acc, self.power())
+      else:
+        return acc
+
+  def factor(self):
+    self.enter()
+    if self.at("op", "-"):
+      self.take()
+      value = _neg(self.factor())
+    elif self.at("op", "+"):
+      self.take()
+      value = self.factor()
+    elif self.at("op", "±") or self.at("op", "∓"):
+      value = _mul(self.pm_symbol(self.take()[1]), self.factor())
+    else:
+      value = self.power()
+    self.leave()
+    return value
+
+  def power(self):
+    base = self.postfix()
+    if self.at("op", "^"):
+      self.take()
+      return power(base, self.exponent())
+    if self.at("op", "_"):
+      raise ParseError("subscript on a non-symbol")
+    return base
+
+  def exponent(self):
+    if self.at("op", "{"):
+      return self.braced()
+    return self.factor()
+
+  def postfix(self):
+    value = self.atom()
+    while self.at("op", "!"):
+      self.take()
+      value = factorial(value)
+    return value
+
+  def starts_atom(self) -> bool:
+    """Whether the next token can start an implicitly multiplied factor (2x, 2\\pi, x(y+1), 3\\sqrt{2})."""
+    kind, text = self.peek()
+    if kind in ("num", "sym", "const", "func"):
+      return True
+    if kind == "op":
+      return text in "({" or (text == "|" and self.abs_depth == 0)
+    return kind == "cmd" and text in ("\\frac", "\\sqrt", "\\binom", "\\lfloor", "\\lceil")
+
+  def atom(self):
+    self.enter()
+    kind, text = self.take()
+    if kind == "num":
+      value = self.number(text)
+    elif kind == "sym":
+      value = self.symbol(text)
+    elif kind == "const":
+      value = _CONSTS[text]
+    elif kind == "func":
+      value = self.function(text)
+    elif kind == "op" and text in "([":
+      value = self.bracket(text)
+    elif kind == "op" and text == "{":
+      value = self.group_body()
+    elif kind == "op" and text == "|":
+      value = self.absolute()
+    elif kind == "cmd":
+      value = self.command(text)
+    elif kind == "env_begin":
+      value = self.environment(text)
+    else:
+      raise ParseError(f"unexpected {text!r}")
+    self.leave()
+    return value
+
+  # -- atoms
+  def number(self, text: str):
+    if len(text) > MAX_LITERAL_DIGITS:
+      raise ParseError("literal too long")
+    if "." in text:
+      self.inexact = True
+    frac = Fraction(text)
+    return _checked(sympy.Rational(frac.numerator, frac.denominator))
+
+  def symbol(self, name: str):
+    if self.at("op", "_"):
+      self.take()
+      return sympy.Symbol(f"{name}_{self.subscript()}", real=True)
+    if name == "e":
+      return sympy.E
+    if name == "i":
+      return sympy.I
+    return sympy.Symbol(name, real=True)
+
+  def subscript(self) -> str:
+    """The raw text of a subscript: one token, or letters and digits in braces."""
+    if not self.at("op", "{"):
+      kind, text = self.take()
+      if kind not in ("num", "sym"):
+        raise ParseError("bad subscript")
+      return text
+    self.take()
+    parts = []
+    while not self.at("op", "}"):
+      kind, text = self.take()
+      if kind not in ("num", "sym") or len(parts) > 8:
+        raise ParseError("bad subscript")
+      parts.append(text)
+    self.take()
+    return "".join(parts)
+
+  def pm_symbol(self, op: str):
+    self.pm_count += 1
+    if self.pm_count > MAX_PM:
+      raise ParseError("too many \\pm")
+    s = sympy.Symbol(f"{PM_PREFIX}{self.pm_count}")
+    return s if op == "±" else -s
+
+  def function(self, name: str):
+    base = exponent = None
+    if name == "log" and self.at("op", "_"):
+      self.take()
+      base = self.argument()
+    if self.at("op", "^"):
+      self.take()
+      exponent = self.exponent()
+    arg = self.function_argument()
+    if exponent is not None and exponent == -1 and name in _INVERSE:
+      return _INVERSE[name](arg)  # \sin^{-1} x is arcsin, not 1 / sin
+    if base is not None:
+      value = _div(sympy.log(arg), sympy.log(_scalar(base)))
+    elif name == "exp":
+      value = _bounded_exp(arg)
+    else:
+      value = _FUNCS[name](arg)
+    return value if exponent is None else power(value, exponent)
+
+  def function_argument(self):
+    """`(x)`, `{x}`, or a run of simple factors as in `\\sin 2x` (stops at the next function: `\\sin x \\cos x`)."""
+    if self.at("op", "("):
+      self.take()
+      value = self.expr()
+      self.expect("op", ")")
+      return _scalar(value)
+    if self.at("op", "{"):
+      return self.braced()
+    value = self.power()
+    while self.peek()[0] in ("num", "sym", "const") or self.at("cmd", "\\frac") or self.at("cmd", "\\sqrt"):
+      value = _mul(value, self.power())
+    return _scalar(value)
+
+  def argument(self):
+    """A LaTeX macro argument: `{...}` or a single token (`\\frac12` is 1/2, `\\sqrt2` is sqrt(2))."""
+    if self.at("op", "{"):
+      return self.braced()
+    kind, text = self.peek()
+    if kind == "num" and len(text) > 1:
+      if not text[0].isdigit():
+        raise ParseError("bad macro argument")
+      self.tokens[self.i] = ("num", text[1:])  # the rest of the digits stay in the stream
+      return sympy.Integer(int(text[0]))
+    return _scalar(self.atom())
+
+  def braced(self):
+    """`{ expr }` where a single scalar is required."""
+    self.expect("op", "{")
+    value = self.group_body()
+    return _scalar(value)
+
+  def group_body(self):
+    """The inside of `{ ... }` after the opening brace: one item, or several as an unordered list."""
+    items = self.seq()
+    self.expect("op", "}")
+    return items[0] if len(items) == 1 else ListOf(tuple(items))
+
+  def bracket(self, open_: str):
+    items = self.seq()
+    kind, close = self.take()
+    if kind != "op" or close not in ")]":
+      raise ParseError("unclosed bracket")
+    if len(items) == 1:
+      if (open_, close) not in (("(", ")"), ("[", "]")):
+        raise ParseError("mismatched brackets")
+      return items[0]
+    return Bracket(open_, close, tuple(items))
+
+  def absolute(self):
+    self.abs_depth += 1
+    value = self.expr()
+    self.expect("op", "|")
+    self.abs_depth -= 1
+    return sympy.Abs(_scalar(value))
+
+  def command(self, cmd: str):
+    if cmd == "\\frac":
+      num = self.argument()
+      return _div(num, self.argument())
+    if cmd == "\\sqrt":
+      index = None
+      if self.at("op", "["):
+        self.take()
+        index = self.expr()
+        self.expect("op", "]")
+      return root(self.argument(), index)
+    if cmd == "\\binom":
+      n = self.argument()
+      return binomial(n, self.argument())
+    if cmd in ("\\lfloor", "\\lceil"):
+      value = _scalar(self.expr())
+      self.expect("cmd", "\\rfloor" if cmd == "\\lfloor" else "\\rceil")
+      return sympy.floor(value) if cmd == "\\lfloor" else sympy.ceiling(value)
+    if cmd == "\\{":
+      if self.at("cmd", "\\}"):
+        self.take()
+        return SetOf(())
+      items = self.seq()
+      self.expect("cmd", "\\}")
+      return SetOf(tuple(items))
+    if cmd == "\\emptyset":
+      return SetOf(())
+    if cmd == "\\mathbb":
+      self.expect("op", "{")
+      self.expect("sym", "R")
+      self.expect("op", "}")
+      return Bracket("(", ")", (-sympy.oo, sympy.oo))
+    raise ParseError(f"unsupported command {cmd!r}")
+
+  def environment(self, name: str):
+    """pmatrix / bmatrix / matrix / array rows: cells separated by & and rows by \\\\."""
+    if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array"):
+      raise ParseError(f"unsupported environment {name!r}")
+    if name == "array" and self.at("op", "{"):  # column spec such as {cc} or {|c|c|}
+      while not self.at("op", "}"):
+        if self.take()[0] == "end":
+          raise ParseError("unclosed array spec")
+      self.take()
+    rows, cells = [[]], 0
+    while not self.at("env_end"):
+      rows[-1].append(self.union())
+      cells += 1
+      if cells > MAX_ITEMS:
+        raise ParseError("matrix too large")
+      if self.at("op", "&"):
+        self.take()
+      elif self.at("cmd", "\\\\"):
+        self.take()
+        rows.append([])
+      elif not self.at("env_end"):
+        raise ParseError(f"unexpected {self.peek()[1]!r} in matrix")
+    if self.take()[1] != name:
+      raise ParseError("mismatched \\end")
+    if not rows[-1]:
+      rows.pop()
+    if not rows or len({len(r) for r in rows}) != 1:
+      raise ParseError("ragged matrix")
+    return Matrix(tuple(tuple(r) for r in rows))
+
+
+def parse(text: str) -> Parsed:
+  """Parse a normalised answer string; raises ParseError (never anything that executes the text)."""
+  parser = _Parser(tokenize(text))
+  value = parser.parse()
+  return Parsed(value, parser.inexact)

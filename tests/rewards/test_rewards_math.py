@@ -1,0 +1,185 @@
+"""Math accuracy: extraction, normalisation and equivalence per category, with correct and incorrect pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from r1jax.rewards import math as rmath
+
+# (gold, prediction) pairs that must verify, and pairs that must not, per category.
+EQUIVALENT = {
+    "integer": [("42", "42"), ("-7", "-7"), ("0", "0.0"), ("5", "5.00"), ("1024", "2^{10}"), ("100", "10^2")],
+    "decimal": [("0.5", r"\frac{1}{2}"), ("0.25", r"\frac14"), ("0.3", "0.1+0.2"), ("2.50", "2.5"),
+                ("0.001", "10^{-3}"), ("1/3", "0.3333333")],
+    "fraction": [(r"\frac{3}{4}", "3/4"), (r"\dfrac{1}{2}", r"\tfrac12"), (r"-\frac{1}{2}", r"\frac{-1}{2}"),
+                 (r"\frac{6}{8}", r"\frac34"), (r"\frac{1}{6}", r"\frac{1}{2}\cdot\frac{1}{3}")],
+    "radical": [(r"2\sqrt{2}", r"\sqrt{8}"), (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"), (r"\sqrt{2}", "2^{1/2}"),
+                (r"\sqrt[3]{27}", "3"), (r"\sqrt[3]{-8}", "-2"), (r"2+\sqrt{3}", r"\frac{1}{2-\sqrt{3}}")],
+    "pi": [(r"\frac{\pi}{2}", r"\pi/2"), (r"\frac{3\pi}{4}", r"0.75\pi"), (r"36\pi", "36\u03c0"),
+           (r"\arctan 1", r"\frac{\pi}{4}")],
+    "symbolic": [("x^2+2x+1", "(x+1)^2"), (r"\frac{x^2-1}{x-1}", "x+1"), (r"\sin^2 x + \cos^2 x", "1"),
+                 (r"\frac{1}{x}+\frac{1}{y}", r"\frac{x+y}{xy}"), (r"e^{i\pi}", "-1"), (r"\log_2 8", "3"),
+                 (r"\sqrt{x^2}", "|x|"), ("5!", "120"), (r"\binom{5}{2}", "10"), (r"2\sin x\cos x", r"\sin 2x")],
+    "equation": [("y = 2x + 3", "y=3+2x"), ("y=2x+3", "2x - y + 3 = 0"), ("2x+4y=8", "x+2y=4"), ("x = 5", "5"),
+                 ("5", "x=5"), ("k = 7", "7")],
+    "interval": [("[1, 3)", "[1,3)"), (r"(0,1)\cup(2,3)", r"(2,3)\cup(0,1)"), (r"[0,\infty)", r"x \ge 0"),
+                 ("[-2, 2]", r"-2 \le x \le 2"), (r"(-\infty,\infty)", r"\mathbb{R}"),
+                 (r"(-\infty,-1)\cup(1,\infty)", r"\left(-\infty,-1\right)\cup\left(1,\infty\right)")],
+    "set": [(r"\{1,2,3\}", r"\{3,2,1\}"), ("1, 2, 3", "3, 1, 2"), (r"\{-1, 1\}", r"\pm 1"),
+            (r"1 \pm \sqrt{2}", r"1+\sqrt{2}, 1-\sqrt{2}"), (r"\emptyset", r"\{\}"),
+            ("-3, 5", r"x = -3 \text{ or } x = 5")],
+    "tuple": [("(1, 2)", "(1,2)"), ("(3, -4)", r"\left(3,-4\right)"), (r"(\frac12, 3)", "(0.5, 3)"),
+              ("(-1, 4)", "x=-1, y=4")],
+    "matrix": [(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"),
+               (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", "(1, 2)")],
+    "units_text": [("5", r"5 \text{ cm}"), ("100", r"100 \text{ m}^2"), ("20", r"\$20"), ("20", "20 dollars"),
+                   (r"\text{odd}", "odd"), (r"\text{(B)}", "B"), (r"\text{Yes}", "yes")],
+    "percent": [(r"25\%", "25"), (r"25\%", "0.25"), (r"40\%", "40 percent")],
+    "degree": [(r"30^\circ", "30"), (r"45^{\circ}", "45\u00b0")],
+    "thousands": [("1000000", "1,000,000"), ("10000", "10{,}000"), ("1200", r"1,\!200"), ("2,500", "2500")],
+    "complex": [("3+4i", "4i+3"), ("2i", "(1+i)^2"), ("5", "|3+4i|")],
+}
+DIFFERENT = {
+    "integer": [("42", "43"), ("-7", "7"), ("8", "2^{3}+1"), ("3", "3.5")],
+    "decimal": [("3.14", r"\pi"), (r"\frac{1}{3}", "0.333"), ("1.5", "1.05"), ("1.4142", r"\sqrt{2}")],
+    "fraction": [(r"\frac{2}{3}", r"\frac{3}{2}"), (r"\frac{1}{2}", r"-\frac{1}{2}"), (r"\frac{22}{7}", r"\pi")],
+    "radical": [(r"\sqrt{3}", "3^{1/3}"), (r"\sqrt{12}", r"3\sqrt{2}"), (r"\sqrt{2}+\sqrt{3}", r"\sqrt{5}")],
+    "pi": [(r"\frac{\pi}{3}", r"\frac{\pi}{6}"), (r"4\pi", "12.566")],
+    "symbolic": [("2x+1", "2y+1"), ("a+b", "a-b"), ("x", "|x|"), ("(x+1)^3", "x^3+3x^2+3x+3"), ("4!", "12")],
+    "equation": [("y=2x+3", "y=3x+2"), ("x=5", "x=-5"), ("y = 2x", "y = 2x + 1")],
+    "interval": [(r"(-\infty, 2]", r"(-\infty, 2)"), ("(1,5)", "[1,5]"), (r"(3, \infty)", r"x \geq 3")],
+    "set": [("1,2", "1,2,3"), (r"\{2, 3\}", r"\{2, 4\}"), ("0, 1", "0"), ("3", r"3 \pm 1")],
+    "tuple": [("(1,2)", "(2,1)"), ("(1,2,3)", "(1,2)"), ("(1, 2)", "[1, 2]")],
+    "matrix": [(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 3 \\ 2 & 4 \end{pmatrix}")],
+    "units_text": [("B", "C"), (r"\text{even}", r"\text{odd}"), ("9", r"90 \text{ cm}")],
+    "percent": [("25", "2.5"), (r"40\%", "4")],
+    "complex": [("1-i", "1+i"), ("i", "-i")],
+}
+
+
+def _cases(table):
+  return [pytest.param(g, p, id=f"{cat}-{i}") for cat, pairs in table.items() for i, (g, p) in enumerate(pairs)]
+
+
+@pytest.mark.parametrize("gold,prediction", _cases(EQUIVALENT))
+def test_equivalent_pairs_verify(gold, prediction):
+  assert rmath.verify(gold, prediction)
+
+
+@pytest.mark.parametrize("gold,prediction", _cases(DIFFERENT))
+def test_different_pairs_do_not_verify(gold, prediction):
+  assert not rmath.verify(gold, prediction)
+
+
+@pytest.mark.parametrize("completion,answer", [
+    (r"so the answer is $\boxed{\frac{1}{2}}$.", r"\frac{1}{2}"),
+    (r"\boxed{\frac{a}{\sqrt{b}}} and later \boxed{ \{1, 2\} }", r" \{1, 2\} "),
+    (r"\fbox{7}", "7"),
+    (r"\boxed 5 is it", "5"),
+    (r"<think>\boxed{3}</think> <answer>4</answer>", "4"),
+    (r"<answer>The answer is \boxed{12}</answer>", "12"),
+    ("Adding them gives 7. The final answer is 7.", "7"),
+    ("The answer is $x^2$.", "x^2"),
+    ("9 * 2 = 18 dollars.\n#### 18", "18"),
+    ("We sum 3 and 4 to get 7 apples in total", "7"),
+    (r"\frac{3}{4}", r"\frac{3}{4}"),
+    ("even", "even"),
+])
+def test_extract_answer(completion, answer):
+  assert rmath.extract_answer(completion) == answer
+
+
+def test_extract_answer_without_an_answer():
+  assert rmath.extract_answer("") is None
+  assert rmath.extract_answer("I do not know how to solve this problem, sorry about that friend.") is None
+  assert rmath.last_boxed(r"\boxed{unclosed") is None
+
+
+@pytest.mark.parametrize("gold,answer", [
+    ("Janet sells 16 - 3 - 4 = <<9>>9 eggs.\n#### 18", "18"),
+    (r"The sum is $2+3=\boxed{5}$.", "5"),
+    ("  \\frac{1}{2} ", "\\frac{1}{2}"),
+])
+def test_extract_gold(gold, answer):
+  assert rmath.extract_gold(gold) == answer
+
+
+@pytest.mark.parametrize("raw,normal,percent", [
+    (r"\left( 1, 2 \right)", "( 1, 2 )", False),
+    (r"\dfrac{1}{2}", r"\frac{1}{2}", False),
+    (r"5\text{ cm}^2", "5", False),
+    (r"30^{\circ}", "30", False),
+    (r"12.5\%", "12.5", True),
+    ("1,234,567", "1234567", False),
+    ("$x = 3$.", "x = 3", False),
+    (r"\text{(C)}", "(C)", False),
+    (r"1 \text{ or } 2", "1 , 2", False),
+])
+def test_normalize(raw, normal, percent):
+  assert rmath.normalize(raw) == (normal, percent)
+
+
+def test_accuracy_reward_on_completions_with_prefill_and_stats():
+  completions = ["6*7</think> <answer>42</answer>", r"... \boxed{41}", "no idea", r"\boxed{(x+1)^2}"]
+  golds = ["42", "42", "42", "x^2+2x+1"]
+  assert rmath.accuracy_reward(completions, golds, prefill="<think>") == [1.0, 0.0, 0.0, 1.0]
+  rewards, stats = rmath.score(completions, golds, prefill=["<think>"] * 4)
+  assert rewards == [1.0, 0.0, 0.0, 1.0]
+  assert stats["no_answer"] == 1 and stats["timeouts"] == 0 and stats["parse_failures"] == 0
+
+
+def test_duplicates_are_judged_once_and_then_cached():
+  rmath.clear_cache()
+  completions = [r"\boxed{\sqrt{18}}"] * 5
+  rewards, stats = rmath.score(completions, [r"3\sqrt{2}"] * 5)
+  assert rewards == [1.0] * 5 and stats["pooled"] == 5
+  rewards, stats = rmath.score(completions, [r"3\sqrt{2}"] * 5)
+  assert rewards == [1.0] * 5 and stats["cached"] == 5
+
+
+def test_gold_that_does_not_parse_counts_and_scores_zero():
+  rewards, stats = rmath.score([r"\boxed{5}"], [r"\unknowncommand{5}"])
+  assert rewards == [0.0] and stats["gold_failures"] == 1
+
+
+def test_mismatched_lengths_raise():
+  with pytest.raises(ValueError):
+    rmath.accuracy_reward(["a", "b"], ["1"])
+
+
+def test_counters_accumulate():
+  before = rmath.counters().get("no_answer", 0)
+  rmath.accuracy_reward([""], ["1"])
+  assert rmath.counters()["no_answer"] == before + 1
+
+
+def test_scoring_from_a_worker_thread():
+  # Timeouts are enforced by the pool, not by signals, so scoring off the main thread works the same.
+  import threading
+
+  out = []
+  thread = threading.Thread(target=lambda: out.append(rmath.accuracy_reward([r"\boxed{\sqrt{8}}"], [r"2\sqrt2"])))
+  thread.start()
+  thread.join(60)
+  assert out == [[1.0]]
+
+
+def test_importing_the_rewards_does_not_import_sympy():
+  # The training process only does string work; sympy lives in the worker processes.
+  import subprocess
+  import sys
+
+  code = "import sys, r1jax.rewards; sys.exit('sympy' in sys.modules)"
+  assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("2x", "f(x) = 2x", True),
+    ("4", "2 + 2 = 4", True),
+    ("4", "2x = 4", False),  # an equation, not a value
+    ("(2, 3)", "a = 2, b = 3", True),
+    ("[2, 5]", r"x \in [2, 5]", True),
+    (r"(-\infty, -2) \cup (-2, \infty)", r"x \neq -2", True),
+])
+def test_assignments_and_relations(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) == expected

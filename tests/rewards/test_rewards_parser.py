@@ -1,0 +1,114 @@
+"""The eval-free LaTeX parser and the sympy comparison, in-process (no worker pool)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from r1jax.rewards import _equiv, _parser
+from r1jax.rewards._parser import Bracket, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
+
+x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1 + 2 * 3", 7),
+    ("2^3^2", 512),  # right associative
+    ("-3^2", -9),
+    (r"\frac{1}{2} + \frac12", 1),
+    (r"\sqrt[3]{8} + \sqrt{9}", 5),
+    (r"2 \cdot 3 \times 4 \div 6", 4),
+    ("2(3 + 4)", 14),
+    ("3!", 6),
+    (r"\binom{6}{3}", 20),
+    (r"\lfloor 2.7 \rfloor + \lceil 2.1 \rceil", 5),
+    ("|-4|", 4),
+    ("2x - x", x),
+    ("x y", x * y),
+    (r"\pi", sympy.pi),
+    (r"e^{i \pi}", -1),
+    ("1.5e3", 1500),
+    (r"\sin^{-1} x", sympy.asin(x)),
+    (r"\log_{2} 32", 5),
+    ("sqrt(16)", 4),
+])
+def test_parse_values(text, value):
+  assert sympy.simplify(parse(text).value - value) == 0
+
+
+def test_parse_structures():
+  assert parse("x = 3").value == Relation((x, sympy.Integer(3)), ("=",))
+  assert parse("1 < x <= 2").value == Relation((1, x, 2), ("<", "<="))
+  assert parse("(1, 2]").value == Bracket("(", "]", (1, 2))
+  assert parse(r"\{1, 2\}").value == SetOf((1, 2))
+  assert parse("1, 2").value == ListOf((1, 2))
+  assert isinstance(parse(r"(0, 1) \cup (2, 3)").value, UnionOf)
+  assert parse(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}").value == Matrix(((1, 2), (3, 4)))
+  assert parse("0.5").inexact and not parse("1/2").inexact
+  assert parse("0.1").value == sympy.Rational(1, 10)  # decimals stay exact; only the tolerance changes
+
+
+@pytest.mark.parametrize("text", [
+    "", "(", "1 +", r"\frac{1}{", r"\sqrt[", "(1, 2", "1 2 )", r"\begin{pmatrix} 1 & 2", r"\unknown{3}",
+    "apple", "__import__('os')", "os.system('ls')", "lambda: 0", "x; import os", "1 if 2 else 3", "a[0]",
+    r"\begin{pmatrix} 1 & 2 \\ 3 \end{pmatrix}", "(1]", "5 @ 3",
+])
+def test_parse_errors(text):
+  with pytest.raises(ParseError):
+    parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "9^{9^{9^{9}}}", "9**9**9**9", "2^{100000}", "10^{10^{10}}", "(10^{1000})^{1000}", "100000!", "1000000!",
+    r"\binom{100000}{50000}", "e^{10^{100}}", r"\exp(10^{100})", "2^{3^{50}}", "(x+1)^{1000}",
+    "1" * 200, "2^{0.5^{-100}}", "12345678901234567890^{10000}",
+])
+def test_size_bounds_refuse_before_computing(text):
+  with pytest.raises(ParseError):
+    parse(text)
+
+
+def test_depth_and_length_bounds():
+  with pytest.raises(ParseError):
+    parse("(" * 300 + "1" + ")" * 300)
+  with pytest.raises(ParseError):
+    parse("-" * 500 + "1")
+  with pytest.raises(ParseError):
+    parse("1+" * 2000 + "1")
+  assert parse("(" * 20 + "1" + ")" * 20).value == 1
+
+
+def test_symbolic_exponent_stays_symbolic():
+  value = parse("9^{9^{x}}").value
+  assert value.free_symbols == {x}
+
+
+def test_judge_statuses():
+  assert _equiv.judge("1", "1") == (True, "ok")
+  assert _equiv.judge("1", "(") == (False, "parse_error")
+  assert _equiv.judge("(", "1") == (False, "gold_parse_error")
+  assert _equiv.judge("50", "0.5", gold_percent=True) == (True, "ok")
+
+
+def test_probe_distinguishes_branches():
+  # Positive-only sample points would call these equal.
+  assert not _equiv.expr_equal(x, sympy.Abs(x), False)
+  assert not _equiv.expr_equal(x, sympy.sqrt(x**2), False)
+  assert _equiv.expr_equal(sympy.Abs(x), sympy.sqrt(x**2), False)
+
+
+def test_relative_tolerance_only_with_decimals():
+  third = sympy.Rational(1, 3)
+  assert _equiv.expr_equal(third, sympy.Rational(3333333, 10**7), inexact=True)
+  assert not _equiv.expr_equal(third, sympy.Rational(3333333, 10**7), inexact=False)
+  assert not _equiv.expr_equal(third, sympy.Rational(333, 1000), inexact=True)
+
+
+def test_nearly_integer_constant_is_not_an_integer():
+  # exp(pi sqrt(163)) is within 1e-12 of an integer: only a tight exact tolerance tells them apart.
+  near = parse(r"e^{\pi\sqrt{163}}").value
+  assert not _equiv.expr_equal(near, sympy.Integer(262537412640768744), False)
+
+
+def test_bounds_are_module_constants():
+  assert _parser.MAX_EXPONENT >= 1000 and _parser.MAX_DEPTH >= 50
