@@ -1,0 +1,133 @@
+"""Rollout throughput: r1jax `generate` vs transformers `generate` (PyTorch) on the same weights, in one process.
+
+    .venv/bin/python -m benchmarks.sampling                      # both workloads on CPU
+    .venv/bin/python -m benchmarks.sampling --workload small --repeats 5
+    JAX_PLATFORMS=cuda .venv/bin/python -m benchmarks.sampling --hf-device cuda --workload medium
+
+Both sides sample at temperature 1 with no top-k / top-p and exactly `max_new_tokens` new tokens per sequence
+(EOS blocked: r1jax gets no EOS id, transformers gets `min_new_tokens`), in float32, from the same left-padded
+prompts, `num_samples` sequences per prompt. Throughput counts generated tokens (prefill included in the time).
+r1jax's first call is reported separately (trace + compile + one run); steady state is the median of the timed
+runs, which alternate between the two engines so that load from other processes hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import WORKLOADS, build_checkpoint, make_prompts
+
+
+def _time(fn) -> float:
+  start = time.perf_counter()
+  fn()
+  return time.perf_counter() - start
+
+
+def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: str, hf_threads: int | None):
+  """Time both engines on one workload. -> dict of results (tokens/s, seconds)."""
+  import jax
+
+  from r1jax.models import hf as r1hf
+  from r1jax.sampling import SamplingConfig, generate
+
+  path = build_checkpoint(ckpt_dir / workload.name, workload)
+  ids, mask = make_prompts(workload)
+  n_tokens = workload.num_prompts * workload.num_samples * workload.max_new_tokens
+  cfg, params = r1hf.load_pretrained(path)
+  sc = SamplingConfig(max_new_tokens=workload.max_new_tokens, temperature=1.0, num_samples=workload.num_samples,
+                      eos_ids=(), prompt_bucket=16)
+
+  def r1jax_run(seed):
+    out = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(seed))
+    assert out.tokens.shape == (workload.num_prompts * workload.num_samples, workload.max_new_tokens)
+    jax.block_until_ready(out)
+
+  first = _time(lambda: r1jax_run(0))
+  hf_run = _hf_runner(path, ids, mask, workload, hf_device, hf_threads) if hf else None
+  if hf_run is not None:
+    hf_run(0)  # warm-up (allocator, kernels)
+  r1_times, hf_times = [], []
+  for r in range(repeats):
+    r1_times.append(_time(lambda: r1jax_run(r + 1)))
+    if hf_run is not None:
+      hf_times.append(_time(lambda: hf_run(r + 1)))
+  r1_s = statistics.median(r1_times)
+  res = {"workload": workload.name, "params": cfg.num_params(), "tokens": n_tokens, "r1jax_tok_s": n_tokens / r1_s,
+         "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": first - r1_s,
+         "device": str(jax.devices()[0].platform)}
+  if hf_times:
+    hf_s = statistics.median(hf_times)
+    res.update(hf_tok_s=n_tokens / hf_s, hf_s=hf_s, ratio=hf_s / r1_s)
+  return res
+
+
+def _hf_runner(path, ids, mask, workload, device: str, threads: int | None):
+  """A closure running transformers' sampling generate on the workload (or None without torch)."""
+  try:
+    import torch
+    import transformers
+  except ImportError:
+    print("torch / transformers not installed: skipping the transformers side")
+    return None
+  if threads:
+    torch.set_num_threads(threads)
+  model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device).eval()
+  input_ids = torch.tensor(ids, dtype=torch.long, device=device)
+  attention_mask = torch.tensor(mask, dtype=torch.long, device=device)
+
+  def run(seed):
+    torch.manual_seed(seed)
+    with torch.inference_mode():
+      out = model.generate(input_ids=input_ids, attention_mask=attention_mask, do_sample=True, temperature=1.0,
+                           top_k=0, top_p=1.0, max_new_tokens=workload.max_new_tokens,
+                           min_new_tokens=workload.max_new_tokens, num_return_sequences=workload.num_samples,
+                           pad_token_id=0)
+    assert out.shape == (workload.num_prompts * workload.num_samples, ids.shape[1] + workload.max_new_tokens)
+    if device != "cpu":
+      torch.cuda.synchronize()
+
+  return run
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
+  parser.add_argument("--repeats", type=int, default=3, help="timed runs per engine (median reported)")
+  parser.add_argument("--num-prompts", type=int, help="override the workload's prompt count")
+  parser.add_argument("--num-samples", type=int, help="override the workload's samples per prompt")
+  parser.add_argument("--max-new-tokens", type=int, help="override the workload's new tokens per sample")
+  parser.add_argument("--no-hf", action="store_true", help="time r1jax only")
+  parser.add_argument("--hf-device", default="cpu", help="torch device for transformers (cpu, cuda)")
+  parser.add_argument("--hf-threads", type=int, help="torch intra-op threads (default: torch's own choice)")
+  parser.add_argument("--ckpt-dir", type=Path, default=Path("/tmp/r1jax-bench"),
+                      help="where the reference checkpoints are written (reused across runs)")
+  args = parser.parse_args(argv)
+
+  names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+  results = []
+  for name in names:
+    w = WORKLOADS[name]
+    overrides = {k: v for k, v in (("num_prompts", args.num_prompts), ("num_samples", args.num_samples),
+                                   ("max_new_tokens", args.max_new_tokens)) if v}
+    w = dataclasses.replace(w, **overrides)
+    res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads)
+    results.append(res)
+    line = (f"{name:7s} {res['params'] / 1e6:5.1f}M params  {w.num_prompts}x{w.num_samples} samples x "
+            f"{w.max_new_tokens} tokens  r1jax {res['r1jax_tok_s']:9.0f} tok/s ({res['r1jax_s']:.3f} s; compile "
+            f"{res['r1jax_compile_s']:.1f} s)")
+    if "hf_tok_s" in res:
+      line += f"  transformers {res['hf_tok_s']:8.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
+    print(line, flush=True)
+  return results
+
+
+if __name__ == "__main__":
+  np.set_printoptions(precision=3)
+  main()

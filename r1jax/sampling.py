@@ -1,0 +1,354 @@
+"""Rollout engine: batched sampling with a KV cache, one jit-compiled program per shape.
+
+    out = generate(cfg, params, prompt_ids, prompt_mask, SamplingConfig(max_new_tokens=256, temperature=1.0,
+                   top_p=1.0, eos_ids=(2,), num_samples=G), rng)
+    out.tokens [B*G, N]  out.logprobs [B*G, N]  out.mask [B*G, N]  out.lengths [B*G]  out.truncated [B*G]
+
+Sample `i*G + j` is the j-th sample of prompt i. The program is
+
+    prefill the B prompts once (cache of Tb slots)  ->  repeat every cache row G times, add N-1 empty slots
+    token_0 ~ p(. | prompt)                          (from the prefill's last hidden state)
+    while n < N and some sequence has not emitted EOS:
+      logits = decode_step(token_{n-1});  token_n ~ p(. | prompt, token_<n)
+
+all inside one `jax.jit` (a `lax.while_loop`), so the KV cache is born on device, updated in place in the loop
+carry and never copied to the host. Prompt lengths are bucketed (left padding up to a multiple of
+`SamplingConfig.prompt_bucket`) so rollouts of similar prompts share one compiled program.
+
+`logprobs` is `log softmax(logits / temperature)` at the sampled token, taken before top-k / top-p / min-p
+truncation: the quantity a GRPO step recomputes with `logprobs_of`, so its ratio starts at 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from r1jax.models.config import ModelConfig
+from r1jax.models.transformer import Block, Transformer, init_cache, positions_from_mask, rope_tables, unembed
+
+Array = jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingConfig:
+  """How to sample. Hashable: every field is static, so each distinct config compiles its own program.
+
+  temperature   0 means greedy (argmax); its logprobs are then taken at temperature 1.
+  top_k         keep the k most likely tokens (0: all).
+  top_p         then keep the smallest prefix of the sorted distribution with mass >= top_p (1: all).
+  min_p         then keep tokens with p >= min_p * max p (0: all). Filters apply in this order, as in HF.
+  eos_ids       a sequence ends after emitting any of these (empty: always N tokens).
+  num_samples   G samples per prompt; each prompt is prefilled once and shared by its G samples.
+  pad_id        written after EOS (and in columns never reached).
+  prompt_bucket prompts are left-padded to a multiple of this length, so nearby lengths share a program.
+  """
+
+  max_new_tokens: int = 256
+  temperature: float = 1.0
+  top_p: float = 1.0
+  top_k: int = 0
+  min_p: float = 0.0
+  eos_ids: tuple[int, ...] = ()
+  num_samples: int = 1
+  pad_id: int = 0
+  prompt_bucket: int = 64
+
+  def __post_init__(self):
+    eos = self.eos_ids
+    eos = (eos,) if isinstance(eos, (int, np.integer)) else tuple(int(e) for e in (eos or ()))
+    object.__setattr__(self, "eos_ids", eos)
+    for name in ("max_new_tokens", "num_samples", "prompt_bucket"):
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"SamplingConfig.{name} must be a positive int, got {value!r}")
+    if not self.temperature >= 0:
+      raise ValueError(f"SamplingConfig.temperature must be >= 0, got {self.temperature!r}")
+    if not 0 < self.top_p <= 1:
+      raise ValueError(f"SamplingConfig.top_p must be in (0, 1], got {self.top_p!r}")
+    if not 0 <= self.min_p < 1:
+      raise ValueError(f"SamplingConfig.min_p must be in [0, 1), got {self.min_p!r}")
+    if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)) or self.top_k < 0:
+      raise ValueError(f"SamplingConfig.top_k must be an int >= 0, got {self.top_k!r}")
+
+  @property
+  def greedy(self) -> bool:
+    return self.temperature == 0
+
+  def replace(self, **changes: Any) -> "SamplingConfig":
+    return dataclasses.replace(self, **changes)
+
+
+@flax.struct.dataclass
+class SampleOutput:
+  """Completions of B*G rollouts, N = max_new_tokens columns; row i*G + j is sample j of prompt i.
+
+  tokens    [B*G, N] int32    sampled ids; `pad_id` after EOS
+  logprobs  [B*G, N] float32  log softmax(logits / temperature) at each token (temperature 1 when greedy); 0 on pad
+  mask      [B*G, N] int32    1 up to and including the first EOS
+  lengths   [B*G]    int32    number of completion tokens (EOS included) = mask.sum(-1)
+  truncated [B*G]    bool     no EOS within N tokens
+  """
+
+  tokens: Array
+  logprobs: Array
+  mask: Array
+  lengths: Array
+  truncated: Array
+
+
+# ----------------------------------------------------------------------------------------------------- sampling
+
+
+def _filter_sorted(vals: Array, top_p: float, min_p: float) -> Array:
+  """Top-p then min-p on scaled logits sorted in descending order. [B, K] -> [B, K] with -inf where dropped.
+
+  top-p keeps token i iff the mass before it is < p (so exactly the smallest prefix with mass >= p); min-p then
+  keeps p_i >= min_p * p_0, i.e. vals_i >= vals_0 + log(min_p), on what top-p kept.
+  """
+  if top_p < 1.0:
+    probs = jax.nn.softmax(vals, axis=-1)
+    mass_before = jnp.cumsum(probs, axis=-1) - probs
+    vals = jnp.where(mass_before < top_p, vals, -jnp.inf)
+  if min_p > 0.0:
+    vals = jnp.where(vals >= vals[:, :1] + math.log(min_p), vals, -jnp.inf)
+  return vals
+
+
+def sample_logits(logits: Array, key: Array, sc: SamplingConfig) -> tuple[Array, Array]:
+  """One token per row from logits [B, V] f32. -> (tokens [B] int32, logprobs [B] f32).
+
+  logprob = (logits / T)[tok] - logsumexp(logits / T), before any truncation (T = 1 when greedy). Truncated
+  sampling works on the sorted top-k slice (k = V when only top-p is set), so a full-vocabulary sort happens
+  only for top-p without top-k; top-p = 1 with no top-k never sorts.
+  """
+  scaled = logits if sc.greedy else logits / sc.temperature
+  logz = jax.nn.logsumexp(scaled, axis=-1)
+  if sc.greedy:
+    tokens = jnp.argmax(scaled, axis=-1)
+  elif sc.top_k > 0 or sc.top_p < 1.0:
+    k = min(sc.top_k or scaled.shape[-1], scaled.shape[-1])
+    vals, idx = jax.lax.top_k(scaled, k)  # [B, k], descending
+    choice = jax.random.categorical(key, _filter_sorted(vals, sc.top_p, sc.min_p), axis=-1)
+    tokens = jnp.take_along_axis(idx, choice[:, None], axis=-1)[:, 0]
+  else:
+    if sc.min_p > 0.0:  # p >= min_p * max p  <=>  logit >= max logit + log(min_p): no sort needed
+      scaled_kept = jnp.where(scaled >= scaled.max(-1, keepdims=True) + math.log(sc.min_p), scaled, -jnp.inf)
+    else:
+      scaled_kept = scaled
+    tokens = jax.random.categorical(key, scaled_kept, axis=-1)
+  tokens = tokens.astype(jnp.int32)
+  logprobs = jnp.take_along_axis(scaled, tokens[:, None], axis=-1)[:, 0] - logz
+  return tokens, logprobs
+
+
+# ----------------------------------------------------------------------------------------------------- decoding
+
+
+def _split_layers(cfg: ModelConfig, params: dict) -> list[dict]:
+  """The scanned layer params [L, ...] as L per-layer trees (static slices, hoisted out of the decode loop)."""
+  return [jax.tree.map(lambda a, i=i: a[i], params["layers"]) for i in range(cfg.num_layers)]
+
+
+def _decode_step(cfg: ModelConfig, params: dict, layer_params: list[dict], caches: list[tuple[Array, Array]],
+                 tokens: Array, positions: Array, allowed: Array, index: Array):
+  """One token per row through the decoder with the layers unrolled. -> (logits [B, V] f32, new caches).
+
+  tokens, positions [B]; allowed [B, 1, S] bool (slots this query may attend to); caches: L pairs (k, v) of
+  [B, S, Hkv, D], the new key / value written at slot `index`. The math is `Transformer.__call__`'s cached path
+  (the same `Block` modules); unrolling gives every layer its own loop-carried cache buffer, so the update is a
+  true in-place write instead of a scan that slices and re-stacks the whole [L, ...] cache each step.
+  """
+  model = Transformer(cfg)
+  x = model.apply({"params": params}, tokens[:, None], method=lambda m, ids: m.embed(ids))  # [B, 1, E]
+  cos, sin = rope_tables(cfg, positions[:, None])
+  block = Block(cfg)
+  new_caches = []
+  for lp, layer_cache in zip(layer_params, caches):
+    x, layer_cache = block.apply({"params": lp}, x, layer_cache, cos, sin, allowed, index)
+    new_caches.append(layer_cache)
+  x = model.apply({"params": params}, x, method=lambda m, h: m.final_norm(h))
+  return unembed(cfg, params, x[:, 0]), new_caches
+
+
+def _prefill(cfg: ModelConfig, params: dict, ids: Array, mask: Array):
+  """Prefill B prompts [B, T]. -> (logits of the next token [B, V], caches k, v [L, B, T, Hkv, D]).
+
+  The next-token logits are read at each row's last real token, so only [B, E] goes through the LM head.
+  """
+  b, t = ids.shape
+  cache = init_cache(cfg, b, t)
+  hidden, cache = Transformer(cfg).apply({"params": params}, ids, attention_mask=mask,
+                                         positions=positions_from_mask(mask), cache=cache, return_hidden=True)
+  last = t - 1 - jnp.argmax(mask[:, ::-1], axis=-1)  # index of the last real token (works for any padding)
+  h_last = jnp.take_along_axis(hidden, last[:, None, None], axis=1)[:, 0]
+  return unembed(cfg, params, h_last), cache["k"], cache["v"]
+
+
+def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, mask: Array, rng: Array) -> SampleOutput:
+  """The whole rollout for bucketed prompts ids, mask [B, Tb]; see the module docstring."""
+  b, t = ids.shape
+  g, n = sc.num_samples, sc.max_new_tokens
+  bg, s = b * g, t + n - 1  # the last sampled token is never fed back, so it needs no slot
+  mask = mask.astype(jnp.int32)
+  logits, k, v = _prefill(cfg, params, ids.astype(jnp.int32), mask)
+
+  # Share each prompt's cache with its G samples: row i*G + j <- prompt i (jnp.repeat order).
+  grow = lambda a, axis: jnp.pad(jnp.repeat(a, g, axis=0), [(0, n - 1) if d == axis else (0, 0) for d in range(4)])  # noqa: E731
+  caches = [(grow(k[i], 3), grow(v[i], 2)) for i in range(cfg.num_layers)]
+  logits = jnp.repeat(logits, g, axis=0)
+  # Generated slots are all real tokens; a query at slot t+i-1 sees them only up to itself (the causal part).
+  slot_mask = jnp.concatenate([jnp.repeat(mask, g, axis=0), jnp.ones((bg, n - 1), jnp.int32)], axis=1) > 0
+  slots = jnp.arange(s)
+  next_pos = jnp.repeat(mask.sum(-1), g, axis=0)  # position of the first generated token = prompt length
+  eos = jnp.asarray(sc.eos_ids, jnp.int32)
+
+  def emit(i, logits, done, out_tok, out_lp):
+    """Sample token i for every row, record it unless the row already finished. Buffers are [N, B*G]."""
+    tok, lp = sample_logits(logits, jax.random.fold_in(rng, i), sc)
+    tok = jnp.where(done, sc.pad_id, tok)
+    lp = jnp.where(done, 0.0, lp)
+    out_tok = jax.lax.dynamic_update_slice(out_tok, tok[None], (i, 0))
+    out_lp = jax.lax.dynamic_update_slice(out_lp, lp[None], (i, 0))
+    if sc.eos_ids:
+      done = done | jnp.any(tok[:, None] == eos, axis=-1)
+    return tok, done, out_tok, out_lp
+
+  done = jnp.zeros((bg,), bool)
+  out_tok = jnp.full((n, bg), sc.pad_id, jnp.int32)
+  out_lp = jnp.zeros((n, bg), jnp.float32)
+  tok, done, out_tok, out_lp = emit(0, logits, done, out_tok, out_lp)
+  lengths = jnp.ones((bg,), jnp.int32)  # the first token always counts
+  layer_params = _split_layers(cfg, params)
+
+  def cond(carry):
+    i, _, _, done, _, _, _ = carry
+    return (i < n) & ~jnp.all(done)
+
+  def body(carry):
+    i, caches, tok, done, out_tok, out_lp, lengths = carry
+    allowed = (slot_mask & (slots <= t + i - 1))[:, None, :]  # [B*G, 1, S]
+    logits, caches = _decode_step(cfg, params, layer_params, caches, tok, next_pos + i - 1, allowed, t + i - 1)
+    lengths = lengths + (~done).astype(jnp.int32)
+    tok, done, out_tok, out_lp = emit(i, logits, done, out_tok, out_lp)
+    return i + 1, caches, tok, done, out_tok, out_lp, lengths
+
+  carry = (jnp.asarray(1, jnp.int32), caches, tok, done, out_tok, out_lp, lengths)
+  _, _, _, done, out_tok, out_lp, lengths = jax.lax.while_loop(cond, body, carry)
+  out_mask = (jnp.arange(n)[None, :] < lengths[:, None]).astype(jnp.int32)
+  return SampleOutput(tokens=out_tok.T, logprobs=out_lp.T, mask=out_mask, lengths=lengths, truncated=~done)
+
+
+# One module-level jitted function: its compilation cache is shared by every call (see `_generate_jit._cache_size`).
+_generate_jit = jax.jit(_generate, static_argnums=(0, 1))
+
+
+def bucket_length(length: int, bucket: int) -> int:
+  """Smallest multiple of `bucket` that is >= length (at least `bucket`)."""
+  return max(bucket, -(-length // bucket) * bucket)
+
+
+def _left_pad(x: Any, width: int) -> Any:
+  """Left-pad [B, T] with zeros to [B, width] (numpy stays numpy, so no device program runs for it)."""
+  pad = ((0, 0), (width - x.shape[1], 0))
+  return np.pad(x, pad) if isinstance(x, np.ndarray) else jnp.pad(x, pad)
+
+
+def _auto_sharded(x: Any) -> Any:
+  """x itself, or (for an array on a mesh with Explicit axes) the same buffers viewed on that mesh in Auto mode.
+
+  The model carries no sharding annotations of its own, so explicit sharding-in-types would reject its mixed
+  operand shardings (e.g. a replicated cache updated with head-sharded keys); in Auto mode XLA propagates them.
+  Re-labelling the axes copies nothing.
+  """
+  sharding = getattr(x, "sharding", None)
+  if not isinstance(sharding, jax.sharding.NamedSharding) or not isinstance(sharding.mesh, jax.sharding.Mesh):
+    return x
+  mesh = sharding.mesh
+  if all(t == jax.sharding.AxisType.Auto for t in mesh.axis_types):
+    return x
+  auto = jax.sharding.Mesh(mesh.devices, mesh.axis_names, axis_types=(jax.sharding.AxisType.Auto,) * mesh.devices.ndim)
+  return jax.device_put(x, jax.sharding.NamedSharding(auto, sharding.spec, memory_kind=sharding.memory_kind))
+
+
+def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Array, sc: SamplingConfig,
+             rng: Array) -> SampleOutput:
+  """Sample `sc.num_samples` completions of each prompt. prompt_ids, prompt_mask [B, T] -> SampleOutput [B*G, N].
+
+  Prompts should be left-padded (mask 0 on padding); they are padded further on the left to a multiple of
+  `sc.prompt_bucket`, so the compiled program depends on (cfg, sc, B, bucketed T) only. Params and prompts may be
+  sharded arrays (e.g. the batch over ("data", "fsdp")): the computation follows their shardings.
+  """
+  if prompt_ids.shape != prompt_mask.shape or prompt_ids.ndim != 2:
+    raise ValueError(f"prompt_ids {prompt_ids.shape} and prompt_mask {prompt_mask.shape} must be the same [B, T]")
+  params, prompt_ids, prompt_mask = jax.tree.map(_auto_sharded, (params, prompt_ids, prompt_mask))
+  width = bucket_length(prompt_ids.shape[1], sc.prompt_bucket)
+  if width != prompt_ids.shape[1]:
+    prompt_ids, prompt_mask = _left_pad(prompt_ids, width), _left_pad(prompt_mask, width)
+  return _generate_jit(cfg, sc, params, prompt_ids, prompt_mask, rng)
+
+
+# ----------------------------------------------------------------------------------------------------- scoring
+
+
+def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temperature: float = 1.0,
+                chunk_size: int = 128, positions: Array | None = None) -> Array:
+  """Per-token log-probs of given sequences, never holding more than [B, chunk_size, V] logits. [B, T] -> [B, T].
+
+      out[b, t] = log softmax(logits[b, t-1] / temperature)[tokens[b, t]] = log p(tokens[b, t] | tokens[b, :t])
+
+  where token t is real (mask 1) and has a real token before it; 0 elsewhere (so out[:, 0] = 0, and the first real
+  token of a left-padded row, which has no context, is 0 too). Hidden states come from one forward pass; the LM
+  head and log-softmax run per chunk of positions inside `lax.map`, each chunk rematerialised in the backward
+  pass, so `jax.grad` through this also stays at [B, chunk_size, V]. `temperature` 0 is read as 1 (greedy
+  rollouts score at temperature 1).
+  """
+  b, t = tokens.shape
+  mask = mask.astype(jnp.int32)
+  hidden = Transformer(cfg).apply({"params": params}, tokens, attention_mask=mask, positions=positions,
+                                  return_hidden=True)  # [B, T, E]
+  # Position t-1 predicts token t: pair hidden[:, :-1] with tokens[:, 1:], padded to whole chunks.
+  c = max(1, min(chunk_size, t - 1))
+  chunks = -(-(t - 1) // c)
+  pad = chunks * c - (t - 1)
+  h = jnp.pad(hidden[:, :-1], ((0, 0), (0, pad), (0, 0))).reshape(b, chunks, c, -1).swapaxes(0, 1)
+  y = jnp.pad(tokens[:, 1:], ((0, 0), (0, pad))).reshape(b, chunks, c).swapaxes(0, 1)
+  inv_temp = 1.0 / (temperature or 1.0)
+
+  @jax.checkpoint
+  def chunk_logprobs(hy):
+    h_c, y_c = hy  # [B, C, E], [B, C]
+    logits = unembed(cfg, params, h_c) * inv_temp
+    return jnp.take_along_axis(logits, y_c[..., None], axis=-1)[..., 0] - jax.nn.logsumexp(logits, axis=-1)
+
+  lp = jax.lax.map(chunk_logprobs, (h, y)).swapaxes(0, 1).reshape(b, chunks * c)[:, :t - 1]
+  has_context = (jnp.cumsum(mask, axis=-1) > 1) & (mask > 0)  # real token with a real token before it
+  return jnp.where(has_context, jnp.pad(lp, ((0, 0), (1, 0))), 0.0)
+
+
+# ----------------------------------------------------------------------------------------------------- text
+
+
+def decode_completions(tokenizer: Any, tokens: Any, mask: Any = None, eos_ids: Sequence[int] = (),
+                       skip_special_tokens: bool = False) -> list[str]:
+  """Completion texts from token ids [N, T]: each row cut at its mask length, then before its first EOS.
+
+  `tokenizer` is anything with `.decode(list[int], skip_special_tokens=...)` (a transformers tokenizer).
+  """
+  tokens = np.asarray(tokens)
+  lengths = np.full(len(tokens), tokens.shape[1]) if mask is None else np.asarray(mask).sum(-1)
+  eos = set(int(e) for e in eos_ids)
+  texts = []
+  for row, length in zip(tokens, lengths):
+    ids = [int(x) for x in row[:int(length)]]
+    cut = next((i for i, x in enumerate(ids) if x in eos), len(ids))
+    texts.append(tokenizer.decode(ids[:cut], skip_special_tokens=skip_special_tokens))
+  return texts

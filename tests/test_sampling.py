@@ -1,0 +1,209 @@
+"""The rollout engine against independent truths: transformers' greedy generate, full-forward log-softmax,
+hand-computed truncation sets and chi-square tests of sampling frequencies."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+import transformers
+from conftest import left_padded_batch
+
+from r1jax.models import forward, hf
+from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, decode_completions, generate, logprobs_of,
+                            sample_logits)
+
+
+@pytest.fixture(scope="module")
+def qwen2(hf_checkpoints):
+  return hf.load_pretrained(hf_checkpoints["qwen2"])
+
+
+def _prompts(vocab_size, seed=0, lengths=(12, 9, 4), total=12):
+  ids, mask = left_padded_batch(vocab_size, seed=seed, lengths=lengths, total=total)
+  return ids.astype(np.int32), mask.astype(np.int32)
+
+
+def _full_logprobs(cfg, params, prompt_ids, prompt_mask, out: SampleOutput, g: int, temperature: float):
+  """log softmax(forward(prompt + completion) / T) at every completion token, by one full forward. -> [B*G, N]."""
+  ids = np.concatenate([np.repeat(prompt_ids, g, 0), np.asarray(out.tokens)], 1)
+  mask = np.concatenate([np.repeat(prompt_mask, g, 0), np.asarray(out.mask)], 1)
+  logits = forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)) / (temperature or 1.0)
+  logp = jax.nn.log_softmax(logits[:, prompt_ids.shape[1] - 1:-1], axis=-1)
+  return np.asarray(jnp.take_along_axis(logp, jnp.asarray(out.tokens)[..., None], axis=-1)[..., 0])
+
+
+_GREEDY = SamplingConfig(max_new_tokens=10, temperature=0.0, eos_ids=(2,), num_samples=2, prompt_bucket=16)
+_SAMPLED = SamplingConfig(max_new_tokens=9, temperature=0.7, top_k=30, top_p=0.9, min_p=0.02, eos_ids=(5, 6, 7),
+                          num_samples=3, prompt_bucket=16)
+
+
+@pytest.mark.parametrize("family", ("qwen2", "llama"))
+def test_greedy_tokens_equal_transformers_generate(family, hf_checkpoints):
+  cfg, params = hf.load_pretrained(hf_checkpoints[family])
+  ids, mask = _prompts(cfg.vocab_size, seed=1)
+  n, g = _GREEDY.max_new_tokens, _GREEDY.num_samples
+  out = generate(cfg, params, ids, mask, _GREEDY, jax.random.PRNGKey(0))
+  model = transformers.AutoModelForCausalLM.from_pretrained(hf_checkpoints[family], dtype=torch.float32).eval()
+  with torch.no_grad():  # HF stops on the same EOS (id 2) and pads with pad_token_id 0 after it, as r1jax does
+    ref = model.generate(input_ids=torch.tensor(ids, dtype=torch.long), attention_mask=torch.tensor(mask),
+                         do_sample=False, max_new_tokens=n, eos_token_id=2, pad_token_id=0)[:, ids.shape[1]:].numpy()
+  ref = np.pad(ref, ((0, 0), (0, n - ref.shape[1])))
+  np.testing.assert_array_equal(np.asarray(out.tokens), np.repeat(ref, g, axis=0))
+  if family == "qwen2":  # top_k=1 at temperature 1 is greedy too, logprobs included
+    top1 = generate(cfg, params, ids, mask, _GREEDY.replace(temperature=1.0, top_k=1), jax.random.PRNGKey(1))
+    np.testing.assert_array_equal(np.asarray(top1.tokens), np.asarray(out.tokens))
+    np.testing.assert_allclose(np.asarray(top1.logprobs), np.asarray(out.logprobs), atol=1e-6)
+
+
+def test_sampled_logprobs_equal_full_forward_log_softmax(qwen2):
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=2)
+  g, temperature = _SAMPLED.num_samples, _SAMPLED.temperature
+  out = generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(3))
+  real = np.asarray(out.mask).astype(bool)
+  ref = _full_logprobs(cfg, params, ids, mask, out, g, temperature)
+  assert np.abs(np.asarray(out.logprobs) - ref)[real].max() < 1e-4
+  assert len(set(map(tuple, np.asarray(out.tokens)))) > 1  # the G samples of a prompt differ
+  # The trainer's recomputation gives the same numbers (a GRPO ratio starts at 1).
+  seq = jnp.concatenate([jnp.repeat(jnp.asarray(ids), g, 0), out.tokens], 1)
+  seq_mask = jnp.concatenate([jnp.repeat(jnp.asarray(mask), g, 0), out.mask], 1)
+  recomputed = logprobs_of(cfg, params, seq, seq_mask, temperature, chunk_size=5)[:, ids.shape[1]:]
+  assert np.abs(np.asarray(recomputed - out.logprobs))[real].max() < 1e-4
+  # Same seed, same output; another seed, other samples.
+  jax.tree.map(np.testing.assert_array_equal, out, generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(3)))
+  other = generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(4))
+  assert not np.array_equal(np.asarray(out.tokens), np.asarray(other.tokens))
+
+
+# Hand-made distribution over 6 tokens, order scrambled so sorting matters. Sorted: .4 .25 .15 .1 .06 .04 (ids 1 3 5
+# 0 4 2), prefix masses .4 .65 .8 .9 .96 1.
+_PROBS = np.array([0.1, 0.4, 0.04, 0.25, 0.06, 0.15])
+
+
+@pytest.mark.parametrize("knobs, kept", [
+    (dict(top_p=0.75), {1, 3, 5}),          # .65 < .75 <= .8: the smallest prefix reaching p has 3 tokens
+    (dict(top_p=0.85), {0, 1, 3, 5}),       # .8 < .85 <= .9
+    (dict(top_p=0.6), {1, 3}),              # .4 < .6 <= .65
+    (dict(top_p=0.3), {1}),                 # the top token alone reaches p
+    (dict(top_k=2), {1, 3}),
+    (dict(min_p=0.3), {1, 3, 5}),           # p >= .3 * .4 = .12
+    (dict(top_k=4, top_p=0.9), {0, 1, 3, 5}),  # top 4 renormalised: prefix masses .444 .722 .889 1 -> all 4
+    (dict(top_k=3, min_p=0.5), {1, 3}),     # top 3, then p >= .5 * .4
+])
+def test_truncation_keeps_exactly_the_expected_tokens_with_renormalised_frequencies(knobs, kept):
+  n = 20000
+  logits = jnp.broadcast_to(jnp.log(jnp.asarray(_PROBS, jnp.float32)), (n, len(_PROBS)))
+  tokens, logprobs = sample_logits(logits, jax.random.PRNGKey(0), SamplingConfig(temperature=1.0, **knobs))
+  counts = np.bincount(np.asarray(tokens), minlength=len(_PROBS))
+  assert set(np.flatnonzero(counts)) == kept
+  # logprobs are of the untruncated distribution
+  np.testing.assert_allclose(np.asarray(logprobs), np.log(_PROBS)[np.asarray(tokens)], atol=1e-6)
+  idx = sorted(kept)
+  if len(idx) > 1:
+    expected = _PROBS[idx] / _PROBS[idx].sum() * n
+    assert scipy.stats.chisquare(counts[idx], expected).pvalue > 1e-3
+
+
+def test_sampling_frequencies_match_softmax_over_temperature(qwen2):
+  # End to end: the first completion token of 3000 samples of one prompt, against the model's own distribution.
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=5, lengths=(7,), total=7)
+  temperature, g = 0.5, 3000
+  out = generate(cfg, params, ids, mask, SamplingConfig(max_new_tokens=1, temperature=temperature, num_samples=g,
+                                                        prompt_bucket=16), jax.random.PRNGKey(7))
+  logits = np.asarray(forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask))[0, -1], np.float64) / temperature
+  probs = np.exp(logits - logits.max())
+  probs /= probs.sum()
+  counts = np.bincount(np.asarray(out.tokens[:, 0]), minlength=cfg.vocab_size)
+  # Pool the rare tokens into one bin so that every expected count is >= 5.
+  common = probs * g >= 5
+  obs, exp = counts[common], probs[common] * g
+  if (~common).any():
+    obs, exp = np.append(obs, counts[~common].sum()), np.append(exp, probs[~common].sum() * g)
+  assert common.sum() >= 20
+  assert scipy.stats.chisquare(obs, exp).pvalue > 1e-3
+
+
+def test_everything_after_eos_is_masked_and_padded(qwen2):
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=6)
+  n, pad = 12, -1  # a pad id no sampled token can equal
+  eos = tuple(range(3, 40))  # many EOS ids: most rows end early, at different steps
+  out = generate(cfg, params, ids, mask, SamplingConfig(max_new_tokens=n, temperature=1.0, eos_ids=eos,
+                                                        num_samples=4, pad_id=pad, prompt_bucket=16),
+                 jax.random.PRNGKey(1))
+  tokens, lp, m = np.asarray(out.tokens), np.asarray(out.logprobs), np.asarray(out.mask)
+  lengths, truncated = np.asarray(out.lengths), np.asarray(out.truncated)
+  assert 0 < truncated.sum() < len(tokens) or lengths.min() < n  # a mix of early and late stops
+  for row in range(len(tokens)):
+    hits = np.flatnonzero(np.isin(tokens[row], eos))
+    length = hits[0] + 1 if len(hits) else n
+    assert lengths[row] == length == m[row].sum()
+    assert truncated[row] == (len(hits) == 0)
+    np.testing.assert_array_equal(m[row], np.arange(n) < length)
+    assert (tokens[row, length:] == pad).all() and (lp[row, length:] == 0).all()
+    assert (tokens[row, :length] != pad).all() and (lp[row, :length] < 0).all()
+  texts = decode_completions(_CharTokenizer(), np.where(m > 0, tokens, 0), m, eos_ids=eos)
+  assert [len(t) for t in texts] == [int(x) - (not tr) for x, tr in zip(lengths, truncated)]
+
+
+class _CharTokenizer:
+  """Stand-in with the one method decode_completions uses: id i -> chr(i + 32)."""
+
+  def decode(self, ids, skip_special_tokens=False):
+    return "".join(chr(i + 32) for i in ids)
+
+
+def test_decode_completions_stops_at_eos_and_mask():
+  tokens = np.array([[40, 41, 2, 42], [43, 44, 45, 46], [2, 47, 0, 0]])
+  mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]])
+  assert decode_completions(_CharTokenizer(), tokens, mask, eos_ids=(2,)) == ["HI", "KLMN", ""]
+  assert decode_completions(_CharTokenizer(), tokens[:1, :2]) == ["HI"]
+
+
+def test_prompt_buckets_share_one_compilation_and_do_not_change_results(qwen2):
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=8, lengths=(11, 5, 9), total=11)
+  a = generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(2))
+  compiled = _generate_jit._cache_size()
+  ids13, mask13 = np.pad(ids, ((0, 0), (2, 0))), np.pad(mask, ((0, 0), (2, 0)))  # T=13: the same bucket of 16
+  b = generate(cfg, params, ids13, mask13, _SAMPLED, jax.random.PRNGKey(2))
+  assert _generate_jit._cache_size() == compiled
+  jax.tree.map(np.testing.assert_array_equal, a, b)
+  c = generate(cfg, params, ids, mask, _SAMPLED.replace(prompt_bucket=32), jax.random.PRNGKey(2))
+  assert _generate_jit._cache_size() == compiled + 1  # another bucket: a new program, the same samples
+  np.testing.assert_array_equal(np.asarray(a.tokens), np.asarray(c.tokens))
+  np.testing.assert_allclose(np.asarray(a.logprobs), np.asarray(c.logprobs), atol=1e-5)
+
+
+def test_logprobs_of_equals_full_log_softmax_gather_and_its_gradient(qwen2):
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=9, lengths=(12, 9, 4), total=12)  # 11 predicted positions
+  ids, mask, temperature = jnp.asarray(ids), jnp.asarray(mask), 0.8
+
+  def full(p):
+    logp = jax.nn.log_softmax(forward(cfg, p, ids, mask) / temperature, axis=-1)
+    gathered = jnp.take_along_axis(logp[:, :-1], ids[:, 1:, None], axis=-1)[..., 0]
+    has_context = (jnp.cumsum(mask, -1) > 1) & (mask > 0)
+    return jnp.where(has_context, jnp.pad(gathered, ((0, 0), (1, 0))), 0.0)
+
+  chunked = jax.jit(lambda p, c: logprobs_of(cfg, p, ids, mask, temperature, chunk_size=c), static_argnums=1)
+  ref = np.asarray(jax.jit(full)(params))
+  for chunk_size in (4, 11, 64):  # 4 does not divide the 11 positions; 64 is longer than the sequence
+    got = np.asarray(chunked(params, chunk_size))
+    np.testing.assert_allclose(got, ref, atol=1e-5, err_msg=f"chunk_size={chunk_size}")
+    assert (got[:, 0] == 0).all()
+  # Differentiable, with the gradient of the unchunked computation.
+  weights = jax.random.normal(jax.random.PRNGKey(0), ids.shape)
+  grad = lambda f: jax.jit(jax.grad(lambda p: jnp.sum(weights * f(p))))(params)  # noqa: E731
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), grad(lambda p: chunked(p, 4)), grad(full))
+
+
+def test_config_validation_names_the_field():
+  for bad, field in ((dict(top_p=0.0), "top_p"), (dict(temperature=-1.0), "temperature"), (dict(top_k=-1), "top_k"),
+                     (dict(num_samples=0), "num_samples"), (dict(min_p=1.0), "min_p")):
+    with pytest.raises(ValueError, match=field):
+      SamplingConfig(**bad)
+  assert SamplingConfig(eos_ids=[3, 4]).eos_ids == (3, 4) and SamplingConfig(eos_ids=5).eos_ids == (5,)
