@@ -118,10 +118,26 @@ def write_samples(path: Path, ro: rollout.Rollouts, step: int, limit: int = 16) 
       f.write(json.dumps(rec) + "\n")
 
 
+def to_python_metrics(metrics: dict) -> dict[str, float]:
+  """Device metrics -> floats (one host transfer)."""
+  return {k: float(np.asarray(v)) for k, v in jax.device_get(metrics).items()}
+
+
 def write_json(path: Path, obj: Any) -> None:
   tmp = path.with_suffix(path.suffix + ".tmp")
   tmp.write_text(json.dumps(obj, indent=2, default=lambda x: np.asarray(x).tolist()))
   tmp.replace(path)
+
+
+def run_main(train_fn, config_help: str) -> None:
+  """The command line of an experiment: --config FILE[:variant] (with --config.a.b=v overrides) --workdir DIR."""
+  from absl import app, flags
+  from ml_collections import config_flags
+
+  config = config_flags.DEFINE_config_file("config", None, config_help, lock_config=True)
+  workdir = flags.DEFINE_string("workdir", None, "run directory (checkpoints, metrics, samples)")
+  flags.mark_flags_as_required(["config", "workdir"])
+  app.run(lambda argv: train_fn(config.value, workdir.value) and None)
 
 
 def step_rng(seed: int, step: int, purpose: int) -> jax.Array:

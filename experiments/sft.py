@@ -18,8 +18,6 @@ from pathlib import Path
 import jax
 import ml_collections
 import numpy as np
-from absl import app, flags
-from ml_collections import config_flags
 
 from experiments import common
 from r1jax import sharding
@@ -28,8 +26,6 @@ from r1jax.losses import sft
 from r1jax.models import hf
 from r1jax.train import Checkpointer, MetricWriter, PreemptionGuard, Progress, abstract_like, make_train_step
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "configs/sft_*.py[:variant]", lock_config=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "run directory (checkpoints, metrics, samples)")
 
 
 def sft_examples(tokenizer, rows, config: ml_collections.ConfigDict):
@@ -140,13 +136,5 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
   return {**summary, "params": state.params, "cfg": cfg}
 
 
-def main(argv):
-  del argv
-  if _WORKDIR.value is None:
-    raise app.UsageError("--workdir is required")
-  train(_CONFIG.value, _WORKDIR.value)
-
-
 if __name__ == "__main__":
-  flags.mark_flags_as_required(["config"])
-  app.run(main)
+  common.run_main(train, "configs/sft_*.py[:variant]")

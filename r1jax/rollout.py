@@ -89,3 +89,97 @@ def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
                                             prefill=prefills, **fields, **extra_fields)
   rollouts.rewards, rollouts.reward_parts, rollouts.reward_stats = total, parts, stats
   return rollouts
+
+
+def select_groups(rollouts: Rollouts, groups: np.ndarray) -> Rollouts:
+  """The rollouts of prompt indices `groups` only (with all their G samples)."""
+  g = rollouts.group_size
+  rows_idx = np.asarray(groups, np.int64)
+  sample_idx = (rows_idx[:, None] * g + np.arange(g)[None]).reshape(-1)
+  sample = jax.tree.map(lambda x: np.asarray(x)[sample_idx], jax.device_get(rollouts.sample))
+  return dataclasses.replace(
+      rollouts, rows=[rollouts.rows[i] for i in rows_idx], prompts=[rollouts.prompts[i] for i in rows_idx],
+      prompt_ids=rollouts.prompt_ids[rows_idx], prompt_mask=rollouts.prompt_mask[rows_idx], sample=sample,
+      completions=[rollouts.completions[i] for i in sample_idx],
+      rewards=None if rollouts.rewards is None else rollouts.rewards[sample_idx],
+      reward_parts={k: v[sample_idx] for k, v in rollouts.reward_parts.items()})
+
+
+def concatenate(parts: Sequence[Rollouts]) -> Rollouts:
+  """Rollouts of several draws as one (prompts left-padded to the widest draw)."""
+  if len(parts) == 1:
+    return parts[0]
+  width = max(p.prompt_ids.shape[1] for p in parts)
+  pad = lambda x: np.pad(x, ((0, 0), (width - x.shape[1], 0)))  # noqa: E731
+  samples = [jax.device_get(p.sample) for p in parts]
+  stats: dict[str, float] = {}
+  for p in parts:
+    for k, v in p.reward_stats.items():
+      stats[k] = stats.get(k, 0) + v
+  return Rollouts(
+      rows=[r for p in parts for r in p.rows], prompts=[q for p in parts for q in p.prompts],
+      prompt_ids=np.concatenate([pad(p.prompt_ids) for p in parts]),
+      prompt_mask=np.concatenate([pad(p.prompt_mask) for p in parts]),
+      sample=jax.tree.map(lambda *xs: np.concatenate([np.asarray(x) for x in xs]), *samples),
+      completions=[c for p in parts for c in p.completions], group_size=parts[0].group_size,
+      num_prompts_truncated=sum(p.num_prompts_truncated for p in parts),
+      rewards=np.concatenate([p.rewards for p in parts]) if parts[0].rewards is not None else None,
+      reward_parts={k: np.concatenate([p.reward_parts[k] for p in parts]) for k in parts[0].reward_parts},
+      reward_stats=stats)
+
+
+def informative_groups(rewards: np.ndarray, group_size: int) -> np.ndarray:
+  """Indices of the prompts whose G rewards are not all equal (the only ones with a GRPO signal)."""
+  grouped = np.asarray(rewards).reshape(-1, group_size)
+  return np.flatnonzero(~np.all(grouped == grouped[:, :1], axis=-1))
+
+
+def dynamic_sample(draw, num_prompts: int, max_draws: int) -> tuple[Rollouts, dict[str, float]]:
+  """DAPO dynamic sampling: call `draw()` (-> scored Rollouts) until `num_prompts` groups with unequal rewards are
+  collected or `max_draws` draws are spent. Never returns an all-equal group; may return fewer than asked.
+  -> (rollouts of at most num_prompts informative groups, stats)."""
+  if max_draws < 1:
+    raise ValueError(f"dynamic sampling needs max_draws >= 1, got {max_draws}")
+  kept: list[Rollouts] = []
+  have = drawn = draws = 0
+  while have < num_prompts and draws < max_draws:
+    ro = draw()
+    draws += 1
+    drawn += len(ro.rows)
+    keep = informative_groups(ro.rewards, ro.group_size)[:num_prompts - have]
+    if len(keep):
+      kept.append(select_groups(ro, keep))
+      have += len(keep)
+  stats = {"dynamic/draws": draws, "dynamic/prompts_drawn": drawn, "dynamic/prompts_kept": have,
+           "dynamic/batch_short": num_prompts - have}
+  return (concatenate(kept) if kept else None), stats
+
+
+def rejection_sample(rollouts: Rollouts, accept: Mapping[str, float], max_per_prompt: int,
+                     dedupe: bool = True) -> list[dict[str, Any]]:
+  """R1's rejection sampling: keep samples whose every reward in `accept` reaches its threshold, at most
+  `max_per_prompt` per prompt (identical completions counted once when `dedupe`).
+
+  -> records {**row, "completion": prefill + completion, "rewards": {name: value}} in prompt order.
+  """
+  missing = [name for name in accept if name not in rollouts.reward_parts]
+  if missing:
+    raise KeyError(f"acceptance needs rewards {missing}, rollouts were scored with {sorted(rollouts.reward_parts)}")
+  g = rollouts.group_size
+  keep = np.ones(len(rollouts.completions), bool)
+  for name, threshold in accept.items():
+    keep &= rollouts.reward_parts[name] >= threshold
+  records = []
+  for i in range(len(rollouts.rows)):
+    seen: set[str] = set()
+    kept = 0
+    for j in range(g):
+      k = i * g + j
+      text = rollouts.prompts[i].judged(rollouts.completions[k])
+      if not keep[k] or (dedupe and text in seen) or kept >= max_per_prompt:
+        continue
+      seen.add(text)
+      kept += 1
+      records.append({**dict(rollouts.rows[i]), "completion": text,
+                      "rewards": {n: float(v[k]) for n, v in rollouts.reward_parts.items()}})
+  return records

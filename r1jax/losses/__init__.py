@@ -1,5 +1,5 @@
 """Losses: small pure jnp functions with the formula in the docstring. Each returns (scalar_loss, metrics)."""
 
-from r1jax.losses import sft
+from r1jax.losses import distill, grpo, sft
 
-__all__ = ["sft"]
+__all__ = ["distill", "grpo", "sft"]

@@ -126,14 +126,13 @@ class Attention(nn.Module):
       q = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="q_norm")(q)
       k = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="k_norm")(k)
     q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-    k, v = k.swapaxes(1, 2), v.swapaxes(1, 2)  # [B, Hkv, T, D]
+    k, v = k.transpose(0, 2, 3, 1), v.swapaxes(1, 2)  # [B, Hkv, D, T], [B, Hkv, T, D]
 
     new_cache = None
     if layer_cache is not None:
       k_cache, v_cache = layer_cache
-      start = (0, 0, cache_index, 0)
-      k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), start)
-      v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), start)
+      k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), (0, 0, 0, cache_index))
+      v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), (0, 0, cache_index, 0))
       new_cache = (k, v)
       k, v = k.astype(dt), v.astype(dt)
 
@@ -142,7 +141,7 @@ class Attention(nn.Module):
     # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, S, D]: with the
     # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
     q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
-    scores = jnp.einsum("bkqd,bksd->bkqs", q, k, preferred_element_type=jnp.float32)
+    scores = jnp.einsum("bkqd,bkds->bkqs", q, k, preferred_element_type=jnp.float32)
     scores = scores.reshape(b, kvh, t, g, -1) * (d ** -0.5)
     scores = jnp.where(allowed[:, None, :, None], scores, _MASK_VALUE)
     probs = jax.nn.softmax(scores, axis=-1).astype(dt).reshape(b, kvh, t * g, -1)
@@ -290,7 +289,8 @@ def init_cache(cfg: ModelConfig, batch_size: int, max_len: int, dtype: Any = Non
   """Empty KV cache with `max_len` slots per row. dtype defaults to the compute dtype."""
   dtype = cfg.jnp_dtype if dtype is None else dtype
   shape = (cfg.num_layers, batch_size, cfg.num_kv_heads, max_len, cfg.head_dim)
-  return {"k": jnp.zeros(shape, dtype), "v": jnp.zeros(shape, dtype),
+  k_shape = (cfg.num_layers, batch_size, cfg.num_kv_heads, cfg.head_dim, max_len)
+  return {"k": jnp.zeros(k_shape, dtype), "v": jnp.zeros(shape, dtype),
           "mask": jnp.zeros((batch_size, max_len), jnp.int32), "index": jnp.zeros((), jnp.int32)}
 
 

@@ -49,7 +49,7 @@ class MetricWriter:
     if self._tb is not None:
       for k, v in row.items():
         if isinstance(v, float) and math.isfinite(v):
-          self._tb.add_scalar(k, v, int(step))
+          self._tb.add_scalar(k.replace("@", "_at_"), v, int(step))
     return row
 
   def close(self) -> None:

@@ -41,12 +41,15 @@ def split_micro_batches(batch: Any, num_micro_batches: int) -> Any:
 
 
 def accumulate_gradients(loss_fn: LossFn, params: Any, batch: Any, num_micro_batches: int,
-                         normalizer: Any = None) -> tuple[jax.Array, Any, dict[str, jax.Array]]:
+                         normalizer: Any = None, aux: Any = None) -> tuple[jax.Array, Any, dict[str, jax.Array]]:
   """(loss, grads, metrics) of `loss_fn` over the batch, computed in `num_micro_batches` sequential slices.
 
   With a normalizer the micro-batch losses are shares of the batch loss and are summed; without one they are
-  averaged. Metrics are averaged over micro-batches.
+  averaged. Metrics are averaged over micro-batches. `aux` (e.g. frozen teacher params) is passed whole to every
+  micro-batch as `loss_fn(params, batch, normalizer, aux)` and gets no gradient.
   """
+  if aux is not None:
+    loss_fn = (lambda f: lambda p, b, n: f(p, b, n, aux))(loss_fn)
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
   if num_micro_batches == 1:
     (loss, metrics), grads = grad_fn(params, batch, normalizer)
@@ -83,17 +86,24 @@ def apply_update(state: TrainState, grads: Any, tx: optax.GradientTransformation
 
 def make_train_step(loss_fn: LossFn, tx: optax.GradientTransformation, *, schedule: optax.Schedule | None = None,
                     num_micro_batches: int = 1, normalizer_fn: Callable[[Any], Any] | None = None,
-                    state_shardings: Any = None, batch_shardings: Any = None, donate: bool = True):
-  """`step(state, batch) -> (state, metrics)` jitted with shardings and the state buffers donated."""
+                    state_shardings: Any = None, batch_shardings: Any = None, aux_shardings: Any = None,
+                    with_aux: bool = False, donate: bool = True):
+  """`step(state, batch) -> (state, metrics)` jitted with shardings and the state buffers donated.
 
-  def step(state: TrainState, batch: Any):
+  with_aux: the step is `step(state, batch, aux)` and the loss `loss_fn(params, batch, normalizer, aux)`; aux (a
+  teacher's params, say) is an argument, never a compile-time constant, and is not differentiated.
+  """
+
+  def step(state: TrainState, batch: Any, aux: Any = None):
     normalizer = None if normalizer_fn is None else normalizer_fn(batch)
-    loss, grads, metrics = accumulate_gradients(loss_fn, state.params, batch, num_micro_batches, normalizer)
+    loss, grads, metrics = accumulate_gradients(loss_fn, state.params, batch, num_micro_batches, normalizer,
+                                                jax.lax.stop_gradient(aux) if with_aux else None)
     state, health = apply_update(state, grads, tx, schedule)
     return state, {**metrics, **health, "loss": loss}
 
   donate_argnums = (0,) if donate else ()
-  if state_shardings is None and batch_shardings is None:
+  if state_shardings is None and batch_shardings is None and aux_shardings is None:
     return jax.jit(step, donate_argnums=donate_argnums)
-  return jax.jit(step, in_shardings=(state_shardings, batch_shardings), out_shardings=(state_shardings, None),
-                 donate_argnums=donate_argnums)
+  in_shardings = (state_shardings, batch_shardings) + ((aux_shardings,) if with_aux else ())
+  fn = step if with_aux else (lambda state, batch: step(state, batch))
+  return jax.jit(fn, in_shardings=in_shardings, out_shardings=(state_shardings, None), donate_argnums=donate_argnums)

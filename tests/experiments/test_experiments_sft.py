@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -17,9 +18,10 @@ from r1jax.train import read_metrics
 
 
 @pytest.mark.slow
-def test_quick_sft_lowers_heldout_loss_and_raises_accuracy(tmp_path):
-  config = sft_arithmetic.get_config("quick")
-  out = sft.train(config, tmp_path)
+@pytest.mark.xdist_group("sft_quick")
+def test_quick_sft_lowers_heldout_loss_and_raises_accuracy(sft_quick_run):
+  out = sft_quick_run
+  tmp_path = Path(out["workdir"])
   first, last = out["first_eval"], out["last_eval"]
   assert last["eval/heldout_loss"] < 0.5 * first["eval/heldout_loss"]
   assert first["eval/pass@1"] == 0.0 and last["eval/pass@1"] > first["eval/pass@1"]

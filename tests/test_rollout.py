@@ -1,0 +1,62 @@
+"""Host-side rollout logic: DAPO dynamic sampling and group selection, with fake draws (no model)."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from r1jax import rollout
+from r1jax.data.templates import Prompt
+from r1jax.sampling import SampleOutput
+
+
+def fake_rollouts(rewards_per_group, g=4, n=5, start=0):
+  b = len(rewards_per_group)
+  rewards = np.asarray([r for grp in rewards_per_group for r in grp], np.float32)
+  sample = SampleOutput(tokens=jnp.zeros((b * g, n), jnp.int32), logprobs=jnp.zeros((b * g, n)),
+                        mask=jnp.ones((b * g, n), jnp.int32), lengths=jnp.full((b * g,), n),
+                        truncated=jnp.zeros((b * g,), bool))
+  rows = [{"question": f"q{start + i}", "gold": "1"} for i in range(b)]
+  return rollout.Rollouts(rows=rows, prompts=[Prompt(f"p{start + i}") for i in range(b)],
+                          prompt_ids=np.ones((b, 3), np.int32), prompt_mask=np.ones((b, 3), np.int32), sample=sample,
+                          completions=[f"c{start * g + i}" for i in range(b * g)], group_size=g, rewards=rewards,
+                          reward_parts={"acc": rewards})
+
+
+def test_dynamic_sampling_keeps_only_informative_groups_until_full():
+  draws = iter([
+      fake_rollouts([[1, 1, 1, 1], [0, 1, 0, 0], [0, 0, 0, 0]], start=0),
+      fake_rollouts([[0.5] * 4, [1, 0, 0, 0], [0, 0, 1, 1]], start=3),
+  ])
+  ro, stats = rollout.dynamic_sample(lambda: next(draws), num_prompts=3, max_draws=5)
+  assert [r["question"] for r in ro.rows] == ["q1", "q4", "q5"]
+  grouped = ro.rewards.reshape(-1, 4)
+  assert not np.any(np.all(grouped == grouped[:, :1], axis=1))
+  assert stats["dynamic/draws"] == 2 and stats["dynamic/batch_short"] == 0
+  assert ro.completions[:4] == ["c4", "c5", "c6", "c7"] and np.asarray(ro.sample.tokens).shape == (12, 5)
+
+
+def test_dynamic_sampling_stops_after_its_bounded_draws():
+  calls = []
+
+  def draw():
+    calls.append(1)
+    return fake_rollouts([[1, 1, 1, 1], [0, 0, 0, 0]])
+
+  ro, stats = rollout.dynamic_sample(draw, num_prompts=2, max_draws=3)
+  assert ro is None and len(calls) == 3 and stats["dynamic/batch_short"] == 2
+  with pytest.raises(ValueError, match="max_draws"):
+    rollout.dynamic_sample(draw, num_prompts=2, max_draws=0)
+
+
+def test_rejection_sampling_keeps_exactly_the_accepted_samples_up_to_the_cap():
+  ro = fake_rollouts([[1, 0, 1, 1], [0, 0, 0, 1]])
+  ro.reward_parts = {"acc": np.array([1, 0, 1, 1, 0, 0, 0, 1], np.float32),
+                     "fmt": np.array([1, 1, 0, 1, 1, 1, 1, 1], np.float32)}
+  ro.completions = ["a", "b", "c", "a", "d", "e", "f", "g"]
+  kept = rollout.rejection_sample(ro, {"acc": 1.0, "fmt": 1.0}, max_per_prompt=2)
+  # Prompt 0: samples 0 and 3 pass both rules, but they are the same text: kept once. Prompt 1: sample 7 only.
+  assert [(r["question"], r["completion"]) for r in kept] == [("q0", "a"), ("q1", "g")]
+  kept = rollout.rejection_sample(ro, {"acc": 1.0}, max_per_prompt=1, dedupe=False)
+  assert [r["completion"] for r in kept] == ["a", "g"]
+  with pytest.raises(KeyError, match="length"):
+    rollout.rejection_sample(ro, {"length": 1.0}, max_per_prompt=1)
