@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(PY) -m experiments.smoke --workdir $(DEMO_DIR)
+	$(PY) -m experiments.r1_tiny --workdir $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

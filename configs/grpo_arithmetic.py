@@ -33,7 +33,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(preset="tiny", init_from="", param_dtype="float32", dtype="float32",
                                            remat="none", overrides=ml_collections.ConfigDict()))
   c.task = ml_collections.ConfigDict(dict(
-      name="arithmetic", knobs=ml_collections.ConfigDict(dict(digits=1, steps=(1, 2), ops="+-")), n_train=2000,
+      name="arithmetic", knobs=ml_collections.ConfigDict(dict(digits=1, steps=(1, 2), ops="+-")), n_train=1500,
       n_test=64, template="r1_zero_short", template_opts=ml_collections.ConfigDict(), max_prompt_len=48))
   c.rollout = ml_collections.ConfigDict(dict(prompts_per_step=16, num_generations=8, max_new_tokens=48,
                                              temperature=1.0, top_p=1.0, top_k=0))

@@ -23,7 +23,7 @@ def base_config() -> ml_collections.ConfigDict:
                                                num_kv_heads=2))))
   c.task = ml_collections.ConfigDict(dict(
       name="arithmetic", knobs=ml_collections.ConfigDict(dict(digits=1, steps=(1, 2), ops="+-")),
-      n_train=2000, n_test=64, template="r1_zero_short", template_opts=ml_collections.ConfigDict(),
+      n_train=1500, n_test=64, template="r1_zero_short", template_opts=ml_collections.ConfigDict(),
       max_prompt_len=48, completion_field="completion"))
   c.optimizer = ml_collections.ConfigDict(dict(
       learning_rate=3e-3, schedule="cosine", warmup_steps=20, total_steps=400, min_lr_ratio=0.1, weight_decay=0.01,
