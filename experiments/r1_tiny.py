@@ -39,7 +39,8 @@ def stage_configs(quick: bool):
   g.task = s.task
   # One evaluation for every stage: k samples per held-out prompt, pass@1 averaged over them, maj@k, pass@k.
   g.eval.update(num_prompts=s.eval.num_prompts, max_new_tokens=s.eval.max_new_tokens)
-  s.eval = d.eval = g.eval
+  for c in (s, d):
+    c.eval.update(g.eval.to_dict())
   d.task = s.task
   d.distill.source = "teacher_samples"
   if quick:

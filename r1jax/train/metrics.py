@@ -14,7 +14,7 @@ from typing import Any
 
 import jax
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 def to_python(metrics: dict[str, Any]) -> dict[str, float]:
