@@ -6,6 +6,7 @@ Every experiment config has the same top-level sections, so these helpers take t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -21,7 +22,8 @@ from r1jax.data import tasks
 from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
 from r1jax.sampling import SamplingConfig
 from r1jax.tokenizer import load_tokenizer, stop_token_ids
-from r1jax.train import OptimizerConfig, TrainState, create_train_state, make_optimizer, train_state_from_params
+from r1jax.train import (Checkpointer, OptimizerConfig, TrainState, abstract_like, create_train_state, make_optimizer,
+                         read_metrics, train_state_from_params)
 
 
 def to_dict(section: Any) -> dict:
@@ -140,10 +142,76 @@ def run_main(train_fn, config_help: str) -> None:
   app.run(lambda argv: train_fn(config.value, workdir.value) and None)
 
 
+@dataclasses.dataclass
+class Run:
+  """What every trainer builds first: where it writes, the mesh, the tokenizer, the model and its state."""
+
+  workdir: Path
+  mesh: jax.sharding.Mesh
+  tokenizer: Any
+  cfg: ModelConfig
+  state: TrainState
+  shardings: TrainState
+  tx: Any
+  schedule: Any
+  checkpointer: Checkpointer
+
+
+def start_run(config: ml_collections.ConfigDict, workdir: str | Path, init_params: Any = None) -> tuple[Run, dict]:
+  """Set up the workdir, mesh, tokenizer, model and sharded state, and restore the newest checkpoint if any.
+
+  `init_params` replaces the weights config.model describes (the pipeline chains stages this way).
+  -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
+  """
+  workdir = setup(config, workdir)
+  mesh = make_mesh(config.mesh)
+  tokenizer = build_tokenizer(config.tokenizer)
+  cfg, params = build_model(config.model, tokenizer)
+  if init_params is not None:
+    params = init_params
+  state, shardings, tx, schedule = init_state(cfg, params, config.optimizer, mesh, config.seed)
+  ckpt = Checkpointer(workdir / "checkpoints", every_steps=config.train.checkpoint_every,
+                      keep=config.train.keep_checkpoints)
+  extra = {}
+  if ckpt.latest_step() is not None:
+    state, extra = ckpt.restore(abstract_like(state, shardings))
+    logging.info("resumed %s from checkpoint %d", workdir, ckpt.latest_step())
+  return Run(workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt), extra
+
+
+def initial_params(run: Run, config: ml_collections.ConfigDict, init_params: Any = None) -> Any:
+  """The params the run started from (a GRPO reference policy): the restored state's on a fresh start, else
+  rebuilt from the config exactly as start_run built them."""
+  if run.checkpointer.latest_step() is None:
+    return run.state.params
+  if init_params is None:
+    _, init_params = build_model(config.model, run.tokenizer)
+  fresh, *_ = init_state(run.cfg, init_params, config.optimizer, run.mesh, config.seed)
+  return fresh.params
+
+
+def eval_history(workdir: Path) -> list[dict]:
+  """Every logged evaluation of a run (rows of metrics.jsonl with eval/ keys), across resumptions."""
+  path = Path(workdir) / "metrics.jsonl"
+  if not path.exists():
+    return []
+  return [r for r in read_metrics(path) if any(k.startswith("eval/") for k in r)]
+
+
+def finish_run(config: ml_collections.ConfigDict, run: Run, state: TrainState, step: int, **summary: Any) -> dict:
+  """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete, and write
+  summary.json. -> the summary plus "params" and "cfg" for the caller."""
+  history = eval_history(run.workdir)
+  summary = {"step": step, "workdir": str(run.workdir), **summary,
+             "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
+  if config.train.export_hf and step >= config.train.steps:
+    summary["hf_checkpoint"] = str(hf.save_pretrained(run.workdir / "hf", run.cfg, state.params))
+    run.tokenizer.save_pretrained(run.workdir / "hf")
+  write_json(run.workdir / "summary.json", summary)
+  return {**summary, "params": state.params, "cfg": run.cfg}
+
+
 def step_rng(seed: int, step: int, purpose: int) -> jax.Array:
   """A key that depends only on (seed, step, purpose): resumed runs draw the same randomness."""
   return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), purpose)
 
-
-__all__ = ["TrainState", "build_model", "build_tokenizer", "evaluate", "init_state", "load_rows", "make_mesh",
-           "sampling_config", "setup", "step_rng", "to_dict", "write_json", "write_samples"]

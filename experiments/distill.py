@@ -13,7 +13,6 @@ The loss is α·CE + (1−α)·KD(divergence, β, τ) on completion tokens (α =
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from pathlib import Path
@@ -28,10 +27,10 @@ from experiments.sft import make_collate, sft_examples
 from r1jax import rollout, sharding
 from r1jax.data import batching
 from r1jax.losses import distill
-from r1jax.models import Transformer, hf
+from r1jax.models import Transformer, param_logical_axes
 from r1jax.sampling import SamplingConfig, generate
 from r1jax.tokenizer import stop_token_ids
-from r1jax.train import Checkpointer, MetricWriter, PreemptionGuard, Progress, abstract_like, make_train_step
+from r1jax.train import MetricWriter, PreemptionGuard, Progress, make_train_step
 
 
 SOURCES = ("teacher_samples", "dataset", "on_policy")
@@ -98,42 +97,35 @@ def student_completions(cfg, params, examples, tokenizer, config, rng) -> list[b
 
 def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, init_params=None) -> dict:
   """Run (or resume) distillation. `teacher=(cfg, params)` and `init_params` override the config's models."""
-  workdir = common.setup(config, workdir)
   dc = config.distill
   if dc.source not in SOURCES:
     raise ValueError(f"config.distill.source={dc.source!r}; valid: {SOURCES}")
-  mesh = common.make_mesh(config.mesh)
-  tokenizer = common.build_tokenizer(config.tokenizer)
+  run, extra = common.start_run(config, workdir, init_params)
+  tokenizer, cfg, state = run.tokenizer, run.cfg, run.state
   teacher_cfg, teacher_params = teacher if teacher is not None else common.build_model(config.teacher, tokenizer)
   if teacher_params is None:
     raise ValueError("config.teacher.init_from must name the teacher's HF checkpoint")
-  cfg, params = common.build_model(config.model, tokenizer)
-  if init_params is not None:
-    params = init_params
-  state, shardings, tx, schedule = common.init_state(cfg, params, config.optimizer, mesh, config.seed)
-  teacher_params = jax.device_put(teacher_params, sharding.replicated(mesh))
+  # The teacher is sharded by the same rules as the student: a 7B teacher never sits whole on one device.
+  teacher_sh = sharding.logical_to_shardings(run.mesh, param_logical_axes(teacher_cfg), teacher_params)
+  teacher_params = jax.device_put(teacher_params, teacher_sh)
 
   train_rows = common.load_rows(config.task, "train", config.task.n_train, config.seed)
   test_rows = common.load_rows(config.task, "test", config.task.n_test, config.seed)
   if dc.source == "teacher_samples":
-    train_rows = teacher_samples(teacher_cfg, teacher_params, tokenizer, train_rows, config, workdir)
+    train_rows = teacher_samples(teacher_cfg, teacher_params, tokenizer, train_rows, config, run.workdir)
   examples, _ = sft_examples(tokenizer, train_rows, config)
   heldout, _ = sft_examples(tokenizer, test_rows, config)
   collate = make_collate(tokenizer, config)
   heldout_batch = collate(heldout[:config.train.batch_size])
   eval_rows = [test_rows[i] for i in range(min(config.eval.num_prompts, len(test_rows)))]
 
-  ckpt = Checkpointer(workdir / "checkpoints", every_steps=config.train.checkpoint_every,
-                      keep=config.train.keep_checkpoints)
-  data_state = None
-  if ckpt.latest_step() is not None:
-    state, extra = ckpt.restore(abstract_like(state, shardings))
-    data_state = extra["data"]
   iterator = batching.DataIterator(list(range(len(examples))), config.train.batch_size, seed=config.seed,
-                                   state=data_state)
+                                   state=extra.get("data"))
   loss_fn = make_loss_fn(cfg, teacher_cfg, dc)
-  step_fn = make_train_step(loss_fn, tx, schedule=schedule, num_micro_batches=config.train.micro_batches,
-                            normalizer_fn=lambda b: b["loss_mask"].sum(), with_aux=True)
+  batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(run.mesh, np.ndim(x)), heldout_batch)
+  step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=config.train.micro_batches,
+                            normalizer_fn=lambda b: b["loss_mask"].sum(), state_shardings=run.shardings,
+                            batch_shardings=batch_sh, aux_shardings=teacher_sh, with_aux=True)
   eval_loss = jax.jit(lambda p, b, t: loss_fn(p, b, None, t))
 
   def run_eval(step: int) -> dict:
@@ -142,12 +134,11 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, 
     loss, m = eval_loss(state.params, heldout_batch, teacher_params)
     metrics.update({"eval/heldout_loss": float(loss), "eval/heldout_kd": float(m["kd"]),
                     "eval/heldout_ce": float(m["ce"])})
-    common.write_samples(workdir / "samples.jsonl", ro, step)
-    history.append({"step": step, **metrics})
+    common.write_samples(run.workdir / "samples.jsonl", ro, step)
     return metrics
 
-  start, history = int(state.step), []
-  writer = MetricWriter(workdir, start_step=start)
+  start = step = int(state.step)
+  writer = MetricWriter(run.workdir, start_step=start)
   if start == 0 and config.train.eval_every:
     writer.write(0, run_eval(0))
   progress = Progress(config.train.steps, start, desc="distill")
@@ -160,7 +151,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, 
         picked = student_completions(cfg, state.params, picked, tokenizer, config,
                                      common.step_rng(config.seed, step, 3))
       batch = collate(picked)
-      state, metrics = step_fn(state, sharding.shard_batch(mesh, batch), teacher_params)
+      state, metrics = step_fn(state, sharding.shard_batch(run.mesh, batch), teacher_params)
       if step % config.train.log_every == 0 or step == config.train.steps:
         row = {f"train/{k}": v for k, v in common.to_python_metrics(metrics).items()}
         row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})
@@ -168,20 +159,14 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, 
       progress.update()
       if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
         writer.write(step, run_eval(step))
-      ckpt.save(step, state, extra={"data": iterator.state()}, force=guard.requested or step == config.train.steps)
+      run.checkpointer.save(step, state, extra={"data": iterator.state()},
+                            force=guard.requested or step == config.train.steps)
       if guard.requested:
         break
   progress.close()
-  ckpt.close()
+  run.checkpointer.close()
   writer.close()
-  summary = {"step": int(state.step), "source": dc.source, "train_examples": len(examples),
-             "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
-  if config.train.export_hf and int(state.step) == config.train.steps:
-    summary["hf_checkpoint"] = str(hf.save_pretrained(workdir / "hf", cfg, state.params))
-    tokenizer.save_pretrained(workdir / "hf")
-  common.write_json(workdir / "summary.json", summary)
-  return {**summary, "params": state.params, "cfg": cfg}
-
+  return common.finish_run(config, run, state, step, source=dc.source, train_examples=len(examples))
 
 if __name__ == "__main__":
   common.run_main(train, "configs/distill_*.py[:variant]")

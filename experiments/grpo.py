@@ -22,11 +22,10 @@ import ml_collections
 import numpy as np
 
 from experiments import common
-from r1jax import rollout, sharding
+from r1jax import rollout
 from r1jax.data import batching
 from r1jax.losses import grpo
-from r1jax.models import hf
-from r1jax.train import (Checkpointer, MetricWriter, PreemptionGuard, Progress, abstract_like, make_train_step)
+from r1jax.train import MetricWriter, PreemptionGuard, Progress, make_train_step
 from r1jax.train import grpo as grpo_train
 
 
@@ -55,27 +54,16 @@ def rollout_stats(ro: rollout.Rollouts) -> dict[str, float]:
 
 def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=None) -> dict:
   """Run (or resume) GRPO. `init_params` overrides config.model (used by the pipeline to chain stages)."""
-  workdir = common.setup(config, workdir)
-  mesh = common.make_mesh(config.mesh)
-  tokenizer = common.build_tokenizer(config.tokenizer)
-  cfg, params = common.build_model(config.model, tokenizer)
-  if init_params is not None:
-    params = init_params
-  state, shardings, tx, schedule = common.init_state(cfg, params, config.optimizer, mesh, config.seed)
+  run, extra = common.start_run(config, workdir, init_params)
+  tokenizer, cfg, state = run.tokenizer, run.cfg, run.state
   lc = loss_config(config)
   # The reference policy is the initial one (rebuilt identically on resume); only kept when the KL term is on.
-  ref_params = jax.tree.map(jnp.copy, state.params) if lc.beta else None
+  ref_params = jax.tree.map(jnp.copy, common.initial_params(run, config, init_params)) if lc.beta else None
 
   train_rows = common.load_rows(config.task, "train", config.task.n_train, config.seed)
   test_rows = common.load_rows(config.task, "test", config.task.n_test, config.seed)
   eval_rows = [test_rows[i] for i in range(min(config.eval.num_prompts, len(test_rows)))]
-  ckpt = Checkpointer(workdir / "checkpoints", every_steps=config.train.checkpoint_every,
-                      keep=config.train.keep_checkpoints)
-  data_state, start = None, 0
-  if ckpt.latest_step() is not None:
-    state, extra = ckpt.restore(abstract_like(state, shardings))
-    data_state, start = extra["data"], int(extra["step"])
-    logging.info("resumed from step %d", start)
+  data_state, start = extra.get("data"), int(extra.get("step", 0))
   prompts = batching.DataIterator(train_rows, config.rollout.prompts_per_step, seed=config.seed, state=data_state)
 
   g = config.rollout.num_generations
@@ -83,12 +71,11 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
   reward_spec = common.to_dict(config.rewards)
   gc = config.grpo
   loss_fn = grpo_train.make_loss_fn(cfg, lc)
-  step_fn = make_train_step(loss_fn, tx, schedule=schedule, num_micro_batches=gc.micro_batches,
-                            normalizer_fn=grpo_train.normalizer_fn(lc), state_shardings=shardings,
+  step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=gc.micro_batches,
+                            normalizer_fn=grpo_train.normalizer_fn(lc), state_shardings=run.shardings,
                             batch_shardings=None)
   logp_fn = jax.jit(functools.partial(grpo_train.completion_logprobs, cfg, temperature=lc.temperature,
                                       chunk=lc.logprob_chunk))
-  updates_per_step = gc.num_iterations * gc.mini_batches
 
   def draw(step: int, draw_index: int) -> rollout.Rollouts:
     ro = rollout.sample(cfg, state.params, tokenizer, next(prompts), config.task.template, sc,
@@ -97,14 +84,13 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
                         template_opts=common.to_dict(config.task.template_opts))
     return rollout.score(ro, reward_spec, max_length=config.rollout.max_new_tokens)
 
-  writer = MetricWriter(workdir, start_step=start)
-  history = []
+  step = start
+  writer = MetricWriter(run.workdir, start_step=start)
 
   def run_eval(step: int) -> dict:
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, config,
                                   common.step_rng(config.seed, step, 1))
-    common.write_samples(workdir / "eval_samples.jsonl", ro, step, limit=8)
-    history.append({"step": step, **metrics})
+    common.write_samples(run.workdir / "eval_samples.jsonl", ro, step, limit=8)
     return metrics
 
   if start == 0 and config.train.eval_every:
@@ -146,27 +132,19 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
       if step % config.train.log_every == 0 or step == config.train.steps:
         writer.write(step, metrics)
       if config.train.samples_every and step % config.train.samples_every == 0 and ro is not None:
-        common.write_samples(workdir / "rollouts.jsonl", ro, step)
+        common.write_samples(run.workdir / "rollouts.jsonl", ro, step)
       progress.update({"reward_mean": metrics.get("rollout/reward_mean", float("nan"))})
       if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
         writer.write(step, run_eval(step))
-      ckpt.save(step, state, extra={"data": prompts.state(), "step": step},
-                force=guard.requested or step == config.train.steps)
+      run.checkpointer.save(step, state, extra={"data": prompts.state(), "step": step},
+                            force=guard.requested or step == config.train.steps)
       if guard.requested:
         logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
         break
   progress.close()
-  ckpt.close()
+  run.checkpointer.close()
   writer.close()
-
-  summary = {"step": step if config.train.steps > start else start, "updates": int(state.step), "workdir": str(workdir),
-             "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
-  if config.train.export_hf and summary["step"] == config.train.steps:
-    summary["hf_checkpoint"] = str(hf.save_pretrained(workdir / "hf", cfg, state.params))
-    tokenizer.save_pretrained(workdir / "hf")
-  common.write_json(workdir / "summary.json", summary)
-  return {**summary, "params": state.params, "cfg": cfg}
-
+  return common.finish_run(config, run, state, step, updates=int(state.step))
 
 if __name__ == "__main__":
   common.run_main(train, "configs/grpo_*.py[:variant]")

@@ -13,10 +13,8 @@ checkpoints and HF exports land under the workdir. Re-running resumes finished a
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-import jax
 import matplotlib
 
 matplotlib.use("Agg")
@@ -24,7 +22,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from configs import distill_arithmetic, grpo_arithmetic, sft_arithmetic  # noqa: E402
 from experiments import common, distill, grpo, sft  # noqa: E402
-from r1jax.models import init_params  # noqa: E402
 from r1jax.train import read_metrics  # noqa: E402
 
 STAGES = ("base", "sft", "grpo", "distill")

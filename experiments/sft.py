@@ -23,8 +23,7 @@ from experiments import common
 from r1jax import sharding
 from r1jax.data import batching
 from r1jax.losses import sft
-from r1jax.models import hf
-from r1jax.train import Checkpointer, MetricWriter, PreemptionGuard, Progress, abstract_like, make_train_step
+from r1jax.train import MetricWriter, PreemptionGuard, Progress, make_train_step
 
 
 
@@ -52,13 +51,8 @@ def make_collate(tokenizer, config: ml_collections.ConfigDict):
 
 def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=None) -> dict:
   """Run (or resume) SFT. `init_params` overrides config.model (used by the pipeline to chain stages)."""
-  workdir = common.setup(config, workdir)
-  mesh = common.make_mesh(config.mesh)
-  tokenizer = common.build_tokenizer(config.tokenizer)
-  cfg, params = common.build_model(config.model, tokenizer)
-  if init_params is not None:
-    params = init_params
-  state, shardings, tx, schedule = common.init_state(cfg, params, config.optimizer, mesh, config.seed)
+  run, extra = common.start_run(config, workdir, init_params)
+  mesh, tokenizer, cfg, state = run.mesh, run.tokenizer, run.cfg, run.state
 
   train_rows = common.load_rows(config.task, "train", config.task.n_train, config.seed)
   test_rows = common.load_rows(config.task, "test", config.task.n_test, config.seed)
@@ -69,38 +63,27 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
                      for i in range(config.eval.heldout_batches)
                      if len(heldout) >= (i + 1) * config.train.batch_size]
   eval_rows = [test_rows[i] for i in range(min(config.eval.num_prompts, len(test_rows)))]
-
-  ckpt = Checkpointer(workdir / "checkpoints", every_steps=config.train.checkpoint_every,
-                      keep=config.train.keep_checkpoints)
-  data_state = None
-  if ckpt.latest_step() is not None:
-    state, extra = ckpt.restore(abstract_like(state, shardings))
-    data_state = extra["data"]
-    logging.info("resumed from step %d", int(state.step))
   iterator = batching.DataIterator(examples, config.train.batch_size, seed=config.seed, collate=collate,
-                                   state=data_state)
+                                   state=extra.get("data"))
 
   loss_fn = sft.make_loss_fn(cfg)
   batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(mesh, np.ndim(x)), collate(examples[:1]))
-  step_fn = make_train_step(loss_fn, tx, schedule=schedule, num_micro_batches=config.train.micro_batches,
-                            normalizer_fn=sft.token_count, state_shardings=shardings, batch_shardings=batch_sh)
+  step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=config.train.micro_batches,
+                            normalizer_fn=sft.token_count, state_shardings=run.shardings, batch_shardings=batch_sh)
   eval_loss = jax.jit(lambda p, b: loss_fn(p, b)[0])
 
   def run_eval(step: int) -> dict:
-    if not config.train.eval_every:
-      return {}
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, config,
                                   common.step_rng(config.seed, step, 1))
     if heldout_batches:
       metrics["eval/heldout_loss"] = float(np.mean([eval_loss(state.params, b) for b in heldout_batches]))
-    common.write_samples(workdir / "samples.jsonl", ro, step)
+    common.write_samples(run.workdir / "samples.jsonl", ro, step)
     return metrics
 
-  start = int(state.step)
-  writer = MetricWriter(workdir, start_step=start)
-  history = []
+  start = step = int(state.step)
+  writer = MetricWriter(run.workdir, start_step=start)
   if start == 0 and config.train.eval_every:
-    history.append(writer.write(0, run_eval(0)))
+    writer.write(0, run_eval(0))
   progress = Progress(config.train.steps, start, desc="sft")
   t0, tokens = time.perf_counter(), 0
   with PreemptionGuard() as guard:
@@ -108,33 +91,25 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
       batch = next(iterator)
       tokens += int(batch["attention_mask"].sum())
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
+      row = None
       if step % config.train.log_every == 0 or step == config.train.steps:
         metrics = {f"train/{k}": v for k, v in metrics.items()}
         metrics["train/tokens_per_s"] = tokens / (time.perf_counter() - t0)
-        progress_metrics = writer.write(step, metrics)
+        row = writer.write(step, metrics)
         t0, tokens = time.perf_counter(), 0
-      else:
-        progress_metrics = None
-      progress.update({"loss": progress_metrics["train/loss"]} if progress_metrics else None)
+      progress.update({"loss": row["train/loss"]} if row else None)
       if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
-        history.append(writer.write(step, run_eval(step)))
-      ckpt.save(step, state, extra={"data": iterator.state()}, force=guard.requested or step == config.train.steps)
+        writer.write(step, run_eval(step))
+      run.checkpointer.save(step, state, extra={"data": iterator.state()},
+                            force=guard.requested or step == config.train.steps)
       if guard.requested:
         logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
         break
   progress.close()
-  ckpt.close()
+  run.checkpointer.close()
   writer.close()
-
-  summary = {"step": int(state.step), "workdir": str(workdir), "sft_examples": len(examples),
-             "sft_examples_dropped": counts.num_dropped,
-             "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
-  if config.train.export_hf and int(state.step) == config.train.steps:
-    summary["hf_checkpoint"] = str(hf.save_pretrained(workdir / "hf", cfg, state.params))
-    tokenizer.save_pretrained(workdir / "hf")
-  common.write_json(workdir / "summary.json", summary)
-  return {**summary, "params": state.params, "cfg": cfg}
-
+  return common.finish_run(config, run, state, step, sft_examples=len(examples),
+                           sft_examples_dropped=counts.num_dropped)
 
 if __name__ == "__main__":
   common.run_main(train, "configs/sft_*.py[:variant]")
