@@ -7,6 +7,7 @@
 
 Defaults follow TRL's GRPOTrainer / DeepSeekMath: G=8, epsilon 0.2, k3 KL with beta 0.04, per-sequence ("grpo")
 aggregation, one update per rollout batch; rewards: accuracy 1.0 + strict format 0.5 (DeepSeek-R1's two rules).
+The learning rate (1e-4, constant) is the tiny model's: 1e-3 collapses the SFT policy within two steps.
 """
 
 import ml_collections
@@ -40,9 +41,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.grpo = grpo_section()
   c.rewards = ml_collections.ConfigDict(dict(math_accuracy=1.0, think_answer=0.5))
   c.optimizer = ml_collections.ConfigDict(dict(
-      learning_rate=1e-3, schedule="constant", warmup_steps=0, total_steps=100, min_lr_ratio=0.0, weight_decay=0.0,
+      learning_rate=1e-4, schedule="constant", warmup_steps=0, total_steps=60, min_lr_ratio=0.0, weight_decay=0.0,
       b1=0.9, b2=0.99, eps=1e-8, grad_clip_norm=1.0))
-  c.train = ml_collections.ConfigDict(dict(steps=100, log_every=1, eval_every=25, checkpoint_every=25,
+  c.train = ml_collections.ConfigDict(dict(steps=60, log_every=1, eval_every=20, checkpoint_every=20,
                                            keep_checkpoints=2, samples_every=10, export_hf=True))
   c.eval = ml_collections.ConfigDict(dict(
       num_prompts=64, num_samples=4, max_new_tokens=48, temperature=1.0, top_p=1.0, top_k=0, ks=(1, 4),

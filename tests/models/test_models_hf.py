@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import transformers
-from conftest import left_padded_batch, make_hf_model
+from r1jax.testing import left_padded_batch, make_hf_model
 
 from r1jax.models import forward, hf
 
@@ -158,6 +158,6 @@ def test_missing_config_or_weights_is_an_error(tmp_path):
 
 
 def hf_tiny_dict():
-  from conftest import hf_tiny_config
+  from r1jax.testing import hf_tiny_config
 
   return hf_tiny_config("qwen2").to_dict()

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import left_padded_batch
+from r1jax.testing import left_padded_batch
 
 from r1jax.models import (ModelConfig, Transformer, decode_step, forward, get_config, hf, init_cache, init_params,
                           param_logical_axes, positions_from_mask, prefill)
