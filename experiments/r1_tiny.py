@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -55,7 +56,13 @@ def plot_curves(workdir: Path, out: Path) -> None:
                                 (axes[1], "grpo", "rollout/reward_mean", "GRPO rollout reward"),
                                 (axes[2], "distill", "train/kd_loss", "Distillation KD loss")):
     rows = [r for r in read_metrics(workdir / stage / "metrics.jsonl") if key in r]
-    ax.plot([r["step"] for r in rows], [r[key] for r in rows])
+    steps, values = [r["step"] for r in rows], [r[key] for r in rows]
+    ax.plot(steps, values, alpha=0.4)
+    window = max(1, len(values) // 10)
+    if window > 1:  # noisy per-step RL rewards: show the trend too
+      ax.plot(steps[window - 1:], np.convolve(values, np.ones(window) / window, mode="valid"),
+              label=f"mean of {window}")
+      ax.legend()
     ax.set_title(title)
     ax.set_xlabel("step")
   fig.tight_layout()
