@@ -19,7 +19,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 
 from benchmarks.common import WORKLOADS, build_checkpoint, make_prompts
 
@@ -60,7 +59,7 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
       hf_times.append(_time(lambda: hf_run(r + 1)))
   r1_s = statistics.median(r1_times)
   res = {"workload": workload.name, "params": cfg.num_params(), "tokens": n_tokens, "r1jax_tok_s": n_tokens / r1_s,
-         "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": first - r1_s,
+         "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": max(first - r1_s, 0.0),
          "device": str(jax.devices()[0].platform)}
   if hf_times:
     hf_s = statistics.median(hf_times)
@@ -96,6 +95,24 @@ def _hf_runner(path, ids, mask, workload, device: str, threads: int | None):
   return run
 
 
+def _print_environment(args):
+  import os
+
+  import jax
+
+  line = f"jax {jax.__version__} on {jax.devices()[0].device_kind} x{jax.device_count()}, {os.cpu_count()} CPUs"
+  if not args.no_hf:
+    try:
+      import torch
+      import transformers
+
+      threads = args.hf_threads or torch.get_num_threads()
+      line += f"; transformers {transformers.__version__}, torch {torch.__version__} ({threads} threads)"
+    except ImportError:
+      pass
+  print(line, flush=True)
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
@@ -111,6 +128,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
 
   names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+  _print_environment(args)
   results = []
   for name in names:
     w = WORKLOADS[name]
@@ -120,14 +138,13 @@ def main(argv=None):
     res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads)
     results.append(res)
     line = (f"{name:7s} {res['params'] / 1e6:5.1f}M params  {w.num_prompts}x{w.num_samples} samples x "
-            f"{w.max_new_tokens} tokens  r1jax {res['r1jax_tok_s']:9.0f} tok/s ({res['r1jax_s']:.3f} s; compile "
-            f"{res['r1jax_compile_s']:.1f} s)")
+            f"{w.max_new_tokens} tokens  r1jax {res['r1jax_tok_s']:7.0f} tok/s ({res['r1jax_s']:.3f} s; first call "
+            f"{res['r1jax_first_call_s']:.1f} s = compile ~{res['r1jax_compile_s']:.1f} s + run)")
     if "hf_tok_s" in res:
-      line += f"  transformers {res['hf_tok_s']:8.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
+      line += f"  transformers {res['hf_tok_s']:7.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
     print(line, flush=True)
   return results
 
 
 if __name__ == "__main__":
-  np.set_printoptions(precision=3)
   main()

@@ -6,14 +6,17 @@
 
 Sample `i*G + j` is the j-th sample of prompt i. The program is
 
-    prefill the B prompts once (cache of Tb slots)  ->  repeat every cache row G times, add N-1 empty slots
-    token_0 ~ p(. | prompt)                          (from the prefill's last hidden state)
+    prefill the B prompts once                      ->  their keys / values [B, ...]: a prefix shared by G samples
+    token_0 ~ p(. | prompt)                              (from the prefill's last hidden state)
     while n < N and some sequence has not emitted EOS:
-      logits = decode_step(token_{n-1});  token_n ~ p(. | prompt, token_<n)
+      logits = decode_step(token_{n-1})              (attends to its prompt's prefix + its own generated slots)
+      token_n ~ p(. | prompt, token_<n)
 
-all inside one `jax.jit` (a `lax.while_loop`), so the KV cache is born on device, updated in place in the loop
-carry and never copied to the host. Prompt lengths are bucketed (left padding up to a multiple of
-`SamplingConfig.prompt_bucket`) so rollouts of similar prompts share one compiled program.
+all inside one `jax.jit` (a `lax.while_loop`): the caches are born on device and updated in place in the loop
+carry. The prompt cache is never repeated G times, so it costs B (not B*G) rows of memory and of attention reads
+per step. Prompt lengths are bucketed (left padding up to a multiple of `SamplingConfig.prompt_bucket`) so
+rollouts of similar prompts share one compiled program. The decode step unrolls the layers (one in-place cache
+buffer per layer), so compile time grows with depth, unlike the scanned training forward.
 
 `logprobs` is `log softmax(logits / temperature)` at the sampled token, taken before top-k / top-p / min-p
 truncation: the quantity a GRPO step recomputes with `logprobs_of`, so its ratio starts at 1.
@@ -22,7 +25,6 @@ truncation: the quantity a GRPO step recomputes with `logprobs_of`, so its ratio
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -33,7 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from r1jax.models.config import ModelConfig
-from r1jax.models.transformer import Block, Transformer, init_cache, positions_from_mask, rope_tables, unembed
+from r1jax.models.transformer import (Block, Prefix, Transformer, init_cache, positions_from_mask, rope_tables,
+                                      unembed)
 
 Array = jax.Array
 
@@ -109,43 +112,55 @@ class SampleOutput:
 
 
 def _filter_sorted(vals: Array, top_p: float, min_p: float) -> Array:
-  """Top-p then min-p on scaled logits sorted in descending order. [B, K] -> [B, K] with -inf where dropped.
+  """Top-p then min-p on scaled logits sorted in descending order. [B, K] -> [B, K] bool, True where kept.
 
   top-p keeps token i iff the mass before it is < p (so exactly the smallest prefix with mass >= p); min-p then
-  keeps p_i >= min_p * p_0, i.e. vals_i >= vals_0 + log(min_p), on what top-p kept.
+  keeps p_i >= min_p * p_0, i.e. vals_i >= vals_0 + log(min_p). Both see the distribution renormalised over
+  `vals` (the top-k slice when top-k is set), as transformers' warpers do.
   """
+  keep = jnp.ones(vals.shape, bool)
   if top_p < 1.0:
     probs = jax.nn.softmax(vals, axis=-1)
-    mass_before = jnp.cumsum(probs, axis=-1) - probs
-    vals = jnp.where(mass_before < top_p, vals, -jnp.inf)
+    keep = jnp.cumsum(probs, axis=-1) - probs < top_p
   if min_p > 0.0:
-    vals = jnp.where(vals >= vals[:, :1] + math.log(min_p), vals, -jnp.inf)
-  return vals
+    keep &= vals >= vals[:, :1] + math.log(min_p)
+  return keep
+
+
+def _inverse_cdf(weights: Array, u: Array) -> Array:
+  """Index drawn with probability weights / sum(weights). weights [B, K] >= 0, u [B] uniform in (0, 1] -> [B].
+
+  index = #{j : cdf_j < u * cdf_K}: one uniform per row, where Gumbel-max needs K of them (and 2K logs, which
+  dominate a CPU decode step at large vocabularies). A zero weight never wins, since u > 0.
+  """
+  cdf = jnp.cumsum(weights, axis=-1)
+  index = jnp.sum(cdf < u[:, None] * cdf[:, -1:], axis=-1)
+  return jnp.minimum(index, weights.shape[-1] - 1).astype(jnp.int32)
 
 
 def sample_logits(logits: Array, key: Array, sc: SamplingConfig) -> tuple[Array, Array]:
   """One token per row from logits [B, V] f32. -> (tokens [B] int32, logprobs [B] f32).
 
   logprob = (logits / T)[tok] - logsumexp(logits / T), before any truncation (T = 1 when greedy). Truncated
-  sampling works on the sorted top-k slice (k = V when only top-p is set), so a full-vocabulary sort happens
-  only for top-p without top-k; top-p = 1 with no top-k never sorts.
+  sampling works on the sorted top-k slice (k = V when only top-p is set), so a full-vocabulary sort happens only
+  for top-p without top-k; without top-k / top-p nothing is sorted.
   """
   scaled = logits if sc.greedy else logits / sc.temperature
-  logz = jax.nn.logsumexp(scaled, axis=-1)
+  peak = jnp.max(scaled, axis=-1, keepdims=True)
+  weights = jnp.exp(scaled - peak)  # unnormalised probabilities, shared by the logprob and the draw
+  logz = peak[:, 0] + jnp.log(jnp.sum(weights, axis=-1))
+  u = 1.0 - jax.random.uniform(key, scaled.shape[:1])  # in (0, 1]
   if sc.greedy:
-    tokens = jnp.argmax(scaled, axis=-1)
+    tokens = jnp.argmax(scaled, axis=-1).astype(jnp.int32)
   elif sc.top_k > 0 or sc.top_p < 1.0:
     k = min(sc.top_k or scaled.shape[-1], scaled.shape[-1])
     vals, idx = jax.lax.top_k(scaled, k)  # [B, k], descending
-    choice = jax.random.categorical(key, _filter_sorted(vals, sc.top_p, sc.min_p), axis=-1)
-    tokens = jnp.take_along_axis(idx, choice[:, None], axis=-1)[:, 0]
+    kept = jnp.where(_filter_sorted(vals, sc.top_p, sc.min_p), jnp.exp(vals - vals[:, :1]), 0.0)
+    tokens = jnp.take_along_axis(idx, _inverse_cdf(kept, u)[:, None], axis=-1)[:, 0]
+  elif sc.min_p > 0.0:  # p >= min_p * max p  <=>  logit >= max logit + log(min_p): no sort needed
+    tokens = _inverse_cdf(jnp.where(scaled >= peak + math.log(sc.min_p), weights, 0.0), u)
   else:
-    if sc.min_p > 0.0:  # p >= min_p * max p  <=>  logit >= max logit + log(min_p): no sort needed
-      scaled_kept = jnp.where(scaled >= scaled.max(-1, keepdims=True) + math.log(sc.min_p), scaled, -jnp.inf)
-    else:
-      scaled_kept = scaled
-    tokens = jax.random.categorical(key, scaled_kept, axis=-1)
-  tokens = tokens.astype(jnp.int32)
+    tokens = _inverse_cdf(weights, u)
   logprobs = jnp.take_along_axis(scaled, tokens[:, None], axis=-1)[:, 0] - logz
   return tokens, logprobs
 
@@ -154,33 +169,39 @@ def sample_logits(logits: Array, key: Array, sc: SamplingConfig) -> tuple[Array,
 
 
 def _split_layers(cfg: ModelConfig, params: dict) -> list[dict]:
-  """The scanned layer params [L, ...] as L per-layer trees (static slices, hoisted out of the decode loop)."""
+  """The scanned layer params [L, ...] as L per-layer trees.
+
+  Sliced once per `generate` call, outside the decode loop (a temporary copy of the layer weights), rather than
+  re-sliced by a scan at every step.
+  """
   return [jax.tree.map(lambda a, i=i: a[i], params["layers"]) for i in range(cfg.num_layers)]
 
 
-def _decode_step(cfg: ModelConfig, params: dict, layer_params: list[dict], caches: list[tuple[Array, Array]],
-                 tokens: Array, positions: Array, allowed: Array, index: Array):
-  """One token per row through the decoder with the layers unrolled. -> (logits [B, V] f32, new caches).
+def _decode_step(cfg: ModelConfig, params: dict, layer_params: list[dict], prefixes: list[Prefix],
+                 caches: list[tuple[Array, Array]], tokens: Array, positions: Array, allowed: Array, index: Array):
+  """One token per row through the decoder with the layers unrolled. -> (logits [B*G, V] f32, new caches).
 
-  tokens, positions [B]; allowed [B, 1, S] bool (slots this query may attend to); caches: L pairs (k, v) of
-  [B, S, Hkv, D], the new key / value written at slot `index`. The math is `Transformer.__call__`'s cached path
-  (the same `Block` modules); unrolling gives every layer its own loop-carried cache buffer, so the update is a
-  true in-place write instead of a scan that slices and re-stacks the whole [L, ...] cache each step.
+  tokens, positions [B*G]; prefixes: per layer, the B prompts' keys / values and mask (shared by the G samples
+  of each prompt, see `Attention`); caches: per layer, the generated tokens' k [B*G, Hkv, D, S], v [B*G, Hkv, S, D],
+  the new key / value written at slot `index`; allowed [B*G, 1, S] bool marks the generated slots a row sees.
+  The math is `Transformer.__call__`'s cached path (the same `Block` modules); unrolling gives every layer its own
+  loop-carried cache buffer, so the update is a true in-place write instead of a scan that slices and re-stacks
+  the whole [L, ...] cache each step.
   """
   model = Transformer(cfg)
-  x = model.apply({"params": params}, tokens[:, None], method=lambda m, ids: m.embed(ids))  # [B, 1, E]
+  x = model.apply({"params": params}, tokens[:, None], method=lambda m, ids: m.embed(ids))  # [B*G, 1, E]
   cos, sin = rope_tables(cfg, positions[:, None])
   block = Block(cfg)
   new_caches = []
-  for lp, layer_cache in zip(layer_params, caches):
-    x, layer_cache = block.apply({"params": lp}, x, layer_cache, cos, sin, allowed, index)
+  for lp, prefix, layer_cache in zip(layer_params, prefixes, caches):
+    x, layer_cache = block.apply({"params": lp}, x, layer_cache, cos, sin, allowed, index, prefix)
     new_caches.append(layer_cache)
   x = model.apply({"params": params}, x, method=lambda m, h: m.final_norm(h))
   return unembed(cfg, params, x[:, 0]), new_caches
 
 
 def _prefill(cfg: ModelConfig, params: dict, ids: Array, mask: Array):
-  """Prefill B prompts [B, T]. -> (logits of the next token [B, V], caches k, v [L, B, T, Hkv, D]).
+  """Prefill B prompts [B, T]. -> (logits of the next token [B, V], cache k [L, B, Hkv, D, T], v [L, B, Hkv, T, D]).
 
   The next-token logits are read at each row's last real token, so only [B, E] goes through the LM head.
   """
@@ -197,16 +218,16 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   """The whole rollout for bucketed prompts ids, mask [B, Tb]; see the module docstring."""
   b, t = ids.shape
   g, n = sc.num_samples, sc.max_new_tokens
-  bg, s = b * g, t + n - 1  # the last sampled token is never fed back, so it needs no slot
+  bg, s = b * g, max(n - 1, 1)  # the last sampled token is never fed back, so it needs no slot
   mask = mask.astype(jnp.int32)
   logits, k, v = _prefill(cfg, params, ids.astype(jnp.int32), mask)
 
-  # Share each prompt's cache with its G samples: row i*G + j <- prompt i (jnp.repeat order).
-  grow = lambda a, axis: jnp.pad(jnp.repeat(a, g, axis=0), [(0, n - 1) if d == axis else (0, 0) for d in range(4)])  # noqa: E731
-  caches = [(grow(k[i], 3), grow(v[i], 2)) for i in range(cfg.num_layers)]
+  # The prompts' keys / values, computed once, stay [B, ...]: the G samples of a prompt attend to the same prefix
+  # row. Only generated tokens get per-sample slots, one buffer per layer (see `_decode_step`).
+  prefixes = [(k[i], v[i], mask > 0) for i in range(cfg.num_layers)]
+  caches = [(jnp.zeros((bg, cfg.num_kv_heads, cfg.head_dim, s), k.dtype),
+             jnp.zeros((bg, cfg.num_kv_heads, s, cfg.head_dim), v.dtype)) for _ in range(cfg.num_layers)]
   logits = jnp.repeat(logits, g, axis=0)
-  # Generated slots are all real tokens; a query at slot t+i-1 sees them only up to itself (the causal part).
-  slot_mask = jnp.concatenate([jnp.repeat(mask, g, axis=0), jnp.ones((bg, n - 1), jnp.int32)], axis=1) > 0
   slots = jnp.arange(s)
   next_pos = jnp.repeat(mask.sum(-1), g, axis=0)  # position of the first generated token = prompt length
   eos = jnp.asarray(sc.eos_ids, jnp.int32)
@@ -235,8 +256,9 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
 
   def body(carry):
     i, caches, tok, done, out_tok, out_lp, lengths = carry
-    allowed = (slot_mask & (slots <= t + i - 1))[:, None, :]  # [B*G, 1, S]
-    logits, caches = _decode_step(cfg, params, layer_params, caches, tok, next_pos + i - 1, allowed, t + i - 1)
+    # Token i-1 goes to slot i-1 and sees the generated slots up to its own (the causal part); all rows alike.
+    allowed = jnp.broadcast_to(slots <= i - 1, (bg, 1, s))
+    logits, caches = _decode_step(cfg, params, layer_params, prefixes, caches, tok, next_pos + i - 1, allowed, i - 1)
     lengths = lengths + (~done).astype(jnp.int32)
     tok, done, out_tok, out_lp = emit(i, logits, done, out_tok, out_lp)
     return i + 1, caches, tok, done, out_tok, out_lp, lengths
@@ -275,7 +297,8 @@ def _auto_sharded(x: Any) -> Any:
   mesh = sharding.mesh
   if all(t == jax.sharding.AxisType.Auto for t in mesh.axis_types):
     return x
-  auto = jax.sharding.Mesh(mesh.devices, mesh.axis_names, axis_types=(jax.sharding.AxisType.Auto,) * mesh.devices.ndim)
+  auto = jax.sharding.Mesh(mesh.devices, mesh.axis_names,
+                           axis_types=(jax.sharding.AxisType.Auto,) * mesh.devices.ndim)
   return jax.device_put(x, jax.sharding.NamedSharding(auto, sharding.spec, memory_kind=sharding.memory_kind))
 
 
@@ -287,6 +310,8 @@ def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Arr
   `sc.prompt_bucket`, so the compiled program depends on (cfg, sc, B, bucketed T) only. Params and prompts may be
   sharded arrays (e.g. the batch over ("data", "fsdp")): the computation follows their shardings.
   """
+  if not hasattr(prompt_ids, "shape"):  # lists of lists
+    prompt_ids, prompt_mask = np.asarray(prompt_ids, np.int32), np.asarray(prompt_mask, np.int32)
   if prompt_ids.shape != prompt_mask.shape or prompt_ids.ndim != 2:
     raise ValueError(f"prompt_ids {prompt_ids.shape} and prompt_mask {prompt_mask.shape} must be the same [B, T]")
   params, prompt_ids, prompt_mask = jax.tree.map(_auto_sharded, (params, prompt_ids, prompt_mask))

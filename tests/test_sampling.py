@@ -25,12 +25,16 @@ def _prompts(vocab_size, seed=0, lengths=(12, 9, 4), total=12):
   return ids.astype(np.int32), mask.astype(np.int32)
 
 
+_forward = jax.jit(forward, static_argnums=0)
+_logprobs_of = jax.jit(logprobs_of, static_argnums=(0, 4), static_argnames="chunk_size")
+
+
 def _full_logprobs(cfg, params, prompt_ids, prompt_mask, out: SampleOutput, g: int, temperature: float):
   """log softmax(forward(prompt + completion) / T) at every completion token, by one full forward. -> [B*G, N]."""
   completion = np.where(np.asarray(out.mask) > 0, np.asarray(out.tokens), 0)  # pad ids may lie outside the vocab
   ids = np.concatenate([np.repeat(prompt_ids, g, 0), completion], 1)
   mask = np.concatenate([np.repeat(prompt_mask, g, 0), np.asarray(out.mask)], 1)
-  logits = forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)) / (temperature or 1.0)
+  logits = _forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)) / (temperature or 1.0)
   logp = jax.nn.log_softmax(logits[:, prompt_ids.shape[1] - 1:-1], axis=-1)
   return np.asarray(jnp.take_along_axis(logp, jnp.asarray(completion)[..., None], axis=-1)[..., 0])
 
@@ -71,7 +75,7 @@ def test_sampled_logprobs_equal_full_forward_log_softmax(qwen2):
   # The trainer's recomputation gives the same numbers (a GRPO ratio starts at 1).
   seq = jnp.concatenate([jnp.repeat(jnp.asarray(ids), g, 0), jnp.where(out.mask > 0, out.tokens, 0)], 1)
   seq_mask = jnp.concatenate([jnp.repeat(jnp.asarray(mask), g, 0), out.mask], 1)
-  recomputed = logprobs_of(cfg, params, seq, seq_mask, temperature, chunk_size=5)[:, ids.shape[1]:]
+  recomputed = _logprobs_of(cfg, params, seq, seq_mask, temperature, chunk_size=5)[:, ids.shape[1]:]
   assert np.abs(np.asarray(recomputed - out.logprobs))[real].max() < 1e-4
   # Same seed, same output; another seed, other samples.
   jax.tree.map(np.testing.assert_array_equal, out, generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(3)))
@@ -113,7 +117,7 @@ def test_sampling_frequencies_match_softmax_over_temperature(qwen2):
   cfg, params = qwen2
   ids, mask = _prompts(cfg.vocab_size, seed=5, lengths=(7,), total=7)
   temperature, n = 0.5, 3000
-  logits = forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask))[0, -1]
+  logits = _forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask))[0, -1]
   tokens, _ = sample_logits(jnp.broadcast_to(logits, (n, cfg.vocab_size)), jax.random.PRNGKey(7),
                             SamplingConfig(temperature=temperature))
   probs = np.exp(np.asarray(logits, np.float64) / temperature - np.asarray(logits).max() / temperature)
@@ -181,6 +185,7 @@ def test_logprobs_of_equals_full_log_softmax_gather_and_its_gradient(qwen2):
   cfg, params = qwen2
   ids, mask = _prompts(cfg.vocab_size, seed=9, lengths=(12, 9, 4), total=12)  # 11 predicted positions
   ids, mask, temperature = jnp.asarray(ids), jnp.asarray(mask), 0.8
+  chunk_sizes = (4, 11, 64)  # 4 does not divide the 11 positions; 64 is longer than the sequence
 
   def full(p):
     logp = jax.nn.log_softmax(forward(cfg, p, ids, mask) / temperature, axis=-1)
@@ -188,16 +193,17 @@ def test_logprobs_of_equals_full_log_softmax_gather_and_its_gradient(qwen2):
     has_context = (jnp.cumsum(mask, -1) > 1) & (mask > 0)
     return jnp.where(has_context, jnp.pad(gathered, ((0, 0), (1, 0))), 0.0)
 
-  chunked = jax.jit(lambda p, c: logprobs_of(cfg, p, ids, mask, temperature, chunk_size=c), static_argnums=1)
-  ref = np.asarray(jax.jit(full)(params))
-  for chunk_size in (4, 11, 64):  # 4 does not divide the 11 positions; 64 is longer than the sequence
-    got = np.asarray(chunked(params, chunk_size))
-    np.testing.assert_allclose(got, ref, atol=1e-5, err_msg=f"chunk_size={chunk_size}")
-    assert (got[:, 0] == 0).all()
-  # Differentiable, with the gradient of the unchunked computation.
+  chunked = lambda p, c: logprobs_of(cfg, p, ids, mask, temperature, chunk_size=c)  # noqa: E731
+  ref, *got = jax.jit(lambda p: [full(p)] + [chunked(p, c) for c in chunk_sizes])(params)  # one compilation
+  for chunk_size, lp in zip(chunk_sizes, got):
+    np.testing.assert_allclose(np.asarray(lp), np.asarray(ref), atol=1e-5, err_msg=f"chunk_size={chunk_size}")
+    assert (np.asarray(lp)[:, 0] == 0).all()
+  # Differentiable, with the gradient of the unchunked computation: both gradients from one reverse-mode Jacobian.
   weights = jax.random.normal(jax.random.PRNGKey(0), ids.shape)
-  grad = lambda f: jax.jit(jax.grad(lambda p: jnp.sum(weights * f(p))))(params)  # noqa: E731
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), grad(lambda p: chunked(p, 4)), grad(full))
+  both = jax.jit(jax.jacrev(lambda p: jnp.stack([jnp.sum(weights * full(p)), jnp.sum(weights * chunked(p, 4))])))
+  for path, jac in jax.tree_util.tree_leaves_with_path(both(params)):
+    assert np.abs(np.asarray(jac[0])).max() > 0, path
+    np.testing.assert_allclose(np.asarray(jac[1]), np.asarray(jac[0]), atol=1e-5, err_msg=str(path))
 
 
 def test_config_validation_names_the_field():

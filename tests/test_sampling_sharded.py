@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from conftest import left_padded_batch
+from r1jax.testing import left_padded_batch
 from r1jax.models import hf, param_logical_axes
 from r1jax.sampling import SamplingConfig, generate
 

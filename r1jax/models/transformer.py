@@ -9,8 +9,9 @@ as unpadded ones. Every parameter carries logical axis names (`embed`, `mlp`, `h
 `vocab`, `layers`): sharding is decided by rules in `r1jax.sharding`, never here.
 
 KV cache (a plain dict, so it jits and shards like any pytree):
-    k, v   [L, B, Hkv, S, D]   keys / values of every cache slot (heads before slots: the layout the attention
-                               matmuls read directly, so a decode step never transposes the cache)
+    k      [L, B, Hkv, D, S]   keys of every cache slot, slots minor: q @ k reads it as a plain [D, S] matrix
+    v      [L, B, Hkv, S, D]   values of every cache slot: probs @ v reads it as a plain [S, D] matrix
+                               (with slots between heads and head_dim, a decode step transposed the whole cache)
     mask   [B, S] int32        1 where a slot holds a real (non-padding) token
     index  []    int32         number of slots written so far (the same for every row)
 A query at slot `index + t` attends to slot `s` iff `s <= index + t` and `mask[s] == 1`.
@@ -30,6 +31,7 @@ from r1jax.models.config import ModelConfig
 
 Array = jax.Array
 Cache = dict[str, Array]
+Prefix = tuple[Array, Array, Array]  # k [P, Hkv, D, Sp], v [P, Hkv, Sp, D], allowed [P, Sp]: see Attention
 
 _MASK_VALUE = float(np.finfo(np.float32).min)
 
@@ -108,8 +110,13 @@ class Attention(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array, cos: Array, sin: Array, allowed: Array,
-               layer_cache: tuple[Array, Array] | None, cache_index: Array | None):
-    """x [B, T, E]; allowed [B, T, S] bool; layer_cache (k, v) [B, Hkv, S, D]. -> (y [B, T, E], new cache)."""
+               layer_cache: tuple[Array, Array] | None, cache_index: Array | None, prefix: Prefix | None = None):
+    """x [B, T, E]; allowed [B, T, S] bool; layer_cache k [B, Hkv, D, S], v [B, Hkv, S, D]. -> (y [B, T, E], cache).
+
+    prefix (k [P, Hkv, D, Sp], v [P, Hkv, Sp, D], allowed [P, Sp] bool), optional: keys / values shared by groups
+    of R = B / P consecutive rows (the G samples of one prompt), so row b also attends to prefix row b // R. Each
+    prefix slot is then read once per group instead of once per row; the softmax runs over both parts together.
+    """
     cfg = self.cfg
     dt, pdt = cfg.jnp_dtype, cfg.jnp_param_dtype
 
@@ -138,15 +145,31 @@ class Attention(nn.Module):
 
     b, t = q.shape[:2]
     kvh, g, d = cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim
-    # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, S, D]: with the
+    # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, D, S]: with the
     # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
     q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
     scores = jnp.einsum("bkqd,bkds->bkqs", q, k, preferred_element_type=jnp.float32)
-    scores = scores.reshape(b, kvh, t, g, -1) * (d ** -0.5)
-    scores = jnp.where(allowed[:, None, :, None], scores, _MASK_VALUE)
-    probs = jax.nn.softmax(scores, axis=-1).astype(dt).reshape(b, kvh, t * g, -1)
-    out = jnp.einsum("bkqs,bksd->bkqd", probs, v).reshape(b, kvh, t, g, d)
-    out = out.transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
+    scores = jnp.where(allowed[:, None, :, None], scores.reshape(b, kvh, t, g, -1), _MASK_VALUE)
+    if prefix is not None:
+      k_pre, v_pre, allowed_pre = prefix
+      p = k_pre.shape[0]
+      # The queries of a whole group as the rows of one matmul per (prefix row, KV head): [P, Hkv, R*T*G, D].
+      q_pre = q.reshape(p, b // p, kvh, t * g, d).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, d)
+      s_pre = jnp.einsum("pkqd,pkds->pkqs", q_pre, k_pre.astype(dt), preferred_element_type=jnp.float32)
+      s_pre = jnp.where(allowed_pre[:, None, None, :], s_pre, _MASK_VALUE)
+      s_pre = s_pre.reshape(p, kvh, b // p, t, g, -1).transpose(0, 2, 1, 3, 4, 5).reshape(b, kvh, t, g, -1)
+      scores = jnp.concatenate([s_pre, scores], axis=-1)
+    probs = jax.nn.softmax(scores * (d ** -0.5), axis=-1).astype(dt)
+    if prefix is not None:
+      sp = k_pre.shape[-1]
+      probs, p_pre = probs[..., sp:], probs[..., :sp]
+      p_pre = p_pre.reshape(p, b // p, kvh, t * g, sp).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, sp)
+      out_pre = jnp.einsum("pkqs,pksd->pkqd", p_pre, v_pre.astype(dt))
+      out_pre = out_pre.reshape(p, kvh, b // p, t * g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
+    out = jnp.einsum("bkqs,bksd->bkqd", probs.reshape(b, kvh, t * g, -1), v)
+    if prefix is not None:
+      out = out + out_pre
+    out = out.reshape(b, kvh, t, g, d).transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
     y = nn.DenseGeneral(cfg.hidden_size, axis=(-2, -1), use_bias=False, dtype=dt, param_dtype=pdt, name="o_proj",
                         kernel_init=_init(0.02, ("heads", "head_dim", "embed")))(out)
     return y, new_cache
@@ -174,10 +197,11 @@ class Block(nn.Module):
   cfg: ModelConfig
 
   @nn.compact
-  def __call__(self, x, layer_cache, cos, sin, allowed, cache_index):
+  def __call__(self, x, layer_cache, cos, sin, allowed, cache_index, prefix=None):
     cfg = self.cfg
     norm = lambda name: RMSNorm(cfg.rms_norm_eps, cfg.jnp_dtype, cfg.jnp_param_dtype, name=name)  # noqa: E731
-    h, new_cache = Attention(cfg, name="attn")(norm("input_norm")(x), cos, sin, allowed, layer_cache, cache_index)
+    h, new_cache = Attention(cfg, name="attn")(norm("input_norm")(x), cos, sin, allowed, layer_cache, cache_index,
+                                               prefix)
     x = x + h
     x = x + MLP(cfg, name="mlp")(norm("post_attn_norm")(x))
     x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
