@@ -325,7 +325,7 @@ def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Arr
 
 
 def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temperature: float = 1.0,
-                chunk_size: int = 128, positions: Array | None = None) -> Array:
+                chunk_size: int = 128, positions: Array | None = None, return_entropy: bool = False):
   """Per-token log-probs of given sequences, never holding more than [B, chunk_size, V] logits. [B, T] -> [B, T].
 
       out[b, t] = log softmax(logits[b, t-1] / temperature)[tokens[b, t]] = log p(tokens[b, t] | tokens[b, :t])
@@ -335,8 +335,15 @@ def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temp
   head and log-softmax run per chunk of positions inside `lax.map`, each chunk rematerialised in the backward
   pass, so `jax.grad` through this also stays at [B, chunk_size, V]. `temperature` 0 is read as 1 (greedy
   rollouts score at temperature 1).
+
+  return_entropy: also return the entropy of each predictive distribution, aligned like `out`,
+  H[b, t] = −Σ_v p_v log p_v with p = softmax(logits[b, t-1] / temperature) (a health metric; no gradient).
+  -> out [B, T], or (out, entropy) [B, T] each.
   """
   b, t = tokens.shape
+  if t < 2:  # no token has a token before it
+    zeros = jnp.zeros((b, t), jnp.float32)
+    return (zeros, zeros) if return_entropy else zeros
   mask = mask.astype(jnp.int32)
   hidden = Transformer(cfg).apply({"params": params}, tokens, attention_mask=mask, positions=positions,
                                   return_hidden=True)  # [B, T, E]
@@ -352,11 +359,21 @@ def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temp
   def chunk_logprobs(hy):
     h_c, y_c = hy  # [B, C, E], [B, C]
     logits = unembed(cfg, params, h_c) * inv_temp
-    return jnp.take_along_axis(logits, y_c[..., None], axis=-1)[..., 0] - jax.nn.logsumexp(logits, axis=-1)
+    log_z = jax.nn.logsumexp(logits, axis=-1)
+    lp_c = jnp.take_along_axis(logits, y_c[..., None], axis=-1)[..., 0] - log_z
+    if not return_entropy:
+      return lp_c
+    probs = jax.lax.stop_gradient(jax.nn.softmax(logits, axis=-1))
+    return lp_c, jax.lax.stop_gradient(log_z - jnp.sum(probs * logits, axis=-1))
 
-  lp = jax.lax.map(chunk_logprobs, (h, y)).swapaxes(0, 1).reshape(b, chunks * c)[:, :t - 1]
   has_context = (jnp.cumsum(mask, axis=-1) > 1) & (mask > 0)  # real token with a real token before it
-  return jnp.where(has_context, jnp.pad(lp, ((0, 0), (1, 0))), 0.0)
+
+  def align(x):  # [chunks, B, C] -> [B, T], position t holding the prediction of token t
+    x = x.swapaxes(0, 1).reshape(b, chunks * c)[:, :t - 1]
+    return jnp.where(has_context, jnp.pad(x, ((0, 0), (1, 0))), 0.0)
+
+  out = jax.lax.map(chunk_logprobs, (h, y))
+  return (align(out[0]), align(out[1])) if return_entropy else align(out)
 
 
 # ----------------------------------------------------------------------------------------------------- text

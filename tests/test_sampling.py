@@ -10,7 +10,7 @@ import torch
 import transformers
 from r1jax.testing import left_padded_batch
 
-from r1jax.models import forward, hf
+from r1jax.models import forward, get_config, hf, init_params
 from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, decode_completions, generate, logprobs_of,
                             sample_logits)
 
@@ -212,3 +212,17 @@ def test_config_validation_names_the_field():
     with pytest.raises(ValueError, match=field):
       SamplingConfig(**bad)
   assert SamplingConfig(eos_ids=[3, 4]).eos_ids == (3, 4) and SamplingConfig(eos_ids=5).eos_ids == (5,)
+
+
+def test_logprobs_of_entropy_matches_the_full_softmax():
+  cfg = get_config("tiny")
+  params = init_params(cfg, jax.random.PRNGKey(0))
+  tokens = jax.random.randint(jax.random.PRNGKey(1), (2, 9), 0, cfg.vocab_size)
+  mask = jnp.ones_like(tokens).at[0, :2].set(0)
+  lp, ent = logprobs_of(cfg, params, tokens, mask, temperature=0.7, chunk_size=3, return_entropy=True)
+  logits = forward(cfg, params, tokens, mask) / 0.7
+  p = jax.nn.softmax(logits[:, :-1], -1)
+  ref = -jnp.sum(p * jax.nn.log_softmax(logits[:, :-1], -1), -1)
+  has_ctx = np.asarray((jnp.cumsum(mask, -1) > 1) & (mask > 0))[:, 1:]
+  np.testing.assert_allclose(np.asarray(ent[:, 1:])[has_ctx], np.asarray(ref)[has_ctx], atol=1e-5)
+  np.testing.assert_allclose(lp, logprobs_of(cfg, params, tokens, mask, temperature=0.7, chunk_size=3), atol=1e-6)

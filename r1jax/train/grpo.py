@@ -44,11 +44,14 @@ class GRPOLossConfig:
       raise ValueError(f"importance_sampling={self.importance_sampling!r}; valid: {grpo.IMPORTANCE_LEVELS}")
 
 
-def completion_logprobs(cfg: ModelConfig, params: Any, batch: dict, temperature: float, chunk: int) -> jax.Array:
-  """log p(completion token | everything before it) at `temperature`. batch [B, Tp + N] -> [B, N]."""
+def completion_logprobs(cfg: ModelConfig, params: Any, batch: dict, temperature: float, chunk: int,
+                        return_entropy: bool = False):
+  """log p(completion token | everything before it) at `temperature`. batch [B, Tp + N] -> [B, N]
+  (and the predictive entropy at each completion token, [B, N], with return_entropy)."""
   n = batch["completion_mask"].shape[1]
-  lp = logprobs_of(cfg, params, batch["input_ids"], batch["attention_mask"], temperature, chunk_size=chunk)
-  return lp[:, -n:]
+  out = logprobs_of(cfg, params, batch["input_ids"], batch["attention_mask"], temperature, chunk_size=chunk,
+                    return_entropy=return_entropy)
+  return (out[0][:, -n:], out[1][:, -n:]) if return_entropy else out[:, -n:]
 
 
 def make_loss_fn(cfg: ModelConfig, lc: GRPOLossConfig):
@@ -56,7 +59,7 @@ def make_loss_fn(cfg: ModelConfig, lc: GRPOLossConfig):
   advantages [B], and optionally old_logp / ref_logp [B, N]. Without old_logp the ratio is exp(logp − sg(logp))."""
 
   def loss_fn(params, batch, normalizer=None):
-    logp = completion_logprobs(cfg, params, batch, lc.temperature, lc.logprob_chunk)
+    logp, entropy = completion_logprobs(cfg, params, batch, lc.temperature, lc.logprob_chunk, return_entropy=True)
     old = batch["old_logp"] if "old_logp" in batch else jax.lax.stop_gradient(logp)
     loss, metrics = grpo.policy_loss(logp, old, batch.get("ref_logp"), batch["advantages"], batch["completion_mask"],
                                      loss_type=lc.loss_type, epsilon_low=lc.epsilon_low, epsilon_high=lc.epsilon_high,
@@ -65,6 +68,7 @@ def make_loss_fn(cfg: ModelConfig, lc: GRPOLossConfig):
     m = batch["completion_mask"].astype(jnp.float32)
     denom = jnp.maximum(m.sum(), 1.0)
     metrics["neg_logp"] = -jnp.sum(jax.lax.stop_gradient(logp) * m) / denom
+    metrics["entropy"] = jnp.sum(entropy * m) / denom
     if "sample_logp" in batch:  # sampler and trainer must agree, or the "on-policy" ratio is off from step one
       metrics["logp_mismatch"] = jnp.sum(jnp.abs(jax.lax.stop_gradient(logp) - batch["sample_logp"]) * m) / denom
     return loss, metrics

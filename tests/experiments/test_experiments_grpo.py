@@ -40,7 +40,7 @@ def test_grpo_raises_the_reward_of_a_random_policy(tmp_path):
   assert last["train/kl"] > 0.0  # the policy moved away from the reference and the KL term sees it
   assert last["train/logp_mismatch"] < 1e-4  # sampler and trainer compute the same log-probs
   for key in ("rollout/zero_std_fraction", "rollout/completion_length_mean", "rollout/truncated_fraction",
-              "train/clip_fraction_low", "train/ratio_max", "train/grad_norm"):
+              "train/clip_fraction_low", "train/ratio_max", "train/grad_norm", "train/entropy"):
     assert key in last
 
 
