@@ -5,7 +5,8 @@
 
 "small" is the shape of the `small` model preset (Qwen2: hidden 256, 4 layers, 4 heads on 2 KV heads,
 intermediate 688, tied embeddings) over a character-level vocabulary of 104 tokens (the size of r1jax's built-in
-tokenizer), about 2.9M parameters. "medium" is a 24M-parameter Qwen2 shape over a 4096-token vocabulary.
+tokenizer), about 2.9M parameters. "medium" is a 26M-parameter Qwen2 shape (hidden 512, 8 layers, 8 heads on 2 KV
+heads, intermediate 1536, tied embeddings) over a 4096-token vocabulary.
 Weights are random but every norm and bias is non-trivial, so no computation can be skipped by accident.
 """
 

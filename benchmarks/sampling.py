@@ -8,7 +8,9 @@ Both sides sample at temperature 1 with no top-k / top-p and exactly `max_new_to
 (EOS blocked: r1jax gets no EOS id, transformers gets `min_new_tokens`), in float32, from the same left-padded
 prompts, `num_samples` sequences per prompt. Throughput counts generated tokens (prefill included in the time).
 r1jax's first call is reported separately (trace + compile + one run); steady state is the median of the timed
-runs, which alternate between the two engines so that load from other processes hits both alike.
+runs, which alternate between the two engines so that load from other processes hits both alike. On a CPU shared
+with other busy processes, torch's default OpenMP threads spin against them and its throughput collapses (10x and
+more): there, `--hf-threads 1` gives the fair comparison.
 """
 
 from __future__ import annotations
