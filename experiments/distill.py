@@ -162,6 +162,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, 
       run.checkpointer.save(step, state, extra={"data": iterator.state()},
                             force=guard.requested or step == config.train.steps)
       if guard.requested:
+        logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
         break
   progress.close()
   run.checkpointer.close()

@@ -146,5 +146,6 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
   writer.close()
   return common.finish_run(config, run, state, step, updates=int(state.step))
 
+
 if __name__ == "__main__":
   common.run_main(train, "configs/grpo_*.py[:variant]")
