@@ -202,7 +202,7 @@ def finish_run(config: ml_collections.ConfigDict, run: Run, state: TrainState, s
   """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete, and write
   summary.json. -> the summary plus "params" and "cfg" for the caller."""
   history = eval_history(run.workdir)
-  summary = {"step": step, "workdir": str(run.workdir), **summary,
+  summary = {"step": step, "complete": step >= config.train.steps, "workdir": str(run.workdir), **summary,
              "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
   if config.train.export_hf and step >= config.train.steps:
     summary["hf_checkpoint"] = str(hf.save_pretrained(run.workdir / "hf", run.cfg, state.params))

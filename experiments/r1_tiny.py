@@ -13,6 +13,7 @@ checkpoints and HF exports land under the workdir. Re-running resumes finished a
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -98,15 +99,27 @@ def run(workdir: str | Path, quick: bool = False) -> dict:
   s_cfg, g_cfg, d_cfg = stage_configs(quick)
   results, params = {}, {}
 
+  def stopped(stage: str, out: dict) -> bool:
+    """A stage stopped early (SIGTERM): its checkpoint is saved; later stages must not start from it."""
+    if not out["complete"]:
+      logging.warning("stage %s stopped at step %d; run the same command again to resume", stage, out["step"])
+    return not out["complete"]
+
   sft_out = sft.train(s_cfg, workdir / "sft")
+  if stopped("sft", sft_out):
+    return {"stopped": "sft"}
   results["base"], results["sft"] = sft_out["first_eval"], sft_out["last_eval"]
   params["base"] = params["sft"] = sft_out["cfg"].num_params()
 
   grpo_out = grpo.train(g_cfg, workdir / "grpo", init_params=sft_out["params"])
+  if stopped("grpo", grpo_out):
+    return {"stopped": "grpo"}
   results["grpo"] = grpo_out["last_eval"]
   params["grpo"] = grpo_out["cfg"].num_params()
 
   distill_out = distill.train(d_cfg, workdir / "distill", teacher=(grpo_out["cfg"], grpo_out["params"]))
+  if stopped("distill", distill_out):
+    return {"stopped": "distill"}
   results["distill (student)"] = distill_out["last_eval"]
   params["distill (student)"] = distill_out["cfg"].num_params()
 
