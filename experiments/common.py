@@ -190,6 +190,19 @@ def initial_params(run: Run, config: ml_collections.ConfigDict, init_params: Any
   return fresh.params
 
 
+def end_of_step(config: ml_collections.ConfigDict, run: Run, writer: Any, guard: Any, step: int, state: TrainState,
+                extra: dict, run_eval) -> bool:
+  """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after
+  SIGTERM). Returns True when the loop must stop (a termination signal arrived)."""
+  last = step == config.train.steps
+  if config.train.eval_every and (step % config.train.eval_every == 0 or last):
+    writer.write(step, run_eval(step))
+  run.checkpointer.save(step, state, extra=extra, force=guard.requested or last)
+  if guard.requested:
+    logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
+  return guard.requested
+
+
 def eval_history(workdir: Path) -> list[dict]:
   """Every logged evaluation of a run (rows of metrics.jsonl with eval/ keys), across resumptions."""
   path = Path(workdir) / "metrics.jsonl"

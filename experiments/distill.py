@@ -59,7 +59,8 @@ def teacher_samples(teacher_cfg, teacher_params, tokenizer, rows, config, workdi
     return list(datasets.load_dataset("json", data_files=str(path), split="train"))
   dc = config.distill
   sc = SamplingConfig(max_new_tokens=dc.max_new_tokens, temperature=dc.sample_temperature,
-                      eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id, num_samples=dc.samples_per_prompt)
+                      eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
+                      num_samples=dc.samples_per_prompt)
   records, drawn = [], 0
   for start in range(0, len(rows), dc.prompts_per_draw):
     chunk = [rows[i] for i in range(start, min(start + dc.prompts_per_draw, len(rows)))]
@@ -157,17 +158,13 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, teacher=None, 
         row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})
         writer.write(step, row)
       progress.update()
-      if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
-        writer.write(step, run_eval(step))
-      run.checkpointer.save(step, state, extra={"data": iterator.state()},
-                            force=guard.requested or step == config.train.steps)
-      if guard.requested:
-        logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
+      if common.end_of_step(config, run, writer, guard, step, state, {"data": iterator.state()}, run_eval):
         break
   progress.close()
   run.checkpointer.close()
   writer.close()
   return common.finish_run(config, run, state, step, source=dc.source, train_examples=len(examples))
+
 
 if __name__ == "__main__":
   common.run_main(train, "configs/distill_*.py[:variant]")

@@ -12,7 +12,6 @@ evaluate -> checkpoint. Re-running with the same --workdir resumes the same traj
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from pathlib import Path
 
@@ -134,12 +133,8 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
       if config.train.samples_every and step % config.train.samples_every == 0 and ro is not None:
         common.write_samples(run.workdir / "rollouts.jsonl", ro, step)
       progress.update({"reward_mean": metrics.get("rollout/reward_mean", float("nan"))})
-      if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
-        writer.write(step, run_eval(step))
-      run.checkpointer.save(step, state, extra={"data": prompts.state(), "step": step},
-                            force=guard.requested or step == config.train.steps)
-      if guard.requested:
-        logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
+      ckpt_extra = {"data": prompts.state(), "step": step}
+      if common.end_of_step(config, run, writer, guard, step, state, ckpt_extra, run_eval):
         break
   progress.close()
   run.checkpointer.close()

@@ -11,7 +11,6 @@ trajectory (params, optimizer, step, rng and data position are restored).
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from pathlib import Path
 
@@ -98,12 +97,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
         row = writer.write(step, metrics)
         t0, tokens = time.perf_counter(), 0
       progress.update({"loss": row["train/loss"]} if row else None)
-      if config.train.eval_every and (step % config.train.eval_every == 0 or step == config.train.steps):
-        writer.write(step, run_eval(step))
-      run.checkpointer.save(step, state, extra={"data": iterator.state()},
-                            force=guard.requested or step == config.train.steps)
-      if guard.requested:
-        logging.warning("stopping at step %d after a termination signal; checkpoint saved", step)
+      if common.end_of_step(config, run, writer, guard, step, state, {"data": iterator.state()}, run_eval):
         break
   progress.close()
   run.checkpointer.close()
