@@ -11,6 +11,10 @@ r1jax's first call is reported separately (trace + compile + one run); steady st
 runs, which alternate between the two engines so that load from other processes hits both alike. On a CPU shared
 with other busy processes, torch's default OpenMP threads spin against them and its throughput collapses (10x and
 more): there, `--hf-threads 1` gives the fair comparison.
+
+`--floor` also times the decode's weight matmuls alone (every layer's q, k, v, o, gate, up, down projections and
+the LM head, for all B*G rows, max_new_tokens times, fp32, no attention / sampling / prefill) in the same rounds:
+the fastest any fp32 XLA sampler could run the workload on this machine, and so the highest ratio any could reach.
 """
 
 from __future__ import annotations
@@ -31,8 +35,39 @@ def _time(fn) -> float:
   return time.perf_counter() - start
 
 
-def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: str, hf_threads: int | None):
-  """Time both engines on one workload. -> dict of results (tokens/s, seconds)."""
+def matmul_floor_runner(cfg, rows: int, steps: int):
+  """A closure running only the decode's matmuls: `steps` x (per layer x@Wq, x@Wk, x@Wv, x@Wo, x@Wg, x@Wu, h@Wd;
+  then x@W_lm) on [rows, E] in float32, inside one jitted loop (random weights of the model's shapes)."""
+  import jax
+  import jax.numpy as jnp
+
+  e, f, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
+  shapes = dict(q=(e, cfg.num_heads * d), k=(e, cfg.num_kv_heads * d), v=(e, cfg.num_kv_heads * d),
+                o=(cfg.num_heads * d, e), g=(e, f), u=(e, f), d=(f, e))
+  keys = iter(jax.random.split(jax.random.PRNGKey(0), 8 * cfg.num_layers + 1))
+  layers = [{n: 0.02 * jax.random.normal(next(keys), shp) for n, shp in shapes.items()}
+            for _ in range(cfg.num_layers)]
+  lm_head = 0.02 * jax.random.normal(next(keys), (e, cfg.vocab_size))
+
+  @jax.jit
+  def loop(layers, lm_head, x):
+    def step(_, x):
+      for w in layers:
+        q, k, v = x @ w["q"], x @ w["k"], x @ w["v"]
+        x = x + (q + jnp.tile(k + v, (1, q.shape[1] // k.shape[1]))) @ w["o"]  # keeps k, v live
+        x = x + (jax.nn.silu(x @ w["g"]) * (x @ w["u"])) @ w["d"]
+      logits = x @ lm_head
+      return x + 1e-3 * logits[:, :1]
+    return jax.lax.fori_loop(0, steps, step, x)
+
+  x = jnp.ones((rows, e), jnp.float32)
+  jax.block_until_ready(loop(layers, lm_head, x))  # compile
+  return lambda: jax.block_until_ready(loop(layers, lm_head, x))
+
+
+def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: str, hf_threads: int | None,
+                 floor: bool = False):
+  """Time both engines (and, with `floor`, the matmul floor) on one workload. -> dict of results."""
   import jax
 
   from r1jax.models import hf as r1hf
@@ -54,11 +89,15 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
   hf_run = _hf_runner(path, ids, mask, workload, hf_device, hf_threads) if hf else None
   if hf_run is not None:
     hf_run(0)  # warm-up (allocator, kernels)
-  r1_times, hf_times = [], []
+  floor_run = matmul_floor_runner(cfg, workload.num_prompts * workload.num_samples, workload.max_new_tokens) \
+      if floor else None
+  r1_times, hf_times, floor_times = [], [], []
   for r in range(repeats):
     r1_times.append(_time(lambda: r1jax_run(r + 1)))
     if hf_run is not None:
       hf_times.append(_time(lambda: hf_run(r + 1)))
+    if floor_run is not None:
+      floor_times.append(_time(floor_run))
   r1_s = statistics.median(r1_times)
   res = {"workload": workload.name, "params": cfg.num_params(), "tokens": n_tokens, "r1jax_tok_s": n_tokens / r1_s,
          "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": max(first - r1_s, 0.0),
@@ -66,6 +105,11 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
   if hf_times:
     hf_s = statistics.median(hf_times)
     res.update(hf_tok_s=n_tokens / hf_s, hf_s=hf_s, ratio=hf_s / r1_s)
+  if floor_times:
+    floor_s = statistics.median(floor_times)
+    res.update(floor_tok_s=n_tokens / floor_s, floor_s=floor_s)
+    if hf_times:
+      res.update(floor_ratio=res["hf_s"] / floor_s)
   return res
 
 
@@ -123,6 +167,7 @@ def main(argv=None):
   parser.add_argument("--num-samples", type=int, help="override the workload's samples per prompt")
   parser.add_argument("--max-new-tokens", type=int, help="override the workload's new tokens per sample")
   parser.add_argument("--no-hf", action="store_true", help="time r1jax only")
+  parser.add_argument("--floor", action="store_true", help="also time the decode's matmuls alone (see above)")
   parser.add_argument("--hf-device", default="cpu", help="torch device for transformers (cpu, cuda)")
   parser.add_argument("--hf-threads", type=int, help="torch intra-op threads (default: torch's own choice)")
   parser.add_argument("--ckpt-dir", type=Path, default=Path("/tmp/r1jax-bench"),
@@ -137,13 +182,17 @@ def main(argv=None):
     overrides = {k: v for k, v in (("num_prompts", args.num_prompts), ("num_samples", args.num_samples),
                                    ("max_new_tokens", args.max_new_tokens)) if v}
     w = dataclasses.replace(w, **overrides)
-    res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads)
+    res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads, args.floor)
     results.append(res)
     line = (f"{name:7s} {res['params'] / 1e6:5.1f}M params  {w.num_prompts}x{w.num_samples} samples x "
             f"{w.max_new_tokens} tokens  r1jax {res['r1jax_tok_s']:7.0f} tok/s ({res['r1jax_s']:.3f} s; first call "
             f"{res['r1jax_first_call_s']:.1f} s = compile ~{res['r1jax_compile_s']:.1f} s + run)")
     if "hf_tok_s" in res:
       line += f"  transformers {res['hf_tok_s']:7.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
+    if "floor_tok_s" in res:
+      line += f"\n{'':7s} matmul floor {res['floor_tok_s']:7.0f} tok/s ({res['floor_s']:.3f} s)"
+      if "floor_ratio" in res:
+        line += f"  = {res['floor_ratio']:.2f}x transformers at most"
     print(line, flush=True)
   return results
 

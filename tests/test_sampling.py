@@ -11,8 +11,8 @@ import transformers
 from r1jax.testing import left_padded_batch
 
 from r1jax.models import forward, get_config, hf, init_params
-from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, decode_completions, generate, logprobs_of,
-                            sample_logits)
+from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, _inverse_cdf, decode_completions, generate,
+                            logprobs_of, sample_logits)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,26 @@ def test_truncation_keeps_exactly_the_expected_tokens_with_renormalised_frequenc
   if len(idx) > 1:
     expected = _PROBS[idx] / _PROBS[idx].sum() * n
     assert scipy.stats.chisquare(counts[idx], expected).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("vocab", [6, 1000, 4099])
+def test_inverse_cdf_draws_by_weight_and_never_a_zero_weight(vocab):
+  # Mass on 25 scattered tokens (some in the first and last blocks of the two-level search), zeros elsewhere:
+  # whole zero blocks, zero runs at both ends of the non-zero blocks.
+  rng = np.random.RandomState(vocab)
+  support = np.unique(np.concatenate([[1, vocab - 2], rng.choice(vocab, 23)])) if vocab > 25 else np.arange(vocab)
+  weights = np.zeros(vocab, np.float32)
+  weights[support] = rng.uniform(0.5, 2.0, len(support))
+  n = 40000
+  u = 1.0 - jax.random.uniform(jax.random.PRNGKey(vocab), (n,))
+  tokens = np.asarray(_inverse_cdf(jnp.broadcast_to(jnp.asarray(weights), (n, vocab)), u))
+  counts = np.bincount(tokens, minlength=vocab)
+  assert set(np.flatnonzero(counts)) <= set(support)
+  expected = weights[support].astype(np.float64) / weights[support].astype(np.float64).sum() * n
+  assert scipy.stats.chisquare(counts[support], expected).pvalue > 1e-3
+  # The ends of (0, 1]: the smallest u takes the first non-zero weight, u = 1 the last one.
+  edges = np.asarray(_inverse_cdf(jnp.broadcast_to(jnp.asarray(weights), (2, vocab)), jnp.asarray([1e-9, 1.0])))
+  assert edges.tolist() == [support[0], support[-1]]
 
 
 def test_sampling_frequencies_match_softmax_over_temperature(qwen2):
