@@ -129,3 +129,39 @@ def test_cached_call_without_positions_is_an_error():
   params = init_params(cfg, jax.random.PRNGKey(0))
   with pytest.raises(ValueError, match="positions"):
     Transformer(cfg).apply({"params": params}, jnp.zeros((1, 2), jnp.int32), cache=init_cache(cfg, 1, 4))
+
+
+def _dot_generals(jaxpr):
+  """Every dot_general equation in a jaxpr and its sub-jaxprs (scan bodies, pjit, custom derivatives)."""
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "dot_general":
+      yield eqn
+    for value in eqn.params.values():
+      for sub in value if isinstance(value, (tuple, list)) else (value,):
+        inner = getattr(sub, "jaxpr", sub)
+        if hasattr(inner, "eqns"):
+          yield from _dot_generals(inner)
+
+
+def test_projection_matmuls_and_their_gradients_are_plain_2d_gemms():
+  # With [B, T] rows or [H, D] contracting axes kept apart, XLA:CPU transposed activations for every weight
+  # gradient (a quarter of a train step). Every matmul without batch axes -- the projections, the LM head and all
+  # their gradients -- must be a [M, K] x [K, N] product.
+  cfg = get_config("tiny", qk_norm=True, tie_word_embeddings=False)
+  params = init_params(cfg, jax.random.PRNGKey(0))
+  ids = jnp.zeros((2, 8), jnp.int32)
+  jaxpr = jax.make_jaxpr(jax.grad(lambda p: jnp.sum(forward(cfg, p, ids))))(params).jaxpr
+  gemms = [e for e in _dot_generals(jaxpr) if not e.params["dimension_numbers"][1][0]]
+  assert len(gemms) >= 3 * (4 + 3 + 1)  # q, k, v, o, gate, up, down, lm head: forward + two gradients each
+  for e in gemms:
+    (lhs_contract, rhs_contract), _ = e.params["dimension_numbers"]
+    shapes = [v.aval.shape for v in e.invars]
+    assert [len(s) for s in shapes] == [2, 2] and len(lhs_contract) == 1 == len(rhs_contract), shapes
+
+
+def test_linear_rejects_an_input_of_the_wrong_trailing_shape():
+  from r1jax.models.transformer import Linear
+
+  layer = Linear((4, 8), (16,), ("heads", "head_dim", "embed"), jnp.float32, jnp.float32, name="o_proj")
+  with pytest.raises(ValueError, match=r"o_proj: input \(2, 3, 32\) does not end in \(4, 8\)"):
+    layer.init(jax.random.PRNGKey(0), jnp.zeros((2, 3, 32)))
