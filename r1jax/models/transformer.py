@@ -104,6 +104,53 @@ class RMSNorm(nn.Module):
     return y.astype(self.dtype) * scale.astype(self.dtype)
 
 
+@jax.custom_vjp
+def masked_softmax(x: Array, keep: Array) -> Array:
+  """p = softmax(where(keep, x, -max_float)) over the last axis; keep is a bool array broadcastable to x.
+
+  Its gradient keeps only p (and the boolean mask): dx = keep * p * (dp - Σ_j dp_j p_j). Autodiff of the plain
+  formula saves the masked scores, exp(x - max) and 1 / Σ as well: three [B, Hkv, T*G, S] tensors per layer of
+  a training step instead of one. A row with nothing kept is uniform (as with any finite mask value).
+  """
+  return jax.nn.softmax(jnp.where(keep, x, _MASK_VALUE), axis=-1)
+
+
+def _masked_softmax_fwd(x, keep):
+  p = masked_softmax(x, keep)
+  return p, (p, keep)
+
+
+def _masked_softmax_bwd(res, dp):
+  p, keep = res
+  return jnp.where(keep, p * (dp - jnp.sum(dp * p, axis=-1, keepdims=True)), 0.0), None
+
+
+masked_softmax.defvjp(_masked_softmax_fwd, _masked_softmax_bwd)
+
+
+@jax.custom_vjp
+def swiglu(gate: Array, up: Array) -> Array:
+  """silu(gate) * up, elementwise, whose gradient keeps only gate and up (autodiff of silu keeps three more
+  [B, T, F] tensors):  d gate = dy * up * σ(gate) * (1 + gate * (1 - σ(gate))),  d up = dy * gate * σ(gate)."""
+  return nn.silu(gate) * up
+
+
+def _swiglu_fwd(gate, up):
+  return nn.silu(gate) * up, (gate, up)
+
+
+def _swiglu_bwd(res, dy):
+  gate, up = res
+  g32, u32, dy32 = gate.astype(jnp.float32), up.astype(jnp.float32), dy.astype(jnp.float32)
+  sig = jax.nn.sigmoid(g32)
+  d_gate = dy32 * u32 * sig * (1.0 + g32 * (1.0 - sig))
+  d_up = dy32 * g32 * sig
+  return d_gate.astype(gate.dtype), d_up.astype(up.dtype)
+
+
+swiglu.defvjp(_swiglu_fwd, _swiglu_bwd)
+
+
 class Linear(nn.Module):
   """y = x @ W (+ b) for W [*in_shape, *out_shape], applied as one 2-D matmul. x [..., *in_shape] -> [..., *out_shape].
 
@@ -181,24 +228,28 @@ class Attention(nn.Module):
     # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
     q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
     scores = jnp.einsum("bkqd,bkds->bkqs", q, k, preferred_element_type=jnp.float32)
-    scores = jnp.where(allowed[:, None, :, None], scores.reshape(b, kvh, t, g, -1), _MASK_VALUE)
+    scores = scores.reshape(b, kvh, t, g, -1)
+    keep = jnp.broadcast_to(allowed[:, None, :, None], (b, 1, t, g, allowed.shape[-1]))
     if prefix is not None:
       k_pre, v_pre, allowed_pre = prefix
       p = k_pre.shape[0]
       # The queries of a whole group as the rows of one matmul per (prefix row, KV head): [P, Hkv, R*T*G, D].
       q_pre = q.reshape(p, b // p, kvh, t * g, d).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, d)
       s_pre = jnp.einsum("pkqd,pkds->pkqs", q_pre, k_pre.astype(dt), preferred_element_type=jnp.float32)
-      s_pre = jnp.where(allowed_pre[:, None, None, :], s_pre, _MASK_VALUE)
       s_pre = s_pre.reshape(p, kvh, b // p, t, g, -1).transpose(0, 2, 1, 3, 4, 5).reshape(b, kvh, t, g, -1)
+      keep_pre = jnp.repeat(allowed_pre, b // p, axis=0)[:, None, None, None, :]  # [B, 1, 1, 1, Sp]
       scores = jnp.concatenate([s_pre, scores], axis=-1)
-    probs = jax.nn.softmax(scores * (d ** -0.5), axis=-1).astype(dt)
+      keep = jnp.concatenate([jnp.broadcast_to(keep_pre, (b, 1, t, g, keep_pre.shape[-1])), keep], axis=-1)
+    # In the [B, Hkv, T*G, S] layout of the value matmul, so the one tensor the backward pass keeps is its operand.
+    scores, keep = scores.reshape(b, kvh, t * g, -1), keep.reshape(b, 1, t * g, -1)
+    probs = masked_softmax(scores * (d ** -0.5), keep).astype(dt)
     if prefix is not None:
       sp = k_pre.shape[-1]
       probs, p_pre = probs[..., sp:], probs[..., :sp]
       p_pre = p_pre.reshape(p, b // p, kvh, t * g, sp).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, sp)
       out_pre = jnp.einsum("pkqs,pksd->pkqd", p_pre, v_pre.astype(dt))
       out_pre = out_pre.reshape(p, kvh, b // p, t * g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
-    out = jnp.einsum("bkqs,bksd->bkqd", probs.reshape(b, kvh, t * g, -1), v)
+    out = jnp.einsum("bkqs,bksd->bkqd", probs, v)
     if prefix is not None:
       out = out + out_pre
     out = out.reshape(b, kvh, t, g, d).transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
@@ -218,7 +269,7 @@ class MLP(nn.Module):
     dense = functools.partial(Linear, dtype=cfg.jnp_dtype, param_dtype=cfg.jnp_param_dtype)
     gate = dense((e,), (f,), ("embed", "mlp"), name="gate_proj")(x)
     up = dense((e,), (f,), ("embed", "mlp"), name="up_proj")(x)
-    return dense((f,), (e,), ("mlp", "embed"), name="down_proj")(nn.silu(gate) * up)
+    return dense((f,), (e,), ("mlp", "embed"), name="down_proj")(swiglu(gate, up))
 
 
 class Block(nn.Module):

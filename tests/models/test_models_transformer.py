@@ -165,3 +165,54 @@ def test_linear_rejects_an_input_of_the_wrong_trailing_shape():
   layer = Linear((4, 8), (16,), ("heads", "head_dim", "embed"), jnp.float32, jnp.float32, name="o_proj")
   with pytest.raises(ValueError, match=r"o_proj: input \(2, 3, 32\) does not end in \(4, 8\)"):
     layer.init(jax.random.PRNGKey(0), jnp.zeros((2, 3, 32)))
+
+
+def test_masked_softmax_and_swiglu_gradients_equal_plain_autodiff():
+  from r1jax.models.transformer import masked_softmax, swiglu
+
+  rng = np.random.RandomState(0)
+  x = jnp.asarray(rng.randn(3, 5, 7) * 3, jnp.float32)
+  keep = jnp.asarray(rng.rand(3, 1, 7) > 0.4).at[0, 0, :].set(False)  # broadcast over axis 1; one row all masked
+  dy = jnp.asarray(rng.randn(3, 5, 7), jnp.float32)
+
+  def plain(x):
+    return jax.nn.softmax(jnp.where(keep, x, np.finfo(np.float32).min), axis=-1)
+
+  np.testing.assert_allclose(masked_softmax(x, keep), plain(x), atol=1e-7)
+  got = jax.grad(lambda x: jnp.sum(masked_softmax(x, keep) * dy))(x)
+  want = jax.grad(lambda x: jnp.sum(plain(x) * dy))(x)
+  np.testing.assert_allclose(got, want, atol=1e-6)
+  assert np.all(np.asarray(got)[~np.broadcast_to(np.asarray(keep), x.shape)] == 0)
+  gate, up = (jnp.asarray(rng.randn(4, 9) * 4, jnp.float32) for _ in range(2))
+  dy = jnp.asarray(rng.randn(4, 9), jnp.float32)
+  got = jax.grad(lambda g, u: jnp.sum(swiglu(g, u) * dy), argnums=(0, 1))(gate, up)
+  want = jax.grad(lambda g, u: jnp.sum(jax.nn.silu(g) * u * dy), argnums=(0, 1))(gate, up)
+  for a, b in zip(got, want):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_layer_keeps_one_attention_matrix_for_the_backward_pass(capsys):
+  # What a training step stores per layer: attention keeps only the probabilities (not scores, exp and the
+  # normaliser as autodiff of softmax would), the MLP only gate and up (not silu's intermediates).
+  import re
+
+  from jax.ad_checkpoint import print_saved_residuals
+
+  from r1jax.models.transformer import Block, positions_from_mask, rope_tables
+
+  cfg = get_config("tiny", num_layers=1)
+  params = init_params(cfg, jax.random.PRNGKey(0))
+  layer = jax.tree.map(lambda a: a[0], params["layers"])
+  b, t = 2, 24  # so that B*H*T*T, B*T*E and B*T*F all differ
+  x = jnp.ones((b, t, cfg.hidden_size))
+  cos, sin = rope_tables(cfg, positions_from_mask(jnp.ones((b, t), jnp.int32)))
+  allowed = jnp.broadcast_to(jnp.tril(jnp.ones((t, t), bool)), (b, t, t))
+  capsys.readouterr()
+  print_saved_residuals(lambda p, x: jnp.sum(Block(cfg).apply({"params": p}, x, None, cos, sin, allowed, None)[0]),
+                        layer, x)
+  residuals = [(m.group(1), [int(n) for n in m.group(2).split(",") if n])
+               for m in re.finditer(r"^(\w+)\[([\d,]*)\]", capsys.readouterr().out, re.M)]
+  attention_sized = [r for r in residuals if r[0] == "f32" and np.prod(r[1]) == b * cfg.num_heads * t * t]
+  mlp_sized = [r for r in residuals if r[0] == "f32" and np.prod(r[1]) == b * t * cfg.intermediate_size]
+  assert len(attention_sized) == 1, attention_sized
+  assert len(mlp_sized) == 3, mlp_sized  # gate, up, and the down projection's input
