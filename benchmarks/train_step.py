@@ -24,15 +24,22 @@ Model FLOPs per step = `ModelConfig.flops_per_token(T) * B * T` (6 x matmul para
 MFU divides the achieved FLOP/s by the peak of this machine, measured in the same run as the FLOP/s of a large
 float32 `jnp.dot` (`--peak-size`, 2048 by default). Step times and peak repetitions are interleaved round by round
 (r1jax step, torch step, dots), and each figure is the median over rounds, so load from other processes hits all
-three alike; the best single dot is printed too. Next to each wall time is the process CPU time (all threads) of
-the same step: on a loaded machine it shows how much of the wall time was waiting for a core. r1jax's trace/lower
-and XLA compile times are reported apart from the step time.
+three alike; the best single dot is printed too. Each timed call starts after `--idle` seconds of rest, so that
+the previous call's worker threads (OpenMP's spin for a while after torch's last parallel region) have gone to sleep
+and do not take cores from the other side. Next to each wall time is the process CPU time (all threads) of the same
+step, on a loaded machine a sign of how much of the wall time was waiting for a core, and its minor page faults.
+r1jax's trace/lower and XLA compile times are reported apart from the step time.
+
+The page faults tell the two runtimes apart on CPU: XLA:CPU allocates an execution's temporaries as one block
+(~600 MB for the default workload), which glibc maps afresh and the kernel zeroes on every step (~150k faults of 4
+KiB), while PyTorch's tensors are small blocks that glibc recycles.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -55,11 +62,13 @@ def _time(fn) -> float:
   return time.perf_counter() - start
 
 
-def _timed(fn, times: list, cpu_times: list) -> None:
-  """Run fn, appending its wall time and the CPU time of the whole process (all threads, user + system)."""
-  cpu = time.process_time()
+def _timed(fn, times: list, cpu_times: list, faults: list) -> None:
+  """Run fn, appending its wall time, the CPU time of the whole process (all threads, user + system) and the
+  process's minor page faults during the call."""
+  cpu, faulted = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
   times.append(_time(fn))
   cpu_times.append(time.process_time() - cpu)
+  faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faulted)
 
 
 def make_workload(name: str, overrides: dict) -> Workload:
@@ -202,11 +211,15 @@ def run(args) -> dict:
                                          args.torch_fused, args.matmul_precision)
   torch_losses = [torch_run()] if torch_run else []  # warm-up (allocator, kernels)
 
-  jax_times, jax_cpu, torch_times, torch_cpu, peak_times, all_peaks = [], [], [], [], [], []
+  jax_times, jax_cpu, jax_faults, torch_times, torch_cpu, torch_faults = [], [], [], [], [], []
+  peak_times, all_peaks = [], []
   for _ in range(args.steps):
-    _timed(lambda: jax_losses.append(jax_run()), jax_times, jax_cpu)
+    time.sleep(args.idle)
+    _timed(lambda: jax_losses.append(jax_run()), jax_times, jax_cpu, jax_faults)
     if torch_run:
-      _timed(lambda: torch_losses.append(torch_run()), torch_times, torch_cpu)
+      time.sleep(args.idle)
+      _timed(lambda: torch_losses.append(torch_run()), torch_times, torch_cpu, torch_faults)
+    time.sleep(args.idle)
     round_peaks = [peak_run() for _ in range(args.peak_reps)]
     peak_times.append(statistics.median(round_peaks))
     all_peaks.extend(round_peaks)
@@ -216,11 +229,13 @@ def run(args) -> dict:
   jax_s = statistics.median(jax_times)
   res = {"workload": w.name, "params": cfg.num_params(), "tokens": tokens, "flops_per_step": flops_step,
          "peak_gflops": peak / 1e9, "best_peak_gflops": peak_flops / min(all_peaks) / 1e9, "jax_s": jax_s,
-         "jax_tok_s": tokens / jax_s, "jax_cpu_s": statistics.median(jax_cpu), "jax_mfu": flops_step / jax_s / peak,
+         "jax_tok_s": tokens / jax_s, "jax_cpu_s": statistics.median(jax_cpu),
+         "jax_faults": statistics.median(jax_faults), "jax_mfu": flops_step / jax_s / peak,
          "jax_losses": jax_losses, "device": str(jax.devices()[0].platform), **timings}
   if torch_run:
     torch_s = statistics.median(torch_times)
     res.update(torch_s=torch_s, torch_tok_s=tokens / torch_s, torch_cpu_s=statistics.median(torch_cpu),
+               torch_faults=statistics.median(torch_faults),
                torch_mfu=flops_step / torch_s / peak, ratio=torch_s / jax_s, torch_losses=torch_losses,
                torch_attn=torch_attn,
                torch_peak_gflops=torch_peak_gflops(args.peak_size, args.torch_device))
@@ -246,6 +261,9 @@ def main(argv=None):
   parser.add_argument("--torch-threads", type=int, help="torch intra-op threads (default: torch's own choice)")
   parser.add_argument("--torch-attn", help="transformers attn_implementation (default: transformers' choice)")
   parser.add_argument("--torch-fused", action="store_true", help="torch.optim.AdamW(fused=True)")
+  parser.add_argument("--idle", type=float, default=0.5,
+                      help="seconds of idle before each timed call, so that one side's spinning worker threads "
+                           "(OpenMP's, Eigen's) are asleep before the other side's step starts")
   parser.add_argument("--ckpt-dir", type=Path, default=Path("/tmp/r1jax-bench"),
                       help="where the reference checkpoints are written (reused across runs)")
   args = parser.parse_args(argv)
@@ -256,11 +274,13 @@ def main(argv=None):
   print(f"peak    {res['peak_gflops']:8.1f} GFLOP/s (median {args.peak_size}^3 fp32 jnp.dot; best "
         f"{res['best_peak_gflops']:.1f})" + (f"  torch matmul best {res['torch_peak_gflops']:.1f}"
                                              if "torch_peak_gflops" in res else ""))
-  print(f"r1jax   {res['jax_tok_s']:8.0f} tok/s ({res['jax_s']:.3f} s/step, CPU {res['jax_cpu_s']:.2f} s)  MFU "
+  print(f"r1jax   {res['jax_tok_s']:8.0f} tok/s ({res['jax_s']:.3f} s/step, CPU {res['jax_cpu_s']:.2f} s, "
+        f"{res['jax_faults']:.0f} page faults)  MFU "
         f"{100 * res['jax_mfu']:5.1f}%  trace {res['trace_s']:.1f} s  compile {res['compile_s']:.1f} s  first step "
         f"incl. setup {res['first_step_s']:.1f} s")
   if "torch_s" in res:
-    print(f"torch   {res['torch_tok_s']:8.0f} tok/s ({res['torch_s']:.3f} s/step, CPU {res['torch_cpu_s']:.2f} s)  MFU "
+    print(f"torch   {res['torch_tok_s']:8.0f} tok/s ({res['torch_s']:.3f} s/step, CPU {res['torch_cpu_s']:.2f} s, "
+          f"{res['torch_faults']:.0f} page faults)  MFU "
           f"{100 * res['torch_mfu']:5.1f}%  attention {res['torch_attn']}")
     print(f"ratio   {res['ratio']:.2f}x (torch step time / r1jax step time; > 1: r1jax is faster)")
     print(f"loss    r1jax {res['jax_losses'][0]:.5f} -> {res['jax_losses'][-1]:.5f}   torch "
