@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,10 @@ def make_prompts(workload: str | Workload = "small", vocab_size: int | None = No
     ids[i, total - length + 1:] = rng.randint(8, vocab_size, length - 1)
     mask[i, total - length:] = 1
   return ids, mask
+
+
+def wall_time(fn) -> float:
+  """Seconds of wall-clock time that `fn()` takes (its result is dropped)."""
+  start = time.perf_counter()
+  fn()
+  return time.perf_counter() - start

@@ -22,17 +22,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import time
 from pathlib import Path
 
 
-from benchmarks.common import WORKLOADS, build_checkpoint, make_prompts
-
-
-def _time(fn) -> float:
-  start = time.perf_counter()
-  fn()
-  return time.perf_counter() - start
+from benchmarks.common import WORKLOADS, build_checkpoint, make_prompts, wall_time
 
 
 def matmul_floor_runner(cfg, rows: int, steps: int):
@@ -85,7 +78,7 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
     assert out.tokens.shape == (workload.num_prompts * workload.num_samples, workload.max_new_tokens)
     jax.block_until_ready(out)
 
-  first = _time(lambda: r1jax_run(0))
+  first = wall_time(lambda: r1jax_run(0))
   hf_run = _hf_runner(path, ids, mask, workload, hf_device, hf_threads) if hf else None
   if hf_run is not None:
     hf_run(0)  # warm-up (allocator, kernels)
@@ -93,11 +86,11 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
       if floor else None
   r1_times, hf_times, floor_times = [], [], []
   for r in range(repeats):
-    r1_times.append(_time(lambda: r1jax_run(r + 1)))
+    r1_times.append(wall_time(lambda: r1jax_run(r + 1)))
     if hf_run is not None:
-      hf_times.append(_time(lambda: hf_run(r + 1)))
+      hf_times.append(wall_time(lambda: hf_run(r + 1)))
     if floor_run is not None:
-      floor_times.append(_time(floor_run))
+      floor_times.append(wall_time(floor_run))
   r1_s = statistics.median(r1_times)
   res = {"workload": workload.name, "params": cfg.num_params(), "tokens": n_tokens, "r1jax_tok_s": n_tokens / r1_s,
          "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": max(first - r1_s, 0.0),

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import WORKLOADS, Workload, build_checkpoint
+from benchmarks.common import WORKLOADS, Workload, build_checkpoint, wall_time
 
 SHAPE_FLAGS = {"vocab_size": "vocab_size", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
                "num_layers": "num_hidden_layers", "num_heads": "num_attention_heads",
@@ -56,17 +56,11 @@ LEARNING_RATE, CLIP_NORM, BETAS, EPS = 1e-4, 1.0, (0.9, 0.999), 1e-8
 PRECISIONS = {"highest": ("highest", "highest"), "tf32": ("tensorfloat32", "high"), "default": (None, None)}
 
 
-def _time(fn) -> float:
-  start = time.perf_counter()
-  fn()
-  return time.perf_counter() - start
-
-
 def _timed(fn, times: list, cpu_times: list, faults: list) -> None:
   """Run fn, appending its wall time, the CPU time of the whole process (all threads, user + system) and the
   process's minor page faults during the call."""
   cpu, faulted = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-  times.append(_time(fn))
+  times.append(wall_time(fn))
   cpu_times.append(time.process_time() - cpu)
   faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faulted)
 
@@ -99,7 +93,7 @@ def jax_peak(size: int):
   b = jax.random.normal(kb, (size, size), jnp.float32)
   dot = jax.jit(jnp.dot)
   jax.block_until_ready(dot(a, b))
-  return (lambda: _time(lambda: jax.block_until_ready(dot(a, b)))), 2.0 * size ** 3
+  return (lambda: wall_time(lambda: jax.block_until_ready(dot(a, b)))), 2.0 * size ** 3
 
 
 def jax_runner(path: Path, batch: dict, remat: str | None):
