@@ -19,8 +19,8 @@ from r1jax.data.templates import Prompt
 from r1jax.models import ModelConfig
 from r1jax.sampling import SampleOutput, SamplingConfig, decode_completions, generate
 
-# Row fields a reward may need, repeated G times to line up with the samples.
-REWARD_FIELDS = {"gold": "gold", "numbers": "numbers", "target": "target"}
+# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names.
+TRAINER_FIELDS = ("lengths", "prefill", "max_length")
 
 
 @dataclasses.dataclass
@@ -77,16 +77,26 @@ def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping
                   completions=texts, group_size=sc.num_samples, num_prompts_truncated=int(batch.num_truncated))
 
 
-def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
-  """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rule rewards.
+def reward_columns(rollouts: Rollouts) -> dict[str, list[Any]]:
+  """Every dataset column of the rows, repeated per sample ([B] -> [B*G]): what rewards can name."""
+  names = list(rollouts.rows[0]) if rollouts.rows else []
+  clash = sorted(set(names) & set(TRAINER_FIELDS))
+  if clash:
+    raise ValueError(f"dataset column(s) {clash} shadow fields the trainer passes to rewards {TRAINER_FIELDS}; "
+                     f"rename them")
+  return {name: rollouts.repeated(name) for name in names}
 
-  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}.
+
+def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
+  """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rewards of `reward_spec`.
+
+  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}. Each reward judges
+  prefill + completion and may name any dataset column, `lengths` (completion tokens) and `extra_fields`.
   """
-  fields = {name: rollouts.repeated(key) for name, key in REWARD_FIELDS.items() if key in rollouts.rows[0]}
   lengths = np.asarray(jax.device_get(rollouts.sample.lengths))
   prefills = [rollouts.prompts[i // rollouts.group_size].prefill for i in range(len(rollouts.completions))]
-  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, lengths=lengths.tolist(),
-                                            prefill=prefills, **fields, **extra_fields)
+  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=prefills,
+                                            lengths=lengths.tolist(), **reward_columns(rollouts), **extra_fields)
   rollouts.rewards, rollouts.reward_parts, rollouts.reward_stats = total, parts, stats
   return rollouts
 

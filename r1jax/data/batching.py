@@ -174,6 +174,14 @@ def encode_prompts(tokenizer, prompts: Sequence[str], *, max_len: int, policy: s
   return pad_prompts(token_lists, pad_id=pad_id_of(tokenizer), max_len=max_len, policy=policy, buckets=buckets)
 
 
+def render_rows(tokenizer, rows: Sequence[Mapping[str, Any]], template: str, add_bos: bool = True,
+                **template_options: Any) -> list[list[int]]:
+  """The prompt token ids of each row rendered with `template`, exactly as `encode_prompt_rows` tokenizes them
+  (before any length policy): what a prompt-length check measures."""
+  rendered = templates_lib.render_batch(template, rows, tokenizer, **template_options)
+  return [_token_ids(tokenizer, p.prompt, add_bos) for p in rendered]
+
+
 def encode_prompt_rows(tokenizer, rows: Sequence[Mapping[str, Any]], template: str, *, max_len: int,
                        policy: str = "truncate_left", buckets: Sequence[int] | None = None, add_bos: bool = True,
                        **template_options: Any) -> tuple[PromptBatch, list[templates_lib.Prompt]]:
