@@ -159,4 +159,7 @@ def test_math_timeout_scores_zero_and_is_counted():
   finally:
     rmath.configure(timeout=3.0)
   assert rewards_ == [0.0] and stats["timeouts"] == 1
-  assert rmath.verify(r"\frac{(x+3)^5 - 1}{x + 2}", r"\frac{(3+x)^5 - 1}{2 + x}")  # not cached as wrong
+  again, stats = rmath.score([r"\boxed{\frac{(x+3)^5 - 1}{x + 2}}"], [r"\frac{(3+x)^5 - 1}{2 + x}"])
+  assert again == [0.0] and stats["cached"] == 1  # a timed-out answer is not judged again on the next call
+  rmath.clear_cache()
+  assert rmath.verify(r"\frac{(x+3)^5 - 1}{x + 2}", r"\frac{(3+x)^5 - 1}{2 + x}")
