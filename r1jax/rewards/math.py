@@ -7,12 +7,12 @@
 
 The pipeline for one (completion, gold) pair:
 
-  1. Extraction (cheap string scans, linear time, no backtracking regex on the whole text). From the completion,
-     looking after the last `</think>` when there is text there: the last `<answer>...</answer>` (its last
-     `\\boxed{}` if it has one), else the last `\\boxed{...}` / `\\fbox{...}` (nested braces), else GSM8K
+  1. Extraction (bounded string scans over the last 20k characters). From the completion, after the last
+     `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
+     `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas / "and" is one list answer), else GSM8K
      `#### N`, else "the (final) answer is ..." / "answer: ...", else the whole text when it is a short formula,
-     else the last number. From the gold: `#### N` (GSM8K), else the last `\\boxed{}` (MATH solutions), else the
-     whole string (an answer column).
+     else the last math span or standalone number (not one negated: "not 5"). From the gold: `#### N` (GSM8K),
+     else its boxes (MATH solutions), else the whole string without its `$` (an answer column).
   2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`, `\\text{}`
      and units, degrees, percent (remembered: 25% matches 25 and 0.25), dollars, thousands separators,
      "or"/"and" between answers, trailing punctuation.
@@ -23,7 +23,20 @@ The pipeline for one (completion, gold) pair:
      (gold, answer) and duplicates within a batch are judged once.
 
 A timeout, a parse failure or a crashed worker gives reward 0 and is counted in the returned stats (and in the
-cumulative `counters()`); nothing raises into the training loop.
+cumulative `counters()`); nothing raises into the training loop. Slow answers time out on their own: the pool
+gives every item a short first budget before any item gets its full one, so the per-call cap only falls on items
+that were already slow (counted as `batch_cap`), and a timed-out answer is cached like any verdict.
+
+Predictions are untrusted: a false positive is the worst outcome, so when in doubt the answer is wrong. Only the
+text after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer,
+an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units make
+a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
+
+Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards` on cases
+taken from other projects' test files, math-verify agrees with more of them (95.5% against 83.3% on the held-out
+half), but it rewards 22 of 83 wrong completions written the way a reward-hacking policy would (false
+equations, prose around the gold, several answers), its expression extraction runs sympy's `parse_expr` (an eval)
+on model text, and it is ~29x slower per pair. The parser here evaluates nothing and bounds every size.
 """
 
 from __future__ import annotations
