@@ -57,8 +57,8 @@ def test_every_variant_parses_and_refers_to_real_things(name):
 def test_a_key_set_in_python_that_no_trainer_reads_is_an_error(name):
   module = importlib.import_module(f"configs.{name}")
   c = module.get_config(variants(module)[0])
-  c.train.no_such_key = 1
-  with pytest.raises(SettingsError, match=r"config\.train\.no_such_key"):
+  c.eval.no_such_key = 1
+  with pytest.raises(SettingsError, match=r"config\.eval\.no_such_key"):
     settings.parse(settings_class(module, name), c)
 
 

@@ -502,6 +502,20 @@ def parse(cls: type[S], config: Any, key: str = "config") -> S:
     raise SettingsError(f"{key}.{e}") from None
 
 
+def updated(settings: S, changes: Mapping[str, Any]) -> S:
+  """`settings` with dotted keys changed, checked like `parse`: updated(s, {"rollout.prompts_per_step": 4,
+  "grpo.loss_type": "dual_clip", "task.knobs": {"digits": 2}}). An unknown key is an error naming it."""
+  values = to_dict(settings)
+  for dotted, value in changes.items():
+    node, parts = values, dotted.split(".")
+    for part in parts[:-1]:
+      if not isinstance(node.get(part), dict):
+        raise SettingsError(f"unknown key config.{dotted}: config.{part} is not a section")
+      node = node[part]
+    node[parts[-1]] = value
+  return parse(type(settings), values)
+
+
 def to_config(settings: Any) -> ml_collections.ConfigDict:
   """Settings (a dataclass instance) -> a ConfigDict with the same nesting, e.g. a config file's defaults."""
   return ml_collections.ConfigDict(to_dict(settings))
