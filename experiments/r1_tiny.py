@@ -1,147 +1,516 @@
-"""The R1 recipe in miniature, end to end on CPU (what `make demo` runs):
+"""The R1 paper in miniature, end to end on CPU (what `make demo` runs):
 
-    base model --cold-start SFT--> policy --GRPO + rule rewards--> reasoner
-    reasoner --rejection sampling--> traces --SFT + KD--> smaller student
+    base (pretrained on task text) --cold-start SFT--> sft --GRPO--> grpo
+                                   (sft --more SFT, same time--> sft_control)
+    base --GRPO (no cold start)--> r1_zero
+    student base --SFT on rejection-sampled grpo traces--> student_distill
+    student base --GRPO, same student time--> student_rl
 
-    python -m experiments.r1_tiny --workdir runs/demo            # a few minutes on 2 CPU cores
-    python -m experiments.r1_tiny --workdir /tmp/r1 --quick      # the test-sized run
+    python -m experiments.r1_tiny --workdir runs/demo                  # the README table (held-out test split)
+    python -m experiments.r1_tiny --workdir runs/dev --split dev       # choose recipes on the dev split
+    python -m experiments.r1_tiny --workdir runs/x --split dev --config.grpo.optimizer.learning_rate=1e-4
+    python -m experiments.r1_tiny --workdir /tmp/r1 --quick            # the test-sized run (seconds)
 
-Every stage is evaluated on the same held-out prompts; results.md (a table), plots (PNG), every stage's metrics,
-checkpoints and HF exports land under the workdir. Re-running resumes finished and unfinished stages.
+The stages and where each recipe choice comes from: configs/r1_tiny.py. Every stage is evaluated on the same
+held-out problems (two difficulty bands); the workdir gets results.md (claims table, then the stage table),
+results.json, three PNG plots, and each stage's metrics, samples and checkpoints. Running the same command again
+resumes: finished stages and evaluations are read back, an unfinished stage continues from its checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
+import json
 import logging
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
+import jax
 import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from configs import distill_arithmetic, grpo_arithmetic, sft_arithmetic  # noqa: E402
-from experiments import distill, grpo, sft  # noqa: E402
-from r1jax.trainers.common import write_json  # noqa: E402
+from configs import r1_tiny as r1_config  # noqa: E402
+from experiments import common as cli  # noqa: E402
+from experiments import grpo, sft  # noqa: E402
+from r1jax import evaluation, rollout  # noqa: E402
+from r1jax.sampling import SamplingConfig  # noqa: E402
+from r1jax.tokenizer import stop_token_ids  # noqa: E402
 from r1jax.train import read_metrics  # noqa: E402
+from r1jax.trainers import common  # noqa: E402
+from r1jax.trainers import settings as settings_lib  # noqa: E402
 
-STAGES = ("base", "sft", "grpo", "distill")
-
-
-def stage_configs(quick: bool):
-  """The three stage configs, sharing the task, template and evaluation so the numbers compare."""
-  s = sft_arithmetic.get_config("quick" if quick else "tiny")
-  g = grpo_arithmetic.get_config("quick" if quick else "tiny")
-  d = distill_arithmetic.get_config("quick" if quick else "tiny")
-  g.model.overrides = s.model.overrides  # GRPO continues the SFT model
-  g.task = s.task
-  # One evaluation for every stage: k samples per held-out prompt, pass@1 averaged over them, maj@k, pass@k.
-  g.eval.update(num_prompts=s.eval.num_prompts, max_new_tokens=s.eval.max_new_tokens)
-  for c in (s, d):
-    c.eval.update(g.eval.to_dict())
-  d.task = s.task
-  d.distill.source = "teacher_samples"
-  if quick:
-    g.train.update(steps=6, eval_every=6, checkpoint_every=6)
-    g.optimizer.total_steps = 6
-    d.train.update(steps=40, eval_every=40, checkpoint_every=40)
-    d.optimizer.total_steps = 40
-    d.task.n_train = 64
-  return s, g, d
+STAGES = ("base", "sft", "grpo", "sft_control", "r1_zero", "student_distill", "student_rl")
+BAND_TITLES = {"narrow": "in-band (2-3 ops)", "hard": "harder (4-5 ops)"}
+log = logging.getLogger("r1jax")
 
 
-def plot_curves(workdir: Path, out: Path) -> None:
-  fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-  for ax, stage, key, title in ((axes[0], "sft", "train/loss", "SFT loss"),
-                                (axes[1], "grpo", "rollout/reward_mean", "GRPO rollout reward"),
-                                (axes[2], "distill", "train/kd_loss", "Distillation KD loss")):
-    rows = [r for r in read_metrics(workdir / stage / "metrics.jsonl") if key in r]
-    steps, values = [r["step"] for r in rows], [r[key] for r in rows]
-    ax.plot(steps, values, alpha=0.4)
-    window = max(1, len(values) // 10)
-    if window > 1:  # noisy per-step RL rewards: show the trend too
-      ax.plot(steps[window - 1:], np.convolve(values, np.ones(window) / window, mode="valid"),
-              label=f"mean of {window}")
-      ax.legend()
-    ax.set_title(title)
-    ax.set_xlabel("step")
-  fig.tight_layout()
-  fig.savefig(out, dpi=100)
-  plt.close(fig)
+# --------------------------------------------------------------------------------------------------------------
+# Settings and bookkeeping.
 
 
-def plot_stages(results: dict, out: Path) -> None:
-  fig, ax = plt.subplots(figsize=(6, 4))
-  names = list(results)
-  ax.bar(names, [results[n]["eval/pass@1"] for n in names])
-  ax.set_ylabel("pass@1 (held-out)")
-  ax.set_title("R1 recipe in miniature")
-  fig.tight_layout()
-  fig.savefig(out, dpi=100)
-  plt.close(fig)
+def stage_settings(c, name: str, split: str, **changes: Any):
+  """The typed settings of stage `name` of config `c`, evaluating on `split`, with dotted `changes`."""
+  cls = {"sft": settings_lib.SFTSettings, "grpo": settings_lib.GRPOSettings}[r1_config.STAGE_TRAINERS[name]]
+  s = settings_lib.parse(cls, c[name])
+  return settings_lib.updated(s, {"task.eval_split": split, **changes})
 
 
-def results_table(results: dict, params: dict) -> str:
-  cols = [("pass@1", "eval/pass@1"), ("maj@k", None), ("format", "eval/reward/think_answer"),
-          ("reward", "eval/reward_mean"), ("length", "eval/completion_length")]
-  lines = ["| stage | params | " + " | ".join(c for c, _ in cols) + " |", "|" + "---|" * (len(cols) + 2)]
-  for stage, m in results.items():
-    maj = next((v for k, v in m.items() if k.startswith("eval/maj@")), float("nan"))
-    vals = [maj if key is None else m.get(key, float("nan")) for _, key in cols]
-    lines.append(f"| {stage} | {params[stage]:,} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
-  return "\n".join(lines) + "\n"
+def band_task(s, band: tuple[int, int]) -> settings_lib.TaskSettings:
+  """Stage settings' task section, on the problems of difficulty `band` (operations per problem)."""
+  return settings_lib.updated(s, {"task.knobs": {**s.task.knobs, "steps": tuple(band)}}).task
 
 
-def run(workdir: str | Path, quick: bool = False) -> dict:
+class Ledger:
+  """What the pipeline measured about each stage (times, step counts), kept in <workdir>/stages.json so that a
+  resumed run reports the first run's figures and reuses the step counts it derived."""
+
+  def __init__(self, path: Path):
+    self.path = path
+    self.data = json.loads(path.read_text()) if path.exists() else {}
+
+  def get(self, stage: str) -> dict:
+    return self.data.get(stage, {})
+
+  def set(self, stage: str, **values: Any) -> None:
+    self.data[stage] = {**self.data.get(stage, {}), **values}
+    common.write_json(self.path, self.data)
+
+
+def loop_seconds(workdir: Path) -> tuple[float, list[tuple[int, float]]]:
+  """(training seconds, [(step, cumulative seconds)]) of a run from the time/step_s of its metrics: rollouts and
+  updates (GRPO) or batches and updates (SFT), without evaluations, checkpoints, exports or compilation (the first
+  logged window, which compiles, counts at the median speed of the others)."""
+  windows, prev = [], 0
+  for row in read_metrics(workdir / "metrics.jsonl"):
+    if "time/step_s" in row and row["step"] > prev:
+      windows.append((row["step"], row["step"] - prev, row["time/step_s"]))
+      prev = row["step"]
+  if len(windows) > 1:
+    windows[0] = (windows[0][0], windows[0][1], float(np.median([w[2] for w in windows[1:]])))
+  total, points = 0.0, [(0, 0.0)]
+  for step, n, per_step in windows:
+    total += n * per_step
+    points.append((step, total))
+  return total, points
+
+
+def step_seconds(workdir: Path) -> float:
+  """A trainer's seconds per step: the median of its logged windows after the first (which compiles)."""
+  rows = [r["time/step_s"] for r in read_metrics(workdir / "metrics.jsonl") if "time/step_s" in r]
+  if not rows:
+    raise ValueError(f"{workdir}: no time/step_s in metrics.jsonl")
+  return float(np.median(rows[1:] if len(rows) > 1 else rows))
+
+
+def finished(name: str, out: dict) -> bool:
+  """False (and a warning) when a stage was stopped early (SIGTERM): its checkpoint is saved, later stages must not
+  start from it."""
+  if not out["complete"]:
+    log.warning("stage %s stopped at step %d; run the same command again to resume", name, out["step"])
+  return out["complete"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Evaluation.
+
+
+def evaluate_stage(name: str, cfg, params, tokenizer, c, split: str, s_any, out_dir: Path) -> dict:
+  """Held-out metrics of one stage's model on every evaluation band: sampled (pass@1 ± SE, maj@k, pass@k, format,
+  length) and greedy, plus the per-prompt pass rates and lengths the paired comparisons need. Cached in
+  <out_dir>/<name>.json."""
+  path = out_dir / f"{name}.json"
+  if path.exists():
+    return json.loads(path.read_text())
+  ec = c.eval
+  ev = settings_lib.parse(settings_lib.EvalSettings, dict(
+      num_prompts=ec.num_prompts, num_samples=ec.num_samples, max_new_tokens=ec.max_new_tokens, temperature=1.0,
+      ks=(1, ec.num_samples), rewards=dict(math_accuracy=1.0, think_answer=0.5)))
+  greedy = dataclasses.replace(ev, num_samples=1, temperature=0.0, ks=(1,))
+  t0 = time.perf_counter()
+  result = {"bands": {}}
+  for i, band in enumerate(ec.bands):
+    task = band_task(s_any, c.bands[band])
+    rows = common.fit_prompts(tokenizer, common.load_rows(task, split, ec.num_prompts, 0), task, split)
+    rng = common.step_rng(0, i, 11)  # the same draws for every stage
+    metrics, ro = common.evaluate(cfg, params, tokenizer, rows, task, ev, rng, prefix="",
+                                  batch_prompts=ec.batch_prompts)
+    correct = (ro.reward_parts[ev.correct_reward] >= 1.0 - 1e-6).reshape(-1, ev.num_samples)
+    lengths = np.asarray(ro.sample.lengths, np.float64).reshape(-1, ev.num_samples)
+    band_result = {k: metrics[k] for k in metrics if not k.startswith("reward")}
+    band_result.update(prompts=len(rows), per_prompt_pass=correct.mean(-1).tolist(),
+                       per_prompt_length=lengths.mean(-1).tolist(),
+                       completion_length_se=float(lengths.mean(-1).std(ddof=1) / math.sqrt(len(rows))))
+    if ec.greedy:
+      g_metrics, _ = common.evaluate(cfg, params, tokenizer, rows, task, greedy, rng, prefix="",
+                                     batch_prompts=ec.batch_prompts)
+      band_result.update({"greedy": g_metrics["pass@1"], "greedy_se": g_metrics["pass@1_se"]})
+    common.write_samples(out_dir / f"{name}_samples.jsonl", ro, 0, limit=8)
+    result["bands"][band] = band_result
+  # The stage's headline numbers: every evaluated prompt of every band pooled.
+  rates = np.concatenate([b["per_prompt_pass"] for b in result["bands"].values()])
+  lengths = np.concatenate([b["per_prompt_length"] for b in result["bands"].values()])
+  result.update({"pass@1": float(rates.mean()), "pass@1_se": evaluation.pass_at_1_se(rates[:, None]),
+                 "completion_length": float(lengths.mean()),
+                 "format_rate": float(np.mean([b["format_rate"] for b in result["bands"].values()])),
+                 "params": int(cfg.num_params()), "eval_s": time.perf_counter() - t0})
+  common.write_json(path, result)
+  return result
+
+
+def paired(a: dict, b: dict, band: str, key: str = "per_prompt_pass") -> tuple[float, float]:
+  """(mean of b − a, its standard error) over the band's prompts, paired by prompt (the same problems)."""
+  d = np.asarray(b["bands"][band][key]) - np.asarray(a["bands"][band][key])
+  return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Stages.
+
+
+def rejection_traces(cfg, params, tokenizer, s, sampling, seed: int, path: Path) -> tuple[list[dict], dict]:
+  """R1's rejection sampling of the teacher on RL-band train prompts: the completions that every reward in
+  `sampling.accept` accepts (correct and well formatted) as SFT rows, cached in `path`. -> (rows, stats)."""
+  if path.exists():
+    data = json.loads(path.read_text())
+    return data["rows"], data["stats"]
+  t0 = time.perf_counter()
+  rows = common.fit_prompts(tokenizer, common.load_rows(s.task, "train", sampling.num_prompts, seed + 1), s.task,
+                            "train")
+  sc = SamplingConfig(max_new_tokens=sampling.max_new_tokens, temperature=sampling.temperature,
+                      eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
+                      num_samples=sampling.samples_per_prompt)
+  ro = rollout.sample(cfg, params, tokenizer, rows, s.task.template, sc, common.step_rng(seed, 0, 7),
+                      max_prompt_len=s.task.max_prompt_len, prompt_policy=s.task.prompt_policy,
+                      template_opts=s.task.template_opts, prompt_buckets=common.prompt_buckets(s.task))
+  rollout.score(ro, {"math_accuracy": 1.0, "think_answer": 1.0})
+  kept = rollout.rejection_sample(ro, dict(sampling.accept), sampling.max_per_prompt)
+  if not kept:
+    raise RuntimeError(f"rejection sampling kept none of the GRPO model's {len(ro.completions)} samples")
+  out = [{"question": r["question"], "gold": r["gold"], "completion": r["completion"]} for r in kept]
+  stats = {"prompts": len(rows), "samples": len(ro.completions), "kept": len(out),
+           "sampling_s": time.perf_counter() - t0}
+  common.write_json(path, {"rows": out, "stats": stats})
+  return out, stats
+
+
+def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides=()) -> dict:
+  """Every stage, its evaluation, the tables and the plots. -> {"results": {stage: metrics}, ...} or
+  {"stopped": stage} when a stage was stopped early."""
+  t_start = time.perf_counter()
   workdir = Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  s_cfg, g_cfg, d_cfg = stage_configs(quick)
-  results, params = {}, {}
+  c = r1_config.get_config("quick" if quick else "demo")
+  if overrides:
+    cli.apply_overrides(c, overrides, _open_sections())
+  ledger = Ledger(workdir / "stages.json")
+  evals = workdir / "eval"
+  evals.mkdir(exist_ok=True)
+  results: dict[str, dict] = {}
 
-  def stopped(stage: str, out: dict) -> bool:
-    """A stage stopped early (SIGTERM): its checkpoint is saved; later stages must not start from it."""
-    if not out["complete"]:
-      logging.warning("stage %s stopped at step %d; run the same command again to resume", stage, out["step"])
-    return not out["complete"]
+  def record(name: str, out: dict, **extra: Any) -> None:
+    if "wall_s" not in ledger.get(name):  # the first (complete) run's figures
+      ledger.set(name, wall_s=out["wall_s"], train_s=loop_seconds(Path(out["workdir"]))[0], steps=out["step"],
+                 **extra)
 
-  sft_out = sft.train(s_cfg, workdir / "sft")
-  if stopped("sft", sft_out):
+  def evaluate(name: str, out: dict, s) -> None:
+    results[name] = evaluate_stage(name, out["cfg"], out["params"], tokenizer, c, split, s, evals)
+    results[name].update(ledger.get(name))
+
+  # Stage 0: the base models (plain LM loss on task text, no <think>).
+  s_base = stage_settings(c, "base", split)
+  base = sft.train(s_base, workdir / "base")
+  if not finished("base", base):
+    return {"stopped": "base"}
+  record("base", base)
+  tokenizer = common.build_tokenizer(s_base.tokenizer)
+  evaluate("base", base, s_base)
+
+  # Stage 1: cold start on a few hundred narrow-band traces.
+  s_cold = stage_settings(c, "cold_start", split)
+  cold_rows = common.load_rows(s_cold.task, "train", c.pipeline.cold_start_traces, s_cold.seed)
+  cold = sft.train(s_cold, workdir / "sft", init_params=base["params"], rows=cold_rows)
+  if not finished("sft", cold):
     return {"stopped": "sft"}
-  results["base"], results["sft"] = sft_out["first_eval"], sft_out["last_eval"]
-  params["base"] = params["sft"] = sft_out["cfg"].num_params()
+  record("sft", cold)
+  evaluate("sft", cold, s_cold)
 
-  grpo_out = grpo.train(g_cfg, workdir / "grpo", init_params=sft_out["params"])
-  if stopped("grpo", grpo_out):
+  # Stage 2: GRPO on the wider band.
+  s_grpo = stage_settings(c, "grpo", split)
+  rl = grpo.train(s_grpo, workdir / "grpo", init_params=cold["params"])
+  if not finished("grpo", rl):
     return {"stopped": "grpo"}
-  results["grpo"] = grpo_out["last_eval"]
-  params["grpo"] = grpo_out["cfg"].num_params()
+  record("grpo", rl)
+  evaluate("grpo", rl, s_grpo)
 
-  distill_out = distill.train(d_cfg, workdir / "distill", teacher=(grpo_out["cfg"], grpo_out["params"]))
-  if stopped("distill", distill_out):
-    return {"stopped": "distill"}
-  results["distill (student)"] = distill_out["last_eval"]
-  params["distill (student)"] = distill_out["cfg"].num_params()
+  # The control: more SFT of the cold start on its own traces, for as long as GRPO trained.
+  if "planned_steps" not in ledger.get("sft_control"):
+    sft_step = step_seconds(workdir / "sft")
+    ledger.set("sft_control", planned_steps=max(1, round(ledger.get("grpo")["train_s"] / sft_step)),
+               planned_from={"grpo_train_s": ledger.get("grpo")["train_s"], "sft_step_s": sft_step})
+  steps = ledger.get("sft_control")["planned_steps"]
+  every = max(1, steps // c.pipeline.control_evals)
+  s_ctrl = stage_settings(c, "sft_control", split, **{"train.steps": steps, "train.eval_every": every,
+                                                      "train.log_every": min(10, every),
+                                                      "train.checkpoint_every": max(10, steps // 2)})
+  ctrl = sft.train(s_ctrl, workdir / "sft_control", init_params=cold["params"], rows=cold_rows)
+  if not finished("sft_control", ctrl):
+    return {"stopped": "sft_control"}
+  record("sft_control", ctrl)
+  evaluate("sft_control", ctrl, s_ctrl)
 
-  table = results_table(results, params)
-  (workdir / "results.md").write_text(
-      "# r1jax: the R1 recipe in miniature\n\nHeld-out arithmetic prompts, "
-      f"{g_cfg.eval.num_samples} samples each at temperature {g_cfg.eval.temperature}: pass@1 is averaged over "
-      f"them, maj@k votes over them; format is the strict <think>/<answer> reward.\n\n{table}")
-  plot_curves(workdir, workdir / "curves.png")
-  plot_stages(results, workdir / "stages.png")
-  write_json(workdir / "results.json", {"results": results, "params": params})
-  print(table)
-  return {"results": results, "params": params}
+  # R1-Zero: the same GRPO straight from the base.
+  s_zero = stage_settings(c, "r1_zero", split)
+  zero = grpo.train(s_zero, workdir / "r1_zero", init_params=base["params"])
+  if not finished("r1_zero", zero):
+    return {"stopped": "r1_zero"}
+  record("r1_zero", zero)
+  evaluate("r1_zero", zero, s_zero)
+
+  # Students: a smaller base, then RL on it, then distillation given the same student training time.
+  s_sbase = stage_settings(c, "student_base", split)
+  sbase = sft.train(s_sbase, workdir / "student_base")
+  if not finished("student_base", sbase):
+    return {"stopped": "student_base"}
+  record("student_base", sbase)
+  s_srl = stage_settings(c, "student_rl", split)
+  srl = grpo.train(s_srl, workdir / "student_rl", init_params=sbase["params"])
+  if not finished("student_rl", srl):
+    return {"stopped": "student_rl"}
+  record("student_rl", srl)
+  evaluate("student_rl", srl, s_srl)
+
+  s_sd = stage_settings(c, "student_distill", split)
+  traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_sd, c.pipeline.distill_sampling,
+                                         s_sd.seed, workdir / "student_distill_traces.json")
+  if "planned_steps" not in ledger.get("student_distill"):
+    sft_step = step_seconds(workdir / "student_base")
+    ledger.set("student_distill", planned_steps=max(1, round(ledger.get("student_rl")["train_s"] / sft_step)),
+               planned_from={"student_rl_train_s": ledger.get("student_rl")["train_s"], "sft_step_s": sft_step},
+               traces=trace_stats)
+  steps = ledger.get("student_distill")["planned_steps"]
+  s_sd = settings_lib.updated(s_sd, {"train.steps": steps, "train.checkpoint_every": max(10, steps // 2)})
+  sd = sft.train(s_sd, workdir / "student_distill", init_params=sbase["params"], rows=traces)
+  if not finished("student_distill", sd):
+    return {"stopped": "student_distill"}
+  record("student_distill", sd)
+  evaluate("student_distill", sd, s_sd)
+
+  results = {name: results[name] for name in STAGES}
+  claims = claims_rows(results, workdir)
+  meta = run_facts(split, quick, time.perf_counter() - t_start, ledger)
+  write_report(workdir, c, results, claims, meta)
+  plot_grpo_vs_control(workdir, workdir / "grpo_vs_control.png")
+  plot_r1_zero(workdir, workdir / "r1_zero.png")
+  plot_stages(c, results, workdir / "stages.png")
+  slim = {name: {k: v for k, v in r.items()} for name, r in results.items()}
+  for r in slim.values():
+    r["bands"] = {b: {k: v for k, v in m.items() if not k.startswith("per_prompt")} for b, m in r["bands"].items()}
+  common.write_json(workdir / "results.json", {"stages": slim, "claims": claims, "run": meta})
+  print((workdir / "results.md").read_text())
+  return {"results": slim, "claims": claims, "run": meta}
+
+
+def _open_sections() -> set[str]:
+  """The open (dict) sections of every stage's settings, under the stage's name (for --config overrides)."""
+  out = {"bands", "pipeline", "eval"}
+  classes = {"sft": settings_lib.SFTSettings, "grpo": settings_lib.GRPOSettings}
+  for name, job in r1_config.STAGE_TRAINERS.items():
+    out |= {f"{name}.{p}" for p in settings_lib.open_sections(classes[job])}
+  return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Claims, tables, plots.
+
+
+def _verdict(delta: float, se: float, want_positive: bool = True) -> str:
+  z = delta / se if se > 0 else math.copysign(math.inf, delta) if delta else 0.0
+  z = z if want_positive else -z
+  if z >= 3:
+    return "supported"
+  if z <= -3:
+    return "contradicted"
+  return "not resolved (within 3 SE)"
+
+
+def claims_rows(r: dict, workdir: Path) -> list[dict]:
+  """The paper's claims, each with what was run, the measured difference (paired by prompt, ± its SE) and a
+  verdict: supported (>= 3 SE the paper's way), contradicted (>= 3 SE the other way), or not resolved."""
+  rows = []
+
+  def diff_text(a: str, b: str, band: str, key: str = "per_prompt_pass", scale: float = 1.0) -> tuple[str, float,
+                                                                                                     float]:
+    d, se = paired(r[a], r[b], band, key)
+    unit = "" if key == "per_prompt_pass" else " tokens"
+    return f"{BAND_TITLES[band]}: {d * scale:+.3f} ± {se * scale:.3f}{unit} ({d / se if se else 0:+.1f} SE)", d, se
+
+  def add(claim: str, ran: str, parts: list[tuple[str, float, float]], want_positive: bool = True,
+          verdict_band: int = -1) -> None:
+    d, se = parts[verdict_band][1], parts[verdict_band][2]
+    rows.append({"claim": claim, "ran": ran, "measured": "; ".join(p[0] for p in parts),
+                 "verdict": _verdict(d, se, want_positive), "delta": d, "se": se})
+
+  grpo_gain = [diff_text("sft", "grpo", b) for b in ("narrow", "hard")]
+  add("RL after a cold start raises accuracy (R1 §2.3; the issue asks >= 15 points and >= 3 SE on the harder band)",
+      "GRPO on 2-5 op prompts from the cold-start model; pass@1 grpo − sft", grpo_gain)
+  hard_d, hard_se = grpo_gain[1][1], grpo_gain[1][2]
+  rows[-1]["acceptance"] = bool(hard_d >= 0.15 and hard_d >= 3 * hard_se)
+  add("RL adds more than further SFT of the cold-start data at the same training time",
+      "the cold-start model trained on its traces for GRPO's training time; pass@1 grpo − sft_control",
+      [diff_text("sft_control", "grpo", b) for b in ("narrow", "hard")])
+  add("R1-Zero: RL from the base alone raises accuracy (R1 §2.2.4, Fig. 2)",
+      "the same GRPO from the base, no cold start; pass@1 r1_zero − base",
+      [diff_text("base", "r1_zero", b) for b in ("narrow", "hard")])
+  add("R1-Zero: responses grow longer as RL proceeds (R1 §2.2.4, Fig. 3)",
+      "mean completion length, r1_zero − base (held-out, tokens)",
+      [diff_text("base", "r1_zero", b, "per_prompt_length") for b in ("narrow", "hard")])
+  fmt = r["r1_zero"]["format_rate"]
+  rows.append({"claim": "R1-Zero: the <think>...</think><answer>...</answer> format emerges from the format reward",
+               "ran": "share of R1-Zero's held-out completions in the strict format (the base never saw the tags)",
+               "measured": f"base {r['base']['format_rate']:.3f} -> r1_zero {fmt:.3f}",
+               "verdict": "supported" if fmt >= 0.5 else "not reproduced: the tags never appear, so the format "
+                                                          "reward never fires"})
+  add("A cold start makes RL better than RL from the base (R1 §2.3)",
+      "pass@1 grpo − r1_zero (both GRPO, same recipe)", [diff_text("r1_zero", "grpo", b) for b in ("narrow", "hard")])
+  add("Distilling the RL model beats RL on the smaller model (R1 §4.1, Table 6)",
+      "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, same student training time; "
+      "pass@1 student_distill − student_rl",
+      [diff_text("student_rl", "student_distill", b) for b in ("narrow", "hard")])
+  return rows
+
+
+def _fmt(m: dict, key: str, se_key: str | None = None) -> str:
+  if key not in m:
+    return "–"
+  return f"{m[key]:.3f}" + (f" ± {m[se_key]:.3f}" if se_key and se_key in m else "")
+
+
+def write_report(workdir: Path, c, results: dict, claims: list[dict], meta: dict) -> None:
+  k = c.eval.num_samples
+  lines = ["# r1jax: the R1 paper in miniature", "",
+           f"Held-out {meta['split']} split of chained arithmetic, {c.eval.num_prompts} problems per band x {k} "
+           f"samples at temperature 1; pass@1 is the mean over samples ± its standard error over problems. "
+           f"Differences are paired by problem. {meta['date']}, {meta['machine']}, {meta['wall_s'] / 60:.1f} min "
+           "in all.", "", "## Claims", "",
+           "| claim (paper) | what we ran | measured | verdict |", "|---|---|---|---|"]
+  for row in claims:
+    lines.append(f"| {row['claim']} | {row['ran']} | {row['measured']} | {row['verdict']} |")
+  lines += ["", "## Stages", "",
+            f"| stage | params | train s | band | pass@1 | greedy | maj@{k} | pass@{k} | format | length |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+  for name, r in results.items():
+    for band, m in r["bands"].items():
+      lines.append(f"| {name} | {r['params']:,} | {r.get('train_s', float('nan')):.0f} | {BAND_TITLES[band]} | "
+                   f"{_fmt(m, 'pass@1', 'pass@1_se')} | {_fmt(m, 'greedy')} | {_fmt(m, f'maj@{k}')} | "
+                   f"{_fmt(m, f'pass@{k}')} | {_fmt(m, 'format_rate')} | {m['completion_length']:.1f} |")
+  lines += ["", "train s: the stage's training loop (rollouts and updates, or batches and updates), without "
+            "evaluations; sft_control is given grpo's, student_distill student_rl's. Stage wall times, step counts "
+            "and rejection-sampling figures: stages.json. Plots: grpo_vs_control.png, r1_zero.png, stages.png."]
+  (workdir / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def run_facts(split: str, quick: bool, wall_s: float, ledger: Ledger) -> dict:
+  try:
+    model = next(line.split(":", 1)[1].strip() for line in subprocess.run(
+        ["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines() if line.startswith("Model name"))
+  except StopIteration:
+    model = platform.processor() or platform.machine()
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  return {"split": split, "quick": quick, "wall_s": wall_s, "machine": f"{model}, {cores} cores",
+          "date": datetime.date.today().isoformat(), "jax": jax.__version__,
+          "stage_wall_s": {k: v.get("wall_s") for k, v in ledger.data.items()}}
+
+
+def _smooth(values, window: int):
+  values = np.asarray(values, float)
+  if window <= 1 or len(values) < window:
+    return values
+  return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot_grpo_vs_control(workdir: Path, out: Path) -> None:
+  fig, ax = plt.subplots(figsize=(7, 4))
+  for name, label in (("grpo", "GRPO"), ("sft_control", "SFT control")):
+    _, points = loop_seconds(workdir / name)
+    at = dict(points)
+    rows = [r for r in common.eval_history(workdir / name) if "eval/pass@1" in r]
+    x = [at.get(r["step"], points[-1][1]) for r in rows]
+    ax.errorbar(x, [r["eval/pass@1"] for r in rows], yerr=[r.get("eval/pass@1_se", 0) for r in rows], marker="o",
+                capsize=3, label=label)
+  ax.set_xlabel("training seconds (from the cold-start model)")
+  ax.set_ylabel("held-out pass@1 (2-5 ops)")
+  ax.set_title("GRPO vs more SFT, same training time")
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out, dpi=100)
+  plt.close(fig)
+
+
+def plot_r1_zero(workdir: Path, out: Path) -> None:
+  """R1-Zero's response length, accuracy and format share over its steps: held-out evaluations (± SE) where the run
+  made them, and every rollout batch (kept groups of dynamic sampling, so informative prompts are over-represented)."""
+  rows = [r for r in read_metrics(workdir / "r1_zero" / "metrics.jsonl") if "rollout/completion_length_mean" in r]
+  evals = [r for r in common.eval_history(workdir / "r1_zero") if "eval/pass@1" in r]
+  steps = [r["step"] for r in rows]
+  fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+  for ax, key, held, title in (
+      (axes[0], "rollout/completion_length_mean", "eval/completion_length", "mean response length (tokens)"),
+      (axes[1], "rollout/reward/math_accuracy", "eval/pass@1", "accuracy"),
+      (axes[2], "rollout/reward/think_answer", "eval/format_rate", "share in <think>/<answer> format")):
+    values = [r.get(key, float("nan")) for r in rows]
+    ax.plot(steps, values, alpha=0.3, label="rollout batches")
+    window = max(1, len(values) // 8)
+    if window > 1:
+      ax.plot(steps[window - 1:], _smooth(values, window), alpha=0.6, label=f"rollouts, mean of {window}")
+    if evals:
+      se = [r.get("eval/pass@1_se", 0.0) if held == "eval/pass@1" else 0.0 for r in evals]
+      ax.errorbar([r["step"] for r in evals], [r.get(held, float("nan")) for r in evals], yerr=se, marker="o",
+                  capsize=3, color="black", label="held-out (2-5 ops)")
+    ax.set_title(f"R1-Zero: {title}")
+    ax.set_xlabel("GRPO step")
+    ax.legend()
+  fig.tight_layout()
+  fig.savefig(out, dpi=100)
+  plt.close(fig)
+
+
+def plot_stages(c, results: dict, out: Path) -> None:
+  fig, ax = plt.subplots(figsize=(10, 4))
+  names = list(results)
+  width = 0.8 / len(c.eval.bands)
+  for i, band in enumerate(c.eval.bands):
+    x = np.arange(len(names)) + (i - (len(c.eval.bands) - 1) / 2) * width
+    ax.bar(x, [results[n]["bands"][band]["pass@1"] for n in names], width,
+           yerr=[results[n]["bands"][band]["pass@1_se"] for n in names], capsize=3, label=BAND_TITLES[band])
+  ax.set_xticks(np.arange(len(names)), names)
+  ax.set_ylabel("held-out pass@1 (± SE)")
+  ax.set_title("R1 in miniature: every stage on the same held-out problems")
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out, dpi=100)
+  plt.close(fig)
 
 
 def main(argv=None):
+  overrides, rest = cli.split_overrides(sys.argv[1:] if argv is None else argv)
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--workdir", default="runs/demo")
+  parser.add_argument("--split", default="test", choices=("test", "dev"),
+                      help="held-out split every evaluation reads: test for the report, dev for choosing recipes")
   parser.add_argument("--quick", action="store_true", help="the test-sized run (seconds per stage)")
-  args = parser.parse_args(argv)
-  run(args.workdir, args.quick)
+  args = parser.parse_args(rest)
+  run(args.workdir, args.quick, args.split, overrides)
 
 
 if __name__ == "__main__":

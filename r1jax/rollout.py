@@ -52,11 +52,17 @@ class Rollouts:
 
 def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str,
            sc: SamplingConfig, rng: jax.Array, *, max_prompt_len: int, prompt_policy: str = "truncate_left",
-           template_opts: Mapping[str, Any] | None = None, shard_fn=None) -> Rollouts:
-  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh)."""
+           template_opts: Mapping[str, Any] | None = None, shard_fn=None,
+           prompt_buckets: Sequence[int] | None = None) -> Rollouts:
+  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh).
+
+  The prompts are left-padded to the longest one, or to its bucket in `prompt_buckets` (few widths: the jitted
+  sampler, and a GRPO update on these rollouts, compile once per bucket instead of once per batch width).
+  """
   rows = list(rows)
   batch, prompts = batching.encode_prompt_rows(tokenizer, rows, template, max_len=max_prompt_len,
-                                               policy=prompt_policy, **dict(template_opts or {}))
+                                               policy=prompt_policy, buckets=prompt_buckets,
+                                               **dict(template_opts or {}))
   if batch.num_dropped:  # the caller passes exactly the rows it wants sampled
     raise ValueError(f"{batch.num_dropped} of {len(rows)} prompts are longer than max_prompt_len={max_prompt_len}"
                      f" and the prompt policy {prompt_policy!r} drops them")
@@ -135,24 +141,37 @@ def informative_groups(rewards: np.ndarray, group_size: int) -> np.ndarray:
   return np.flatnonzero(~np.asarray(zero_std_groups(rewards, group_size)))
 
 
-def dynamic_sample(draw, num_prompts: int, max_draws: int) -> tuple[Rollouts, dict[str, float]]:
+def dynamic_sample(draw, num_prompts: int, max_draws: int, fill: bool = False) -> tuple[Rollouts, dict[str, float]]:
   """DAPO dynamic sampling: call `draw()` (-> scored Rollouts) until `num_prompts` groups with unequal rewards are
-  collected or `max_draws` draws are spent. Never returns an all-equal group; may return fewer than asked.
-  -> (rollouts of at most num_prompts informative groups, stats)."""
+  collected or `max_draws` draws are spent. Without `fill` it never returns an all-equal group and may return fewer
+  than asked. With `fill`, a short batch is topped up to `num_prompts` with all-equal groups of the same draws
+  (advantage 0: they add no gradient, only keep the batch's shape, so a jitted update compiles once).
+  -> (rollouts of the kept groups, informative ones first, stats)."""
   if max_draws < 1:
     raise ValueError(f"dynamic sampling needs max_draws >= 1, got {max_draws}")
   kept: list[Rollouts] = []
+  spare: list[tuple[Rollouts, np.ndarray]] = []  # the all-equal groups of each draw, for `fill`
   have = drawn = draws = 0
   while have < num_prompts and draws < max_draws:
     ro = draw()
     draws += 1
     drawn += len(ro.rows)
-    keep = informative_groups(ro.rewards, ro.group_size)[:num_prompts - have]
+    informative = informative_groups(ro.rewards, ro.group_size)
+    keep = informative[:num_prompts - have]
     if len(keep):
       kept.append(select_groups(ro, keep))
       have += len(keep)
+    spare.append((ro, np.setdiff1d(np.arange(len(ro.rows)), informative)))
   stats = {"dynamic/draws": draws, "dynamic/prompts_drawn": drawn, "dynamic/prompts_kept": have,
            "dynamic/batch_short": num_prompts - have}
+  if fill:
+    filled = 0
+    for ro, idle in spare:
+      take = idle[:num_prompts - have - filled]
+      if len(take):
+        kept.append(select_groups(ro, take))
+        filled += len(take)
+    stats["dynamic/prompts_filled"] = filled
   return (concatenate(kept) if kept else None), stats
 
 

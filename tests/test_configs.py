@@ -31,35 +31,47 @@ def settings_class(module, name):
   return SETTINGS[jobs[0]]
 
 
+def sections(module, name, config):
+  """(settings class, config section) pairs: the whole config of a one-trainer file, or each stage of a pipeline
+  file (one with STAGE_TRAINERS: stage section -> the experiment that trains it)."""
+  if hasattr(module, "STAGE_TRAINERS"):
+    return [(SETTINGS[job], config[stage]) for stage, job in module.STAGE_TRAINERS.items()]
+  return [(settings_class(module, name), config)]
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_every_variant_parses_and_refers_to_real_things(name):
   module = importlib.import_module(f"configs.{name}")
-  cls = settings_class(module, name)
   for variant in variants(module):
-    s = settings.parse(cls, module.get_config(variant))
-    assert s.task.name in tasks.names()
-    assert s.task.template in templates.TEMPLATES
-    reward_sections = [s.eval.rewards] + [getattr(s, "rewards", {})] + [getattr(getattr(s, "distill", None),
-                                                                              "rewards", {})]
-    for section in reward_sections:
-      for reward_name in section:
-        rewards.get(reward_name)
-    if not s.model.init_from:
-      model_preset(s.model.preset, **s.model.overrides)
-    if cls is settings.GRPOSettings:
-      assert s.grpo.loss_type in grpo_losses.POLICY_LOSSES
-      assert s.grpo.advantage_estimator in grpo_losses.ADVANTAGE_ESTIMATORS
+    for cls, section in sections(module, name, module.get_config(variant)):
+      _check(cls, settings.parse(cls, section))
   with pytest.raises(ValueError, match="variant"):
     module.get_config("no-such-variant")
+
+
+def _check(cls, s):
+  """The names a parsed settings object refers to exist."""
+  assert s.task.name in tasks.names()
+  assert s.task.template in templates.TEMPLATES
+  reward_sections = [s.eval.rewards] + [getattr(s, "rewards", {})] + [getattr(getattr(s, "distill", None),
+                                                                            "rewards", {})]
+  for section in reward_sections:
+    for reward_name in section:
+      rewards.get(reward_name)
+  if not s.model.init_from:
+    model_preset(s.model.preset, **s.model.overrides)
+  if cls is settings.GRPOSettings:
+    assert s.grpo.loss_type in grpo_losses.POLICY_LOSSES
+    assert s.grpo.advantage_estimator in grpo_losses.ADVANTAGE_ESTIMATORS
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_a_key_set_in_python_that_no_trainer_reads_is_an_error(name):
   module = importlib.import_module(f"configs.{name}")
-  c = module.get_config(variants(module)[0])
-  c.eval.no_such_key = 1
-  with pytest.raises(SettingsError, match=r"config\.eval\.no_such_key"):
-    settings.parse(settings_class(module, name), c)
+  for cls, c in sections(module, name, module.get_config(variants(module)[0])):
+    c.eval.no_such_key = 1
+    with pytest.raises(SettingsError, match=r"config\.eval\.no_such_key"):
+      settings.parse(cls, c)
 
 
 @pytest.mark.parametrize("name", ["grpo_countdown", "sft_countdown", "distill_countdown"])

@@ -48,6 +48,24 @@ def test_dynamic_sampling_stops_after_its_bounded_draws():
     rollout.dynamic_sample(draw, num_prompts=2, max_draws=0)
 
 
+def test_dynamic_sampling_fill_tops_a_short_batch_up_with_all_equal_groups():
+  """With fill, a batch the draws left short keeps its size: informative groups first, then all-equal ones (whose
+  advantages are 0) in draw order; without fill the same draws give a short batch."""
+  def draws():
+    return iter([fake_rollouts([[1, 1, 1, 1], [0, 1, 0, 0]], start=0),
+                 fake_rollouts([[0, 0, 0, 0], [0.5] * 4], start=2)])
+
+  it = draws()
+  ro, stats = rollout.dynamic_sample(lambda: next(it), num_prompts=3, max_draws=2, fill=True)
+  assert [r["question"] for r in ro.rows] == ["q1", "q0", "q2"]
+  assert stats["dynamic/prompts_kept"] == 1 and stats["dynamic/prompts_filled"] == 2
+  assert stats["dynamic/batch_short"] == 2 and np.asarray(ro.sample.tokens).shape == (12, 5)
+  assert ro.completions[4:8] == ["c0", "c1", "c2", "c3"]
+  it = draws()
+  short, _ = rollout.dynamic_sample(lambda: next(it), num_prompts=3, max_draws=2)
+  assert [r["question"] for r in short.rows] == ["q1"]
+
+
 def test_rejection_sampling_keeps_exactly_the_accepted_samples_up_to_the_cap():
   ro = fake_rollouts([[1, 0, 1, 1], [0, 0, 0, 1]])
   ro.reward_parts = {"acc": np.array([1, 0, 1, 1, 0, 0, 0, 1], np.float32),

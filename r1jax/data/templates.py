@@ -85,11 +85,15 @@ def r1_zero_no_prefill(example: Mapping[str, Any], tokenizer=None) -> Prompt:
   return r1_zero(example, tokenizer, prefill_think=False)
 
 
-def r1_zero_short(example: Mapping[str, Any], tokenizer=None) -> Prompt:
-  """"User: {question}\\nAssistant: <think>" -- the R1-Zero format contract without the long instructions."""
+def r1_zero_short(example: Mapping[str, Any], tokenizer=None, *, prefill_think: bool = True) -> Prompt:
+  """"User: {question}\\nAssistant: <think>" -- the R1-Zero format contract without the long instructions.
+
+  Without `prefill_think` the prompt is "User: {question}\\nAssistant: " (the same text up to "<think>"): the model
+  writes "<think>" itself, or answers without it, as a base model trained on "Assistant: {answer}" text does.
+  """
   del tokenizer
-  prompt = R1_ZERO_SHORT.format(question=_field(example, "question", "r1_zero_short"))
-  return Prompt(prompt + " " + THINK, THINK)
+  prompt = R1_ZERO_SHORT.format(question=_field(example, "question", "r1_zero_short")) + " "
+  return Prompt(prompt + THINK, THINK) if prefill_think else Prompt(prompt, "")
 
 
 def countdown(example: Mapping[str, Any], tokenizer=None) -> Prompt:

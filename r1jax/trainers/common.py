@@ -140,6 +140,11 @@ def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: setting
   return rows
 
 
+def prompt_buckets(task: settings_lib.TaskSettings) -> tuple[int, ...] | None:
+  """The prompt widths batches are padded to: (max_prompt_len,) with task.pad_prompts, else each batch's longest."""
+  return (task.max_prompt_len,) if task.pad_prompts else None
+
+
 def sampling_config(section: Any, tokenizer: Any, num_samples: int | None = None) -> SamplingConfig:
   """A SamplingConfig from an eval or rollout settings section."""
   return SamplingConfig(max_new_tokens=section.max_new_tokens, temperature=section.temperature, top_p=section.top_p,
@@ -159,7 +164,8 @@ def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings
   for i, start in enumerate(range(0, len(rows), step)):
     ro = rollout.sample(cfg, params, tokenizer, rows[start:start + step], task.template,
                         sampling_config(ev, tokenizer), jax.random.fold_in(rng, i), max_prompt_len=task.max_prompt_len,
-                        prompt_policy=task.prompt_policy, template_opts=task.template_opts)
+                        prompt_policy=task.prompt_policy, template_opts=task.template_opts,
+                        prompt_buckets=prompt_buckets(task))
     parts.append(rollout.score(ro, ev.rewards))
   ro = rollout.concatenate(parts)
   metrics = evaluation.rollout_metrics(ro, ev.correct_reward, ks=tuple(ev.ks), prefix=prefix)

@@ -69,7 +69,8 @@ def teacher_samples(teacher_cfg, teacher_params, tokenizer, rows, s: DistillSett
     chunk = [rows[i] for i in range(start, min(start + ds.prompts_per_draw, len(rows)))]
     ro = rollout.sample(teacher_cfg, teacher_params, tokenizer, chunk, s.task.template, sc,
                         common.step_rng(s.seed, start, 7), max_prompt_len=s.task.max_prompt_len,
-                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts)
+                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts,
+                        prompt_buckets=common.prompt_buckets(s.task))
     rollout.score(ro, ds.rewards)
     records += rollout.rejection_sample(ro, ds.accept, ds.max_per_prompt)
     drawn += len(ro.completions)
@@ -114,7 +115,7 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
   teacher_params = jax.device_put(teacher_params, teacher_sh)
 
   train_rows = common.load_rows(s.task, "train", s.task.n_train, s.seed)
-  test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
+  test_rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
   if ds.source == "teacher_samples":
     train_rows = teacher_samples(teacher_cfg, teacher_params, tokenizer,
                                  common.fit_prompts(tokenizer, train_rows, s.task, "train"), s, run.workdir)
@@ -122,9 +123,9 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
   heldout, _ = sft_examples(tokenizer, test_rows, s.task, s.train.max_len)
   collate = make_collate(tokenizer, s.train)
   held = heldout_batches(collate, heldout, s.train.batch_size, max(s.eval.heldout_batches, 1))
-  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, "test")[:s.eval.num_prompts]
+  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
 
-  iterator = batching.DataIterator(list(range(len(examples))), s.train.batch_size, seed=s.seed,
+  iterator = batching.DataIterator(list(range(len(examples))), s.train.pack_examples or s.train.batch_size, seed=s.seed,
                                    state=extra.get("data"))
   loss_fn = make_loss_fn(cfg, teacher_cfg, ds)
   batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(run.mesh, np.ndim(x)), collate(examples[:1]))

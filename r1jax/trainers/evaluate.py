@@ -82,8 +82,8 @@ def run(s: EvaluateSettings, workdir: str | Path) -> dict[str, float]:
   workdir.mkdir(parents=True, exist_ok=True)
   cfg, params, own_tokenizer = load_checkpoint(s.checkpoint, s.model)
   tokenizer = common.build_tokenizer(s.tokenizer or own_tokenizer)
-  rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
-  rows = common.fit_prompts(tokenizer, rows, s.task, "test")[:s.eval.num_prompts]
+  rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
+  rows = common.fit_prompts(tokenizer, rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
   metrics, ro = common.evaluate(cfg, params, tokenizer, rows, s.task, s.eval, jax.random.PRNGKey(s.seed),
                                 batch_prompts=s.batch_prompts)
   metrics["eval/prompts"] = float(len(rows))

@@ -71,8 +71,8 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
 
   train_rows = rows if rows is not None else common.load_rows(s.task, "train", s.task.n_train, s.seed)
   train_rows = common.fit_prompts(tokenizer, train_rows, s.task, "train")
-  test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
-  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, "test")[:s.eval.num_prompts]
+  test_rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
+  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
   data_state, start = extra.get("data"), int(extra.get("step", 0))
   prompts = batching.DataIterator(train_rows, s.rollout.prompts_per_step, seed=s.seed, state=data_state)
 
@@ -88,7 +88,8 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
   def draw(step: int, draw_index: int) -> rollout.Rollouts:
     ro = rollout.sample(cfg, state.params, tokenizer, next(prompts), s.task.template, sc,
                         common.step_rng(s.seed, step, 100 + draw_index), max_prompt_len=s.task.max_prompt_len,
-                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts)
+                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts,
+                        prompt_buckets=common.prompt_buckets(s.task))
     return rollout.score(ro, s.rewards, max_length=s.rollout.max_new_tokens)
 
   writer = MetricWriter(run.workdir, start_step=start)
@@ -111,7 +112,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
       if gs.dynamic_sampling:
         draws = iter(range(gs.max_draws))
         ro, extra_stats = rollout.dynamic_sample(lambda: draw(step, next(draws)), s.rollout.prompts_per_step,
-                                                 gs.max_draws)
+                                                 gs.max_draws, fill=gs.fill_short_batch)
       else:
         ro = draw(step, 0)
       t_rollout = time.perf_counter() - t0
@@ -124,7 +125,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         dev = {k: jnp.asarray(v) for k, v in batch.items()}
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
-        if gs.num_iterations > 1:
+        if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
           dev["old_logp"] = logp_fn(state.params, dev)
         rows_n = batch["input_ids"].shape[0]
         if rows_n % gs.mini_batches:

@@ -72,6 +72,9 @@ class TaskSettings:
   """Rows of the train split (generated tasks need it; file tasks take at most this many)."""
   n_test: int = 64
   """Rows of the held-out split."""
+  eval_split: str = "test"
+  """The held-out split evaluations read: "test", or "dev" for a task that has one (arithmetic with
+  knobs.dev_fraction > 0), so that recipes are chosen without looking at the test split."""
   template: str = "r1_zero_short"
   """A registered prompt template (r1jax.data.templates)."""
   template_opts: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -81,11 +84,15 @@ class TaskSettings:
   prompt_policy: str = "error"
   """What to do with a prompt over max_prompt_len: "error" (stop and say so), "drop" (leave those rows out, counted
   and logged once), "truncate_left" (keep its end; only safe when the question is at the end of the prompt)."""
+  pad_prompts: bool = False
+  """Left-pad every prompt batch to max_prompt_len: one compiled shape for the sampler and the GRPO update instead
+  of one per batch width (worth it when prompt lengths vary and compiles are slow, e.g. on CPU)."""
   completion_field: str = "completion"
   """The row field an SFT target is read from (a <think>...</think><answer>...</answer> trace)."""
 
   def __post_init__(self):
     positive(self, "n_train", "n_test", "max_prompt_len")
+    require(self.eval_split in ("test", "dev"), "eval_split", f"must be 'test' or 'dev', got {self.eval_split!r}")
     require(self.prompt_policy in PROMPT_POLICIES, "prompt_policy",
              f"must be one of {PROMPT_POLICIES}, got {self.prompt_policy!r}")
 
@@ -126,11 +133,20 @@ class SFTLoopSettings(LoopSettings):
   max_len: int = 256
   """Longest training sequence in tokens (prompt + completion + EOS); longer examples are dropped and counted."""
   pack: bool = False
-  """Pack several examples into each row (segment ids keep them apart)."""
+  """Pack several examples into each of the batch_size rows (segment ids keep them apart)."""
+  pack_examples: int = 0
+  """With pack: examples drawn per batch (0: batch_size, one row's worth each at most). More than batch_size fills
+  the rows with short examples instead of padding; an example that no longer fits is dropped and counted
+  (train/pack_dropped)."""
+  train_on_prompt: bool = False
+  """Put the loss on the prompt tokens too: a plain language-model loss on the whole text (pretraining a base model
+  on task text); by default only the completion is trained on."""
 
   def __post_init__(self):
     super().__post_init__()
     positive(self, "batch_size", "micro_batches", "max_len")
+    non_negative(self, "pack_examples")
+    require(not self.pack_examples or self.pack, "pack_examples", "needs pack=True")
     require(self.batch_size % self.micro_batches == 0, "micro_batches",
              f"must divide batch_size={self.batch_size}, got {self.micro_batches}")
 
@@ -245,15 +261,20 @@ class GRPOAlgorithmSettings:
   mask_truncated: bool = False
   """Drop completions without EOS from the loss (they still count in their group's statistics)."""
   num_iterations: int = 1
-  """Passes over each rollout batch (PPO epochs); > 1 records old log-probs before the first."""
+  """Passes over each rollout batch (PPO epochs)."""
   mini_batches: int = 1
-  """Optimizer updates per pass: the rollout batch is split into this many mini-batches."""
+  """Optimizer updates per pass: the rollout batch is split into this many mini-batches. With more than one update
+  per rollout batch (num_iterations x mini_batches > 1) the old log-probs are recorded before the first, so that
+  every later update's importance ratio and clipping are against the policy that sampled."""
   micro_batches: int = 1
   """Gradient accumulation inside each mini-batch (exact)."""
   dynamic_sampling: bool = False
   """DAPO: drop groups whose rewards are all equal and draw more prompts until the batch is full."""
   max_draws: int = 3
   """Dynamic sampling's bound on rollout draws per step."""
+  fill_short_batch: bool = False
+  """Dynamic sampling: when max_draws leave the batch short, top it up with all-equal groups (advantage 0, no
+  gradient) so that every update has the same shape (one compile)."""
   logprob_chunk: int = 128
   """Tokens per chunk when computing log-probs from the LM head (bounds the [B, T, V] logits held at once)."""
 

@@ -38,14 +38,19 @@ def sft_examples(tokenizer, rows, task, max_len: int) -> tuple[list[batching.SFT
 
 
 def make_collate(tokenizer, train) -> Any:
-  """batch of SFTExamples -> [B, T] arrays: right-padded to max_len, or packed rows when train.pack."""
+  """batch of SFTExamples -> [B, T] arrays: right-padded to max_len, or packed into train.batch_size rows when
+  train.pack (examples that do not fit are dropped and counted in `collate.dropped`)."""
   pad_id = batching.pad_id_of(tokenizer)
   if train.pack:
     def collate(examples):
-      batch, _ = batching.pack_sft(examples, length=train.max_len, pad_id=pad_id, num_rows=train.batch_size)
+      batch, leftover = batching.pack_sft(examples, length=train.max_len, pad_id=pad_id, num_rows=train.batch_size,
+                                          train_on_prompt=train.train_on_prompt)
+      collate.dropped += len(leftover)
       return batch
+    collate.dropped = 0
     return collate
-  return functools.partial(batching.collate_sft, pad_id=pad_id, length=train.max_len)
+  return functools.partial(batching.collate_sft, pad_id=pad_id, length=train.max_len,
+                           train_on_prompt=train.train_on_prompt)
 
 
 def heldout_batches(collate, examples, batch_size: int, count: int) -> list[dict]:
@@ -61,13 +66,13 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   mesh, tokenizer, cfg, state = run.mesh, run.tokenizer, run.cfg, run.state
 
   train_rows = rows if rows is not None else common.load_rows(s.task, "train", s.task.n_train, s.seed)
-  test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
+  test_rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
   examples, counts = sft_examples(tokenizer, train_rows, s.task, s.train.max_len)
   heldout, _ = sft_examples(tokenizer, test_rows, s.task, s.train.max_len)
-  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, "test")[:s.eval.num_prompts]
+  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
   collate = make_collate(tokenizer, s.train)
   held = heldout_batches(collate, heldout, s.train.batch_size, s.eval.heldout_batches)
-  iterator = batching.DataIterator(examples, s.train.batch_size, seed=s.seed, collate=collate,
+  iterator = batching.DataIterator(examples, s.train.pack_examples or s.train.batch_size, seed=s.seed, collate=collate,
                                    state=extra.get("data"))
 
   loss_fn = sft.make_loss_fn(cfg)
@@ -89,19 +94,22 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   progress = common.Progress("sft", s.train.steps, start, ("train/loss", "eval/pass@1", "eval/heldout_loss"))
   if start == 0 and s.train.eval_every:
     progress.line(0, writer.write(0, run_eval(0)))
-  t0, tokens = time.perf_counter(), 0
+  t0, tokens, window = time.perf_counter(), 0, 0
   with PreemptionGuard() as guard:
     for step in range(start + 1, s.train.steps + 1):
       batch = next(iterator)
-      tokens += int(batch["attention_mask"].sum())
+      tokens, window = tokens + int(batch["attention_mask"].sum()), window + 1
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
       if step % s.train.log_every == 0 or step == s.train.steps:
         metrics = {f"train/{k}": v for k, v in to_python(metrics).items()}  # waits for the step to finish
         elapsed = time.perf_counter() - t0
         metrics["train/tokens_per_s"] = tokens / elapsed
+        metrics["time/step_s"] = elapsed / window  # training time only (not evaluation or checkpoints)
+        if s.train.pack:
+          metrics["train/pack_dropped"] = collate.dropped  # examples drawn but not packed, since this run started
         row = writer.write(step, metrics)
-        progress.line(step, row, **{"s/step": elapsed / s.train.log_every})
-        t0, tokens = time.perf_counter(), 0
+        progress.line(step, row, **{"s/step": elapsed / window})
+        t0, tokens, window = time.perf_counter(), 0, 0
       if common.end_of_step(run, writer, progress, guard, step, state, {"data": iterator.state()}, run_eval):
         break
       if step % s.train.log_every == 0:  # evaluation and checkpoint time is not training time

@@ -202,3 +202,72 @@ def test_hash_split_fraction():
   frac = sum(common.split_of(k) == "test" for k in keys) / len(keys)
   assert 0.08 < frac < 0.12
   assert all(common.split_of(k, 0.5) == common.split_of(k, 0.5) for k in keys[:10])
+
+
+def test_dev_split_takes_problems_from_train_only():
+  """A dev split (dev_fraction > 0) is disjoint from train and test, and the test split is the same with or without
+  it: carving out dev never moves a test problem."""
+  keys = [f"problem {i}" for i in range(4000)]
+  plain = [common.split_of(k, 0.1) for k in keys]
+  with_dev = [common.split_of(k, 0.1, dev_fraction=0.15) for k in keys]
+  assert all((a == "test") == (b == "test") for a, b in zip(plain, with_dev))
+  assert all(b != "dev" or a == "train" for a, b in zip(plain, with_dev))
+  assert 0.12 < with_dev.count("dev") / len(keys) < 0.18
+  with pytest.raises(ValueError, match="dev_fraction"):
+    common.split_of("x", 0.5, dev_fraction=0.5)
+
+  knobs = dict(digits=1, start_digits=2, steps=(2, 3), ops="+-", dev_fraction=0.1)
+  train, dev, test = (tasks.load("arithmetic", split, n=n, seed=0, **knobs)
+                      for split, n in (("train", 2000), ("dev", 1000), ("test", 1000)))
+  expr = lambda ds: set(ds["expression"])  # noqa: E731
+  assert len(expr(dev)) == 1000 and len(expr(test)) == 1000  # >= 1000 distinct held-out problems in the band
+  assert not expr(train) & expr(dev) and not expr(train) & expr(test) and not expr(dev) & expr(test)
+  no_dev = dict(knobs, dev_fraction=0.0)
+  assert tasks.load("arithmetic", "test", n=200, seed=0, **no_dev).to_list() == test.to_list()[:200]
+  with pytest.raises(ValueError, match="dev_fraction"):
+    tasks.load("arithmetic", "dev", n=5, seed=0, **no_dev)
+  with pytest.raises(ValueError, match="split"):
+    tasks.load("countdown", "dev", n=5)
+
+
+def test_arithmetic_max_value_bounds_every_step_and_leaves_1000_held_out_problems_per_band():
+  knobs = dict(digits=1, ops="+-", max_value=19, dev_fraction=0.1)
+  for band in ((2, 3), (4, 5)):
+    for split in ("dev", "test"):
+      rows = tasks.load("arithmetic", split, n=1000, seed=0, steps=band, **knobs)
+      assert len(set(rows["expression"])) == 1000 and {r["num_steps"] for r in rows} <= set(range(band[0], band[1] + 1))
+      for row in rows.select(range(100)):
+        values = [int(v) for v in re.findall(r"= (\d+)\.", row["completion"])]
+        assert int(row["expression"].split()[0]) <= 19 and all(0 <= v <= 19 for v in values)
+  starts = [int(r["expression"].split()[0]) for r in tasks.load("arithmetic", "train", n=200, seed=0, digits=1,
+                                                                 start_digits=2, steps=2, ops="+-")]
+  assert max(starts) >= 10
+  with pytest.raises(ValueError, match="max_value"):
+    tasks.load("arithmetic", "train", n=5, seed=0, ops="+*", max_value=19)
+
+
+def test_arithmetic_base_text_answers_and_worked_solutions():
+  """base_text: the bare gold answer, or a worked solution whose every stated step is right except a slip that the
+  next sentence corrects; drawn without shifting which problems a split holds."""
+  knobs = dict(digits=1, start_digits=2, steps=(1, 5), ops="+-")
+  ds = tasks.load("arithmetic", "train", n=2000, seed=0, worked_fraction=0.2, slip_fraction=0.5, **knobs)
+  worked = slips = 0
+  for row in ds:
+    text = row["base_text"]
+    assert "<" not in text  # no <think>/<answer> tags
+    if text == f"{row['expression']} = {row['gold']}.":  # the direct answer
+      continue
+    worked += 1
+    assert text.endswith(f" The answer is {row['gold']}.")
+    claims = re.findall(r"(\d+ [-+] \d+) = (\d+)\.", text)
+    wrong = [(lhs, rhs) for lhs, rhs in claims if safe_eval(lhs)[0] != int(rhs)]
+    right = [lhs for lhs, rhs in claims if safe_eval(lhs)[0] == int(rhs)]
+    assert len(right) == row["num_steps"] and len(wrong) <= 1
+    if wrong:
+      slips += 1
+      lhs = wrong[0][0]
+      assert re.search(rf"{re.escape(lhs)} = \d+\. (Wait,|No,|Let me check:) {re.escape(lhs)} = ", text)
+  assert 0.15 < worked / len(ds) < 0.25 and 0.35 < slips / worked < 0.65
+  other = tasks.load("arithmetic", "train", n=2000, seed=0, worked_fraction=0.0, **knobs)
+  assert other["expression"] == ds["expression"]
+  assert other["base_text"] == [f"{e} = {g}." for e, g in zip(ds["expression"], ds["gold"])]

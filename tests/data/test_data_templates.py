@@ -36,6 +36,14 @@ def test_r1_zero_short_exact():
   assert p.judged("5</think><answer>5</answer>") == "<think>5</think><answer>5</answer>"
 
 
+def test_r1_zero_short_without_prefill_is_the_same_text_up_to_think():
+  with_think = templates.render("r1_zero_short", {"question": "What is 2 + 3?"})
+  bare = templates.render("r1_zero_short", {"question": "What is 2 + 3?"}, prefill_think=False)
+  assert bare.prompt == "User: What is 2 + 3?\nAssistant: " and bare.prefill == ""
+  assert with_think.prompt == bare.prompt + "<think>"
+  assert bare.judged("<think>5</think><answer>5</answer>") == "<think>5</think><answer>5</answer>"
+
+
 def test_countdown_exact():
   p = templates.render("countdown", {"question": "ignored", "numbers": [3, 5, 7], "target": 22})
   assert p.prompt == TINYZERO_COUNTDOWN

@@ -56,6 +56,16 @@ def test_a_registered_loss_trains_through_the_grpo_trainer_and_logs_its_metrics(
   assert all(r["train/entropy_seen"] > 0 for r in rows)  # the entropy reaches the loss
 
 
+def test_later_mini_batches_are_clipped_against_the_sampling_policy(tmp_path):
+  """With 2 mini-batches and one pass, the second update comes after the first changed the policy: its ratio
+  exp(logp - old_logp) must be measured against the policy that sampled (not be identically 1) and clipped."""
+  c = _tiny_grpo(steps=1, mini_batches=2, num_iterations=1)
+  c.optimizer.update(learning_rate=0.05, schedule="constant", warmup_steps=0)
+  grpo_cli.train(c, tmp_path)
+  row = next(r for r in read_metrics(tmp_path / "metrics.jsonl") if "train/ratio_max" in r)
+  assert row["train/ratio_max"] - row["train/ratio_min"] > 1e-3
+
+
 def test_loss_knobs_resolve_from_settings_and_options_and_unknown_options_fail():
   knobs = {"epsilon_low": 0.1, "epsilon_high": 0.3, "beta": 0.0, "max_tokens": 8}
   fn, kw = grpo_train.resolve_loss("scaled_grpo_for_test", knobs, {"scale": 3.0})

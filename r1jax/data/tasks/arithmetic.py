@@ -1,4 +1,4 @@
-"""Multi-step integer arithmetic, as bare expressions or short word problems, with step-by-step traces.
+"""Multi-step (chained) integer arithmetic, as bare expressions or short word problems, with step-by-step traces.
 
 Short enough for a tiny character-level model to learn on CPU: it is the pretraining text of the tiny base model
 and the cold-start SFT data of the tiny recipe.
@@ -6,10 +6,20 @@ and the cold-start SFT data of the tiny recipe.
     question:    "What is 23 + 45 * 3?"     (operations apply left to right; parentheses say so when needed)
     completion:  "<think>23 + 45 = 68. 68 * 3 = 204.</think><answer>204</answer>"
     gold:        "204"
+    base_text:   "(23 + 45) * 3 = 204.", or a worked solution "23 + 45 = 68. 68 * 3 = 204. The answer is 204."
 
-Difficulty: `digits` (operand size), `steps` (operations per problem), `ops`, `mul_digits` (multiplier size),
+Difficulty: `digits` (operand size), `start_digits` (size of the first number), `steps` (operations per problem,
+the chain's length), `ops`, `mul_digits` (multiplier size), `max_value` (a bound on every intermediate value),
 `word_problems` (the fraction phrased as a short story). Intermediate values stay non-negative unless
 `allow_negative`; division appears only when listed in `ops` and is always exact.
+
+`base_text` is the answer as a base model's pretraining text would give it, without the <think> format: the direct
+answer (the expression and its value, no intermediate steps), or for a `worked_fraction` of problems a free-form
+worked solution, a `slip_fraction` of which makes a wrong step and corrects it ("42 - 8 = 33. Wait, 42 - 8 = 34.").
+It is drawn from the problem and the seed alone, so it never changes which problems a split holds.
+
+Splits: "train" and "test" (`test_fraction` of all problems, by a hash of the expression), and "dev" when
+`dev_fraction` > 0: a second held-out split, disjoint from both, for choosing recipes without touching test.
 """
 
 from __future__ import annotations
@@ -33,18 +43,23 @@ def _operand(rng: random.Random, digits: int) -> int:
 
 
 def _step(rng: random.Random, value: int, ops: str, digits: int, mul_digits: int,
-          allow_negative: bool) -> tuple[str, int] | None:
-  """One (operator, operand) applicable to `value`, or None when no operator in `ops` fits."""
+          allow_negative: bool, max_value: int | None = None) -> tuple[str, int] | None:
+  """One (operator, operand) applicable to `value` (keeping it <= max_value), or None when the drawn operator
+  does not fit."""
   op = rng.choice(ops)
   if op == "+":
-    return op, _operand(rng, digits)
+    b = _operand(rng, digits)
+    if max_value is not None and value + b > max_value:
+      b = rng.randint(1, max_value - value) if value < max_value else None
+    return (op, b) if b else None
   if op == "-":
     b = _operand(rng, digits)
     if not allow_negative and b > value:
       b = rng.randint(0, value) if value > 0 else None
     return (op, b) if b else None
   if op == "*":
-    return op, rng.randint(2, max(2, 10**mul_digits - 1))
+    b = rng.randint(2, max(2, 10**mul_digits - 1))
+    return None if max_value is not None and value * b > max_value else (op, b)
   divisors = [d for d in range(2, min(abs(value), 10**mul_digits - 1) + 1) if value % d == 0]
   return (op, rng.choice(divisors)) if divisors else None
 
@@ -54,13 +69,17 @@ def _apply(a: int, op: str, b: int) -> int:
 
 
 def make_expression(rng: random.Random, steps: tuple[int, int] = (1, 2), digits: int = 2, ops: str = "+-*",
-                    mul_digits: int = 1, allow_negative: bool = False) -> tuple[int, list[tuple[str, int]]]:
-  """A start value and a list of (op, operand) steps, applied left to right."""
-  start = _operand(rng, digits)
+                    mul_digits: int = 1, allow_negative: bool = False, start_digits: int | None = None,
+                    max_value: int | None = None) -> tuple[int, list[tuple[str, int]]]:
+  """A start value (`start_digits` digits at most, default `digits`) and a list of (op, operand) steps, applied left
+  to right; with `max_value`, the start and every intermediate value stay <= max_value."""
+  start = _operand(rng, digits if start_digits is None else start_digits)
+  if max_value is not None and start > max_value:
+    start = rng.randint(1, max_value)
   want = rng.randint(*steps)
   value, chain = start, []
   while len(chain) < want:
-    step = _step(rng, value, ops, digits, mul_digits, allow_negative)
+    step = _step(rng, value, ops, digits, mul_digits, allow_negative, max_value)
     if step is None:
       continue
     chain.append(step)
@@ -100,24 +119,77 @@ def trace(start: int, chain: Sequence[tuple[str, int]]) -> tuple[str, int]:
   return f"<think>{' '.join(lines)}</think><answer>{value}</answer>", value
 
 
+_CORRECTIONS = ("Wait,", "No,", "Let me check:")
+
+
+def worked_solution(rng: random.Random, start: int, chain: Sequence[tuple[str, int]], slip: bool = False) -> str:
+  """A free-form worked solution without tags: "a op b = c." per step, then "The answer is v.".
+
+  With `slip`, one step first states a wrong result (off by 1 or 10) and then corrects itself:
+  "42 - 8 = 33. Wait, 42 - 8 = 34.".
+  """
+  value, parts = start, []
+  wrong_step = rng.randrange(len(chain)) if slip else -1
+  for i, (op, b) in enumerate(chain):
+    new = _apply(value, op, b)
+    if i == wrong_step:
+      wrong = new + rng.choice((-10, -1, 1, 10))
+      wrong = new + 1 if wrong < 0 else wrong
+      parts.append(f"{value} {op} {b} = {wrong}. {rng.choice(_CORRECTIONS)} {value} {op} {b} = {new}.")
+    else:
+      parts.append(f"{value} {op} {b} = {new}.")
+    value = new
+  return " ".join(parts) + f" The answer is {value}."
+
+
+def base_text(rng: random.Random, start: int, chain: Sequence[tuple[str, int]], worked_fraction: float,
+              slip_fraction: float) -> str:
+  """A base model's answer text: the direct answer "7 + 5 - 8 = 4." (the expression and its value, no steps), or
+  (with probability `worked_fraction`) a worked solution that (with probability `slip_fraction`) makes a wrong step
+  and corrects it."""
+  if rng.random() >= worked_fraction:
+    return f"{expression_text(start, chain)} = {trace(start, chain)[1]}."
+  return worked_solution(rng, start, chain, slip=rng.random() < slip_fraction)
+
+
 def make_problem(rng: random.Random, steps: tuple[int, int] = (1, 2), digits: int = 2, ops: str = "+-*",
-                 mul_digits: int = 1, allow_negative: bool = False, word_problems: float = 0.0) -> dict:
-  """One problem row: question, gold, completion (trace), the bare expression and its number of steps."""
-  start, chain = make_expression(rng, steps, digits, ops, mul_digits, allow_negative)
+                 mul_digits: int = 1, allow_negative: bool = False, word_problems: float = 0.0,
+                 start_digits: int | None = None, worked_fraction: float = 0.15, slip_fraction: float = 0.3,
+                 text_seed: int = 0, max_value: int | None = None) -> dict:
+  """One problem row: question, gold, completion (trace), base_text, the bare expression and its number of steps.
+
+  base_text is drawn from its own RNG, seeded by (text_seed, expression), so that it never shifts `rng`.
+  """
+  start, chain = make_expression(rng, steps, digits, ops, mul_digits, allow_negative, start_digits, max_value)
   expression = expression_text(start, chain)
   question = word_text(rng, start, chain) if rng.random() < word_problems else f"What is {expression}?"
   completion, value = trace(start, chain)
-  return {"question": question, "gold": str(value), "completion": completion, "expression": expression,
+  text_rng = random.Random(f"r1jax/{NAME}/base_text/{int(text_seed)}/{expression}")
+  return {"question": question, "gold": str(value), "completion": completion,
+          "base_text": base_text(text_rng, start, chain, worked_fraction, slip_fraction), "expression": expression,
           "num_steps": len(chain)}
 
 
 def load(split: str = "train", n: int | None = None, seed: int = 0, *, digits: int = 2,
          steps: int | Sequence[int] = (1, 2), ops: str = "+-*", mul_digits: int = 1, allow_negative: bool = False,
-         word_problems: float = 0.0, test_fraction: float = common.DEFAULT_TEST_FRACTION) -> datasets.Dataset:
-  """`n` arithmetic problems of `split`; `steps` is an int or an inclusive (lo, hi) range of operations."""
+         word_problems: float = 0.0, start_digits: int | None = None, max_value: int | None = None,
+         worked_fraction: float = 0.15, slip_fraction: float = 0.3,
+         test_fraction: float = common.DEFAULT_TEST_FRACTION, dev_fraction: float = 0.0) -> datasets.Dataset:
+  """`n` arithmetic problems of `split` ("train", "test", or "dev" when dev_fraction > 0); `steps` is an int or an
+  inclusive (lo, hi) range of operations."""
   steps_range = common.as_range(steps, "steps")
-  if digits < 1 or mul_digits < 1:
-    raise ValueError(f"arithmetic: digits and mul_digits must be >= 1, got {digits}, {mul_digits}")
+  if split == common.DEV and not dev_fraction:
+    raise ValueError("arithmetic: split 'dev' needs dev_fraction > 0 (the share of problems held out for choosing "
+                     "recipes, disjoint from train and test)")
+  if digits < 1 or mul_digits < 1 or (start_digits is not None and start_digits < 1):
+    raise ValueError(f"arithmetic: digits, start_digits and mul_digits must be >= 1, got {digits}, {start_digits}, "
+                     f"{mul_digits}")
+  if max_value is not None and (max_value < 1 or "-" not in ops):
+    raise ValueError(f"arithmetic: max_value must be >= 1 and needs '-' in ops (a value at the bound must be able "
+                     f"to go down), got max_value={max_value}, ops={ops!r}")
+  for name, value in (("worked_fraction", worked_fraction), ("slip_fraction", slip_fraction)):
+    if not 0.0 <= value <= 1.0:
+      raise ValueError(f"arithmetic: {name} is a fraction in [0, 1], got {value}")
   if not ops or set(ops) - set(_PRECEDENCE):
     raise ValueError(f"arithmetic: ops must be a non-empty string over '+-*/', got {ops!r}")
   if "+" not in ops and "*" not in ops:
@@ -127,7 +199,9 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *, digits: i
     raise ValueError(f"arithmetic: word_problems is a fraction in [0, 1], got {word_problems}")
 
   def make(rng):
-    return make_problem(rng, steps_range, digits, ops, mul_digits, allow_negative, word_problems)
+    return make_problem(rng, steps_range, digits, ops, mul_digits, allow_negative, word_problems, start_digits,
+                        worked_fraction, slip_fraction, text_seed=seed, max_value=max_value)
 
   # The problem is its arithmetic: a story and a bare expression with the same numbers share a split.
-  return common.generate_unique(NAME, split, n, seed, make, lambda row: row["expression"], test_fraction)
+  return common.generate_unique(NAME, split, n, seed, make, lambda row: row["expression"], test_fraction,
+                                dev_fraction=dev_fraction)

@@ -14,6 +14,7 @@ import datasets
 from r1jax.data import loading
 
 SPLITS = ("train", "test")
+DEV = "dev"  # a second held-out split, for tasks generated with dev_fraction > 0
 DEFAULT_TEST_FRACTION = 0.1
 
 
@@ -22,16 +23,25 @@ def canonical(text: str) -> str:
   return re.sub(r"\s+", " ", str(text)).strip().lower()
 
 
-def split_of(key: str, test_fraction: float = DEFAULT_TEST_FRACTION) -> str:
-  """"test" for a fixed `test_fraction` of all problems, chosen by a hash of the problem's canonical key.
+def split_of(key: str, test_fraction: float = DEFAULT_TEST_FRACTION, dev_fraction: float = 0.0) -> str:
+  """"test" for a fixed `test_fraction` of all problems, "dev" for the next `dev_fraction`, "train" for the rest,
+  chosen by a hash of the problem's canonical key.
 
-  The assignment depends on the problem alone (not on seed, n or order), so train and test never share a
-  problem as long as both are drawn with the same `test_fraction`.
+  The assignment depends on the problem alone (not on seed, n or order), so the splits never share a problem as
+  long as they are drawn with the same fractions. With u = the key's hash in [0, 1): test when u < test_fraction,
+  dev when u < test_fraction + dev_fraction. A dev split therefore only takes problems from train: the test split is
+  the same with or without one.
   """
   if not 0.0 < test_fraction < 1.0:
     raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+  if not 0.0 <= dev_fraction < 1.0 - test_fraction:
+    raise ValueError(f"dev_fraction must be in [0, 1 - test_fraction) = [0, {1.0 - test_fraction:g}), got "
+                     f"{dev_fraction}")
   digest = hashlib.sha256(key.encode("utf-8")).digest()
-  return "test" if int.from_bytes(digest[:8], "big") / 2.0**64 < test_fraction else "train"
+  u = int.from_bytes(digest[:8], "big") / 2.0**64
+  if u < test_fraction:
+    return "test"
+  return DEV if u < test_fraction + dev_fraction else "train"
 
 
 def _is_count(n) -> bool:
@@ -61,13 +71,14 @@ def as_range(value: int | Sequence[int], name: str) -> tuple[int, int]:
 
 def generate_unique(task: str, split: str, n: int | None, seed: int, make: Callable[[random.Random], dict],
                     key: Callable[[dict], str], test_fraction: float, max_tries_per_row: int = 200,
-                    max_stall: int = 5000) -> datasets.Dataset:
-  """`n` distinct rows from `make(rng)` whose problem `key` hashes into `split`.
+                    max_stall: int = 5000, dev_fraction: float = 0.0) -> datasets.Dataset:
+  """`n` distinct rows from `make(rng)` whose problem `key` hashes into `split` (see `split_of`; the split "dev"
+  exists when dev_fraction > 0).
 
   Rows come out in generation order, so the same (n, seed, knobs) always gives the same rows, and the first k rows
   of a larger n equal the rows of n=k. Fails loudly when the problem space at this difficulty is too small.
   """
-  check_split(task, split)
+  check_split(task, split, SPLITS + ((DEV,) if dev_fraction else ()))
   if not _is_count(n):
     raise ValueError(f"task {task!r} is generated: pass n >= 1 rows, got n={n!r}")
   n = int(n)
@@ -79,7 +90,7 @@ def generate_unique(task: str, split: str, n: int | None, seed: int, make: Calla
     tries += 1
     row = make(rng)
     k = canonical(key(row))
-    if k in seen or split_of(k, test_fraction) != split:
+    if k in seen or split_of(k, test_fraction, dev_fraction) != split:
       misses += 1
       # A long run of repeats means the problem space is used up; stop early instead of spinning.
       if misses > max_stall:
