@@ -566,3 +566,66 @@ def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
     else:
       rows.append((f"{prefix}.{f.name}", getattr(default, f.name), docs.get(f.name, "")))
   return rows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
+
+REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
+                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+
+
+def _cell(value: Any, code: bool = False) -> str:
+  """A markdown table cell: whitespace collapsed, `|` escaped; outside code also `*` (not emphasis) and `<` `>` (as
+  entities: a rendered page would otherwise swallow <think> as an HTML tag)."""
+  text = " ".join(str(value).split()).replace("|", "\\|")
+  return f"`{text}`" if code else text.replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def reference_markdown() -> str:
+  """The settings reference of every trainer: each key (as `config.a.b`) with its default and meaning, one table
+  per section, from `describe`. docs/configuration.md is this text (a test checks that it never drifts)."""
+  out = ["# Configuration reference", "",
+         "Every key of every trainer's settings, with its default and its meaning. Generated from the field docstrings "
+         "of `r1jax/trainers/settings.py` by `python -m r1jax.trainers.settings docs/configuration.md`; do not edit "
+         "by hand.", "",
+         "A config file (`configs/*.py`) starts from these defaults and changes what its variant needs; "
+         "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
+         "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
+         "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
+  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  for title, cls, job in REFERENCE_TRAINERS:
+    rows = describe(cls)
+    hints = typing.get_type_hints(cls)
+    open_keys = {f"config.{p}" for p in open_sections(cls)}
+    out += ["", f"## {title}", "", f"`r1jax.trainers.settings.{cls.__name__}`: {_cell(cls.__doc__)} Trainer: "
+            f"`r1jax.trainers.{job}`; command line: `python -m experiments.{job}`."]
+    groups: dict[str, list[tuple[str, Any, str]]] = {}
+    for key, default, meaning in rows:
+      section = key.split(".")[1]
+      groups.setdefault(section if dataclasses.is_dataclass(hints[section]) else "", []).append(
+          (key, default, meaning))
+    for section, section_rows in groups.items():
+      heading = (f"### `config.{section}`: {_cell(hints[section].__doc__)}" if section else
+                 "### Top-level keys")
+      out += ["", heading, "", "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in section_rows:
+        mark = " (*open*)" if key in open_keys else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+  return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+  import argparse
+  import pathlib
+  import sys
+
+  parser = argparse.ArgumentParser(prog="python -m r1jax.trainers.settings",
+                                   description="Print the settings reference (docs/configuration.md), or write it.")
+  parser.add_argument("output", nargs="?", help="the file to write (e.g. docs/configuration.md); stdout if omitted")
+  args = parser.parse_args()
+  text = reference_markdown()
+  if args.output:
+    pathlib.Path(args.output).write_text(text, encoding="utf-8")
+  else:
+    sys.stdout.write(text)
