@@ -29,7 +29,7 @@ def _eval_settings(checkpoint: str) -> settings.EvaluateSettings:
 def _direct(params, cfg, es: settings.EvaluateSettings) -> dict:
   """The same evaluation on params in memory (the truth a checkpoint load must reproduce)."""
   tok = common.build_tokenizer("builtin")
-  rows = common.load_rows(es.task, "test", es.task.n_test, es.seed)[:es.eval.num_prompts]
+  rows = list(common.load_rows(es.task, "test", es.task.n_test, es.seed))[:es.eval.num_prompts]
   metrics, _ = common.evaluate(cfg, params, tok, rows, es.task, es.eval, jax.random.PRNGKey(es.seed),
                                batch_prompts=es.batch_prompts)
   return metrics
