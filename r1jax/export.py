@@ -119,7 +119,7 @@ def export_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: Any, to
   r1jax_template.json; all staged and published together, so an interrupted export leaves no partial directory.
 
   config.json and generation_config.json get the ids of `tokenizer`: BOS, PAD, and as EOS the stop tokens r1jax
-  samples with (`tokenizer.stop_token_ids`: a list when there are several, as Qwen's instruct models have).
+  samples with (`r1jax.tokenizer.stop_token_ids`: a list when there are several, as Qwen's instruct models have).
   `template=None` keeps the tokenizer's chat template and records no template. `tokenizer` is not modified.
 
   Raises `hf.CheckpointError` when transformers would load the exported tokenizer differently from `tokenizer`
@@ -176,11 +176,10 @@ def _check_export(staging: Path, path: Path, cfg: ModelConfig, tokenizer: Any, t
     raise hf.CheckpointError(f"{path}: the exported tokenizer renders template {template!r} differently")
   if template == CHAT:
     return
-  trained = batching.encode_prompt_rows(tokenizer, rows, template, max_len=1 << 30, policy="error", **options)[0]
-  for i, row in enumerate(rows):
+  trained = batching.render_rows(tokenizer, rows, template, **options)
+  for i, (row, want) in enumerate(zip(rows, trained)):
     text = loaded.apply_chat_template([{"role": "user", "content": row["question"]}], add_generation_prompt=True,
                                       tokenize=False)
-    want = trained.input_ids[i][trained.attention_mask[i] == 1].tolist()
     if tokenizer_lib.encode(loaded, text) != want:
       raise hf.CheckpointError(f"{path}: the exported chat template renders {text!r}, whose tokens differ from "
                                f"the training prompt {prompts[i].prompt!r} of template {template!r}")
