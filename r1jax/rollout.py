@@ -16,6 +16,7 @@ import numpy as np
 from r1jax import rewards as rewards_lib
 from r1jax.data import batching
 from r1jax.data.templates import Prompt
+from r1jax.losses.grpo import zero_std_groups
 from r1jax.models import ModelConfig
 from r1jax.sampling import SampleOutput, SamplingConfig, decode_completions, generate
 
@@ -49,25 +50,16 @@ class Rollouts:
     return [row[key] for row in self.rows for _ in range(self.group_size)]
 
 
-def encode_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str, *, max_prompt_len: int,
-                   policy: str = "truncate_left", template_opts: Mapping[str, Any] | None = None):
-  """Rows -> (PromptBatch [B, T] left-padded, prompts). A prompt that is dropped is an error here: the caller
-  passes exactly the rows it wants sampled."""
-  batch, prompts = batching.encode_prompt_rows(tokenizer, list(rows), template, max_len=max_prompt_len,
-                                               policy=policy, **dict(template_opts or {}))
-  if batch.num_dropped:
-    raise ValueError(f"{batch.num_dropped} of {len(rows)} prompts are longer than max_prompt_len={max_prompt_len}"
-                     f" and the prompt policy {policy!r} drops them")
-  return batch, prompts
-
-
 def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str,
            sc: SamplingConfig, rng: jax.Array, *, max_prompt_len: int, prompt_policy: str = "truncate_left",
            template_opts: Mapping[str, Any] | None = None, shard_fn=None) -> Rollouts:
   """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh)."""
   rows = list(rows)
-  batch, prompts = encode_prompts(tokenizer, rows, template, max_prompt_len=max_prompt_len, policy=prompt_policy,
-                                  template_opts=template_opts)
+  batch, prompts = batching.encode_prompt_rows(tokenizer, rows, template, max_len=max_prompt_len,
+                                               policy=prompt_policy, **dict(template_opts or {}))
+  if batch.num_dropped:  # the caller passes exactly the rows it wants sampled
+    raise ValueError(f"{batch.num_dropped} of {len(rows)} prompts are longer than max_prompt_len={max_prompt_len}"
+                     f" and the prompt policy {prompt_policy!r} drops them")
   ids, mask = batch.input_ids, batch.attention_mask
   dev_ids, dev_mask = (ids, mask) if shard_fn is None else shard_fn((ids, mask))
   out = generate(cfg, params, dev_ids, dev_mask, sc, rng)
@@ -140,8 +132,7 @@ def concatenate(parts: Sequence[Rollouts]) -> Rollouts:
 
 def informative_groups(rewards: np.ndarray, group_size: int) -> np.ndarray:
   """Indices of the prompts whose G rewards are not all equal (the only ones with a GRPO signal)."""
-  grouped = np.asarray(rewards).reshape(-1, group_size)
-  return np.flatnonzero(~np.all(grouped == grouped[:, :1], axis=-1))
+  return np.flatnonzero(~np.asarray(zero_std_groups(rewards, group_size)))
 
 
 def dynamic_sample(draw, num_prompts: int, max_draws: int) -> tuple[Rollouts, dict[str, float]]:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from r1jax.data import templates as templates_lib
+from r1jax.models.transformer import positions_from_mask as model_positions
 
 POLICIES = ("truncate_left", "truncate_right", "drop", "error")
 
@@ -88,8 +89,9 @@ def pad_right(seqs: Sequence[Sequence[int]], length: int, pad_id: int) -> tuple[
 
 
 def positions_from_mask(mask: np.ndarray) -> np.ndarray:
-  """[B, T] positions counted over real tokens only (cumsum - 1), 0 on padding -- the model's own convention."""
-  return np.maximum(np.cumsum(mask, axis=-1) - 1, 0).astype(np.int32) * (mask > 0)
+  """[B, T] host positions by the model's own rule (r1jax.models.positions_from_mask): real tokens count from 0,
+  padding gets 0."""
+  return np.asarray(model_positions(np.asarray(mask)), np.int32)
 
 
 def _report(what: str, truncated: int, dropped: int, total: int, max_len: int, policy: str) -> None:

@@ -69,7 +69,7 @@ def group_advantages(rewards: jax.Array, group_size: int, scale: str = "group") 
   grouped = r.reshape(-1, group_size)
   # An all-equal group is exactly 0: its float32 mean can miss the shared value by an ulp, which /1e-4 would
   # blow up into a spurious signal.
-  equal = jnp.all(grouped == grouped[:, :1], axis=-1, keepdims=True)
+  equal = zero_std_groups(r, group_size)[:, None]
   centered = jnp.where(equal, 0.0, grouped - grouped.mean(-1, keepdims=True)).reshape(-1)
   if scale == "none":
     return centered

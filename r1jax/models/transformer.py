@@ -80,8 +80,10 @@ def apply_rope(x: Array, cos: Array, sin: Array) -> Array:
 
 
 def positions_from_mask(mask: Array) -> Array:
-  """Position of each token = number of real tokens before it: `max(cumsum(mask) - 1, 0)`. [B, T] -> [B, T]."""
-  return jnp.maximum(jnp.cumsum(mask.astype(jnp.int32), axis=-1) - 1, 0)
+  """Position of each real token = number of real tokens before it (`cumsum(mask) - 1`); 0 on padding.
+  [B, T] -> [B, T] int32."""
+  mask = jnp.asarray(mask)
+  return jnp.where(mask > 0, jnp.cumsum(mask.astype(jnp.int32), axis=-1) - 1, 0)
 
 
 # ----------------------------------------------------------------------------------------------------- layers

@@ -105,16 +105,18 @@ def make_optimizer(oc: OptimizerConfig) -> tuple[optax.GradientTransformation, o
 
 
 class TrainState(flax.struct.PyTreeNode):
-  """Everything an update changes. `rng` is a raw uint32 PRNG key, so checkpoints store it as plain data."""
+  """Everything an update changes: the optimizer step count, the params and the optimizer state.
+
+  (Randomness is not state: every key is derived from (seed, step, purpose), so a resumed run draws the same.)
+  """
 
   step: jax.Array
   params: Any
   opt_state: Any
-  rng: jax.Array
 
   @classmethod
-  def create(cls, params: Any, tx: optax.GradientTransformation, rng: jax.Array) -> "TrainState":
-    return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params), rng=rng)
+  def create(cls, params: Any, tx: optax.GradientTransformation) -> "TrainState":
+    return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
 
 
 def state_shardings(mesh: Mesh, tx: optax.GradientTransformation, param_axes: Any, abstract_params: Any,
@@ -124,29 +126,25 @@ def state_shardings(mesh: Mesh, tx: optax.GradientTransformation, param_axes: An
   abstract_opt = jax.eval_shape(tx.init, abstract_params)
   opt_sh = optax.tree_map_params(tx, lambda _, s: s, abstract_opt, param_sh,
                                  transform_non_params=lambda _: shd.replicated(mesh))
-  rep = shd.replicated(mesh)
-  return TrainState(step=rep, params=param_sh, opt_state=opt_sh, rng=rep)
+  return TrainState(step=shd.replicated(mesh), params=param_sh, opt_state=opt_sh)
 
 
 def create_train_state(init_params_fn: Callable[[jax.Array], Any], tx: optax.GradientTransformation,
                        rng: jax.Array, mesh: Mesh, param_axes: Any,
                        rules: shd.Rules = shd.DEFAULT_RULES) -> tuple[TrainState, TrainState]:
-  """Initialise params and optimizer directly into their shardings (no full copy on one device).
-
-  Returns (state, shardings). `rng` is split: one half initialises the params, the other is the state's rng.
-  """
-  init_rng, state_rng = jax.random.split(rng)
-  abstract = jax.eval_shape(init_params_fn, init_rng)
+  """Initialise params (`init_params_fn(rng)`) and the optimizer directly into their shardings (no full copy on
+  one device). Returns (state, shardings)."""
+  abstract = jax.eval_shape(init_params_fn, rng)
   shardings = state_shardings(mesh, tx, param_axes, abstract, rules)
-  build = jax.jit(lambda r, s: TrainState.create(init_params_fn(r), tx, s), out_shardings=shardings)
-  return build(init_rng, state_rng), shardings
+  build = jax.jit(lambda r: TrainState.create(init_params_fn(r), tx), out_shardings=shardings)
+  return build(rng), shardings
 
 
-def train_state_from_params(params: Any, tx: optax.GradientTransformation, rng: jax.Array, mesh: Mesh,
-                            param_axes: Any, rules: shd.Rules = shd.DEFAULT_RULES) -> tuple[TrainState, TrainState]:
+def train_state_from_params(params: Any, tx: optax.GradientTransformation, mesh: Mesh, param_axes: Any,
+                            rules: shd.Rules = shd.DEFAULT_RULES) -> tuple[TrainState, TrainState]:
   """TrainState around existing params (e.g. a loaded checkpoint), placed by the rules. -> (state, shardings)."""
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), params)
   shardings = state_shardings(mesh, tx, param_axes, abstract, rules)
   params = jax.device_put(params, shardings.params)
-  build = jax.jit(lambda p, r: TrainState.create(p, tx, r), out_shardings=shardings)
-  return build(params, rng), shardings
+  build = jax.jit(lambda p: TrainState.create(p, tx), out_shardings=shardings)
+  return build(params), shardings

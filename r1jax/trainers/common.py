@@ -31,7 +31,6 @@ from r1jax.sampling import SamplingConfig
 from r1jax.tokenizer import BUILTIN, load_tokenizer, stop_token_ids
 from r1jax.train import (Checkpointer, OptimizerConfig, TrainState, abstract_like, create_train_state, make_optimizer,
                          read_metrics, train_state_from_params)
-from r1jax.train.metrics import to_python
 from r1jax.trainers import settings as settings_lib
 
 log = logging.getLogger("r1jax")
@@ -99,7 +98,7 @@ def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, 
   if params is None:
     state, shardings = create_train_state(lambda r: init_params(cfg, r), tx, rng, mesh, param_logical_axes(cfg))
   else:
-    state, shardings = train_state_from_params(params, tx, rng, mesh, param_logical_axes(cfg))
+    state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(cfg))
   return state, shardings, tx, schedule
 
 
@@ -257,8 +256,8 @@ def initial_params(run: Run, init_params: Any = None) -> Any:
 
 def init_params_like(run: Run) -> Any:
   """The random initial params of the run's model and seed (what create_train_state drew)."""
-  init_rng, _ = jax.random.split(jax.random.PRNGKey(run.settings.seed))
-  return jax.jit(lambda r: init_params(run.cfg, r), out_shardings=run.shardings.params)(init_rng)
+  return jax.jit(lambda r: init_params(run.cfg, r), out_shardings=run.shardings.params)(
+      jax.random.PRNGKey(run.settings.seed))
 
 
 def configure_logging() -> None:
@@ -330,27 +329,31 @@ def eval_history(workdir: Path) -> list[dict]:
   return [r for r in read_metrics(path) if any(k.startswith("eval/") for k in r)]
 
 
-def metric_history(workdir: Path, key: str) -> list[tuple[int, float]]:
-  """(step, value) of every logged row of metrics.jsonl that has `key`."""
-  path = Path(workdir) / "metrics.jsonl"
-  if not path.exists():
-    return []
-  return [(r["step"], r[key]) for r in read_metrics(path) if isinstance(r.get(key), (int, float))]
-
-
 def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
-  """The run's last word: how its first and last values of `keys` compare, e.g.
-  `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539)` or `... did NOT improve: ...`."""
+  """The run's last word: how the first and last values of `keys` compare, e.g.
+  `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
+
+  Per-step metrics are noisy, so their first and last tenths are averaged. A sampled accuracy with a logged
+  standard error (`<key>_se`) counts as improved only when it rose by more than 2 standard errors of the
+  difference; a loss improves when it falls.
+  """
   changes, improved = [], []
   for key in keys:
-    values = [v for _, v in metric_history(workdir, key) if math.isfinite(v)]
-    if len(values) < 2:
+    rows = [r for r in read_metrics(Path(workdir) / "metrics.jsonl") if isinstance(r.get(key), (int, float))
+            and math.isfinite(r[key])] if (Path(workdir) / "metrics.jsonl").exists() else []
+    if len(rows) < 2:
       continue
-    window = max(1, len(values) // 10)  # noisy per-step metrics: compare the first and last tenth
-    first, last = float(np.mean(values[:window])), float(np.mean(values[-window:]))
-    lower_is_better = key.endswith("loss")
-    improved.append(last < first if lower_is_better else last > first)
-    changes.append(f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f})")
+    window = max(1, len(rows) // 10)
+    first = float(np.mean([r[key] for r in rows[:window]]))
+    last = float(np.mean([r[key] for r in rows[-window:]]))
+    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    if f"{key}_se" in rows[0] and f"{key}_se" in rows[-1]:
+      se = math.hypot(rows[0][f"{key}_se"], rows[-1][f"{key}_se"])
+      text += f" ± {se:.3f}"
+      improved.append(delta > 2 * se)
+    else:
+      improved.append(delta < 0 if key.endswith("loss") else delta > 0)
+    changes.append(text + ")")
   if not changes:
     return f"{name}: nothing to compare (fewer than two logged values of {', '.join(keys)})"
   verdict = "learned" if any(improved) else "did NOT improve"
@@ -379,8 +382,3 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
         + (f"; export {summary['hf_checkpoint']}" if "hf_checkpoint" in summary else ""), file=sys.stderr)
   print(summary["learning"], file=sys.stderr, flush=True)
   return {**summary, "params": state.params, "cfg": run.cfg}
-
-
-def to_floats(metrics: Mapping[str, Any]) -> dict[str, float]:
-  """Device metrics -> Python floats (one host transfer)."""
-  return to_python(dict(metrics))

@@ -31,6 +31,7 @@ from r1jax.models import Transformer, param_logical_axes
 from r1jax.sampling import SamplingConfig, generate
 from r1jax.tokenizer import stop_token_ids
 from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
+from r1jax.train.metrics import to_python
 from r1jax.trainers import common
 from r1jax.trainers.settings import DistillSettings
 from r1jax.trainers.sft import heldout_batches, make_collate, sft_examples
@@ -157,7 +158,7 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
         picked = student_completions(cfg, state.params, picked, tokenizer, s, common.step_rng(s.seed, step, 3))
       state, metrics = step_fn(state, sharding.shard_batch(run.mesh, collate(picked)), teacher_params)
       if step % s.train.log_every == 0 or step == s.train.steps:
-        row = {f"train/{k}": v for k, v in common.to_floats(metrics).items()}
+        row = {f"train/{k}": v for k, v in to_python(metrics).items()}
         row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})
         progress.line(step, writer.write(step, row))
       if common.end_of_step(run, writer, progress, guard, step, state, {"data": iterator.state()}, run_eval):

@@ -27,6 +27,7 @@ from r1jax import rollout
 from r1jax.data import batching
 from r1jax.losses import grpo
 from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
+from r1jax.train.metrics import to_python
 from r1jax.train import grpo as grpo_train
 from r1jax.trainers import common
 from r1jax.trainers.settings import GRPOSettings
@@ -134,7 +135,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
             state, m = step_fn(state, jax.tree.map(lambda x: x[part], dev))
-        metrics.update({f"train/{k}": v for k, v in common.to_floats(m).items()})
+        metrics.update({f"train/{k}": v for k, v in to_python(m).items()})
       metrics.update({f"rollout/{k}": v for k, v in extra_stats.items()})
       metrics["time/rollout_s"], metrics["time/step_s"] = t_rollout, time.perf_counter() - t0
       flat_steps = 0 if signal else flat_steps + 1

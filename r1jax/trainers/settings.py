@@ -337,59 +337,48 @@ class DistillAlgorithmSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class SFTSettings:
-  """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
+class RunSettings:
+  """The sections every trainer has; each trainer's settings add their own."""
 
   seed: int = 0
   """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
   tokenizer: str = "builtin"
   """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
   model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The model trained (for distillation: the student)."""
   task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
   optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  train: LoopSettings = dataclasses.field(default_factory=LoopSettings)
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)
-class GRPOSettings:
+class SFTSettings(RunSettings):
+  """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
+
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOSettings(RunSettings):
   """GRPO with rule rewards (DeepSeekMath, DeepSeek-R1) and its variants (Dr. GRPO, DAPO, GSPO) by settings."""
 
-  seed: int = 0
-  """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
-  tokenizer: str = "builtin"
-  """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
-  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
-  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
+  train: GRPOLoopSettings = dataclasses.field(default_factory=GRPOLoopSettings)
   rollout: RolloutSettings = dataclasses.field(default_factory=RolloutSettings)
   grpo: GRPOAlgorithmSettings = dataclasses.field(default_factory=GRPOAlgorithmSettings)
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
   """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
-  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: GRPOLoopSettings = dataclasses.field(default_factory=GRPOLoopSettings)
-  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
-  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)
-class DistillSettings:
+class DistillSettings(RunSettings):
   """Distillation of a teacher into a (smaller) student with the same tokenizer."""
 
-  seed: int = 0
-  """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
-  tokenizer: str = "builtin"
-  """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
-  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
-  """The student."""
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
-  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
-  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
-  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
-  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,7 @@ from r1jax.checks import SettingsError
 from r1jax.data import batching
 from r1jax.losses import sft
 from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
+from r1jax.train.metrics import to_python
 from r1jax.trainers import common
 from r1jax.trainers.settings import SFTSettings
 
@@ -95,7 +96,7 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
       tokens += int(batch["attention_mask"].sum())
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
       if step % s.train.log_every == 0 or step == s.train.steps:
-        metrics = {f"train/{k}": v for k, v in common.to_floats(metrics).items()}  # waits for the step to finish
+        metrics = {f"train/{k}": v for k, v in to_python(metrics).items()}  # waits for the step to finish
         elapsed = time.perf_counter() - t0
         metrics["train/tokens_per_s"] = tokens / elapsed
         row = writer.write(step, metrics)

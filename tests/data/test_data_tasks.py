@@ -164,7 +164,6 @@ def test_task_text_fits_builtin_tokenizer(builtin_tok):
   for row in rows:
     for text in (row["question"], row["completion"], row["gold"]):
       ids = builtin_tok.encode(text, add_special_tokens=False)
-      assert builtin_tok.unk_token_id not in ids
       assert builtin_tok.decode(ids) == text
 
 
