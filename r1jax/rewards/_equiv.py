@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import itertools
 import random
+from fractions import Fraction
 
 import sympy
 
+from r1jax.rewards.math import MAX_ROUNDED_DECIMALS, decimal_places, rounds_to
 from r1jax.rewards._parser import PM_PREFIX, Bracket, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
 
 PRECISION = 50  # digits for numeric evaluation
@@ -40,19 +42,23 @@ MAX_OPS_FOR_SIMPLIFY = 200  # larger differences skip simplify (numeric evaluati
 
 MAX_TRUSTED_LITERAL_BITS = 64  # an exact literal with more bits (10^{-40}) makes probe agreement no proof
 NUM_PROBES = 6
+NUM_POSITIVE_PROBES = 4
 MAX_PROBE_SYMBOLS = 16
 
 
 def _probe_table():
-  """[NUM_PROBES][MAX_PROBE_SYMBOLS] rationals of both signs, magnitudes 0.1 to 3, drawn once with a fixed seed, so
-  that every variable moves on its own (no two variables keep a fixed difference or ratio across the points)."""
+  """[NUM_PROBES + NUM_POSITIVE_PROBES][MAX_PROBE_SYMBOLS] rationals of magnitude 0.1 to 3, drawn once with a fixed
+  seed, so that every variable moves on its own (no two variables keep a fixed difference or ratio across the
+  points): NUM_PROBES rows of both signs, then NUM_POSITIVE_PROBES rows of positive values (where roots and logs of
+  the variables are real)."""
   rng = random.Random(1729)
   table = []
-  for _ in range(NUM_PROBES):
+  for r in range(NUM_PROBES + NUM_POSITIVE_PROBES):
     row = []
     for _ in range(MAX_PROBE_SYMBOLS):
       magnitude = rng.randint(1000, 30000)
-      row.append(sympy.Rational(rng.choice((-1, 1)) * magnitude, 9973))  # 9973 is prime: no short decimals
+      sign = rng.choice((-1, 1)) if r < NUM_PROBES else 1
+      row.append(sympy.Rational(sign * magnitude, 9973))  # 9973 is prime: no short decimals
     table.append(row)
   return table
 
@@ -109,7 +115,7 @@ def equal(g, p, inexact: bool) -> bool:
   gi, pi = intervals(g), intervals(p)
   if gi is not None and pi is not None:
     return _intervals_equal(gi, pi, inexact)
-  gv, pv = _vector(g), _vector(p)
+  gv, pv = _vector(g, p), _vector(p, g)
   if gv is not None and pv is not None:
     return _ordered_equal(gv, pv, inexact)
   return False
@@ -229,11 +235,12 @@ def _unordered_equal(gs, ps, inexact) -> bool:
           and all(any(eq(i, j) for i in range(len(gs))) for j in range(len(ps))))
 
 
-def _vector(v):
-  """Entries of a row/column matrix or of a ( ) tuple, else None."""
+def _vector(v, other=None):
+  """Entries of a row/column matrix or of a ( ) tuple (also of a [ ] list when `other` is a matrix), else None."""
   if isinstance(v, Matrix) and (len(v.rows) == 1 or len(v.rows[0]) == 1):
     return sum(v.rows, ())
-  if isinstance(v, Bracket) and (v.open, v.close) == ("(", ")"):
+  if isinstance(v, Bracket) and ((v.open, v.close) == ("(", ")") or (
+      (v.open, v.close) == ("[", "]") and isinstance(other, Matrix))):
     return v.items
   return None
 
@@ -426,13 +433,9 @@ def _close(a, b, rtol) -> bool:
   return bool(abs(a - b) <= rtol * scale)
 
 
-def _terminates(q) -> bool:
-  """Whether a sympy Rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
-  den = int(q.q)
-  for p in (2, 5):
-    while den % p == 0:
-      den //= p
-  return den == 1
+def _decimals(q):
+  """Digits after the point of a sympy Rational's finite decimal expansion, or None when it has none."""
+  return decimal_places(Fraction(int(q.p), int(q.q)))
 
 
 def _bad(expr) -> bool:
@@ -450,27 +453,71 @@ def expr_equal(a, b, inexact: bool) -> bool:
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
   symbols = sorted(a.free_symbols | b.free_symbols, key=str)
   if not symbols:
-    # Distinct exact rationals differ, and a decimal never approximates a number with a finite decimal expansion
-    # (1000001.0 is not 1000000); it may approximate 1/3 or pi.
-    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and (
-        not inexact or (_terminates(a) and _terminates(b))):
-      return False
-    va, vb = _evaluate(a), _evaluate(b)
-    if va is None or vb is None:
-      return False
-    if inexact and va.is_real and vb.is_real:  # six decimals (as Math-Verify rounds), relative below 1
-      return bool(abs(va - vb) <= tol * min(1, max(abs(va), abs(vb))))
-    if not _close(va, vb, tol):
-      return False
-    return inexact or not _has_untrusted_literal(a, b) or _simplifies_to_zero(a - b)
+    return _numbers_equal(a, b, inexact)
   verdict = _probe(a, b, symbols, tol)
-  if verdict is False:
-    return False
+  if verdict is False:  # a decimal answer may still be the exact one with its numbers rounded: x + 1.414i
+    return bool(inexact) and _coefficients_equal(a, b, symbols, inexact)
   if verdict and (inexact or not _has_untrusted_literal(a, b)):
     return True
   if inexact:
     return False
   return _simplifies_to_zero(a - b)
+
+
+def _numbers_equal(a, b, inexact: bool) -> bool:
+  """Two numbers (no variables): exact equality, or with a decimal involved, agreement to 1e-6 relative (below 1:
+  absolute) or the decimal being the other number rounded or truncated to its digits (see _rounds_to)."""
+  if a == b:
+    return True
+  # Distinct exact rationals differ, and a decimal never approximates a number with a finite decimal expansion
+  # (1000001.0 is not 1000000); it may approximate 1/3 or pi.
+  if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and (
+      not inexact or (_decimals(a) is not None and _decimals(b) is not None)):
+    return False
+  va, vb = _evaluate(a), _evaluate(b)
+  if va is None or vb is None:
+    return False
+  tol = INEXACT_RTOL if inexact else EXACT_RTOL
+  if inexact and va.is_real and vb.is_real:  # six decimals (as Math-Verify rounds), relative below 1
+    return bool(abs(va - vb) <= tol * min(1, max(abs(va), abs(vb)))) or _rounds_to(a, b) or _rounds_to(b, a)
+  if inexact:  # complex: the real and the imaginary parts each
+    (ra, ia), (rb, ib) = a.as_real_imag(), b.as_real_imag()
+    return _numbers_equal(ra, rb, inexact) and _numbers_equal(ia, ib, inexact)
+  if not _close(va, vb, tol):
+    return False
+  return not _has_untrusted_literal(a, b) or _simplifies_to_zero(a - b)
+
+
+def _rounds_to(decimal, exact) -> bool:
+  """Whether `decimal` (a rational with a finite decimal expansion) is `exact` rounded or truncated to its digits,
+  where `exact` has no finite decimal expansion (pi, sqrt(3), 8/3): see r1jax.rewards.math.rounds_to. A number
+  that could be written exactly is never approximated (1000001.0 is not 1000000, 4.9999999 is not 5)."""
+  if not isinstance(decimal, sympy.Rational) or _decimals(decimal) is None:
+    return False
+  if isinstance(exact, sympy.Rational) and _decimals(exact) is not None:
+    return False
+  digits = _decimals(decimal)
+  if digits > MAX_ROUNDED_DECIMALS:
+    return False
+  value = _evaluate(exact * 10**digits)
+  if value is None or not _is_real_value(value) or abs(value) >= 10**(PRECISION - 10):  # digits it can trust
+    return False
+  return rounds_to(Fraction(int(decimal.p), int(decimal.q)), sympy.re(value))
+
+
+def _coefficients_equal(a, b, symbols, inexact) -> bool:
+  """Polynomials in their variables whose coefficients are equal numbers, decimals compared as numbers are
+  (x + 1.414i against x + sqrt(2) i); False for anything that is not a small polynomial."""
+  if sympy.count_ops(a) + sympy.count_ops(b) > MAX_OPS_FOR_SIMPLIFY:
+    return False
+  try:
+    pa, pb = sympy.Poly(a, *symbols), sympy.Poly(b, *symbols)
+  except (sympy.PolynomialError, TypeError, ValueError):
+    return False
+  ca, cb = pa.as_dict(), pb.as_dict()
+  if set(ca) != set(cb) or len(ca) > MAX_PROBE_SYMBOLS:
+    return False
+  return all(_numbers_equal(sympy.sympify(ca[k]), sympy.sympify(cb[k]), inexact) for k in ca)
 
 
 def _has_untrusted_literal(*exprs) -> bool:
@@ -481,16 +528,37 @@ def _has_untrusted_literal(*exprs) -> bool:
 
 
 def _probe(a, b, symbols, tol):
-  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree."""
+  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree.
+
+  For real answers (no i in either) a point where both values are non-real is skipped: there the principal
+  branches of roots and logarithms need not agree (sqrt(1/x) and 1/sqrt(x) at x < 0), while a point where only one
+  value is real is a difference (sqrt(x) against sqrt(|x|) at x < 0)."""
+  real_answers = not (a.has(sympy.I) or b.has(sympy.I))
   agree = 0
-  for point in _points(symbols):
+  for row, point in enumerate(_points(symbols)):
+    if row == NUM_PROBES and agree >= MIN_PROBE_POINTS:
+      break  # the positive rows are for answers with too few real points among the mixed-sign ones
     va, vb = _evaluate(a, point), _evaluate(b, point)
     if va is None or vb is None:
       continue
+    if real_answers:
+      real_a, real_b = _is_real_value(va), _is_real_value(vb)
+      if not real_a and not real_b:
+        continue
+      if real_a != real_b:
+        return False
     if not _close(va, vb, tol):
       return False
     agree += 1
   return True if agree >= MIN_PROBE_POINTS else None
+
+
+def _is_real_value(v) -> bool:
+  """Whether an evaluated number is real (its imaginary part is zero at the working precision)."""
+  if isinstance(v, sympy.Rational) or v.is_real:
+    return True
+  re_part, im_part = v.as_real_imag()
+  return bool(abs(im_part) <= TINY * max(1, abs(re_part)))
 
 
 def _simplifies_to_zero(diff) -> bool:

@@ -137,7 +137,7 @@ _CMD_ALIASES = {
     "\\ne": ("rel", "!="), "\\neq": ("rel", "!="), "\\in": ("rel", "in"), "\\approx": ("rel", "="),
     "\\dfrac": ("cmd", "\\frac"), "\\tfrac": ("cmd", "\\frac"), "\\cfrac": ("cmd", "\\frac"),
     "\\dbinom": ("cmd", "\\binom"), "\\tbinom": ("cmd", "\\binom"), "\\infty": ("const", "inf"),
-    "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"),
+    "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"), "\\bmod": ("op", "mod"), "\\mod": ("op", "mod"),
 }
 _OP_RELS = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!="}
 
@@ -228,20 +228,62 @@ def _checked(v):
   return v
 
 
+def _cells(m: Matrix) -> int:
+  return len(m.rows) * len(m.rows[0])
+
+
+def _same_shape(a: Matrix, b: Matrix) -> bool:
+  return len(a.rows) == len(b.rows) and len(a.rows[0]) == len(b.rows[0])
+
+
 def _add(a, b):
+  """a + b for scalars, or for two matrices of one shape (cell by cell)."""
+  if isinstance(a, Matrix) and isinstance(b, Matrix):
+    if not _same_shape(a, b):
+      raise ParseError("adding matrices of different shapes")
+    return Matrix(tuple(tuple(_add(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(a.rows, b.rows)))
   return _checked(_scalar(a) + _scalar(b))
 
 
 def _mul(a, b):
+  """a * b for scalars, a scalar times a matrix, or a matrix product (at most MAX_ITEMS cells, small inner size)."""
+  if isinstance(a, Matrix) and isinstance(b, Matrix):
+    inner = len(a.rows[0])
+    if inner != len(b.rows) or len(a.rows) * len(b.rows[0]) > MAX_ITEMS or inner > 8:
+      raise ParseError("matrix product of these shapes")
+    return Matrix(tuple(tuple(_sum_of(_mul(row[k], b.rows[k][j]) for k in range(inner)) for j in range(len(b.rows[0])))
+                        for row in a.rows))
+  if isinstance(a, Matrix) or isinstance(b, Matrix):
+    matrix, scalar = (a, b) if isinstance(a, Matrix) else (b, a)
+    return Matrix(tuple(tuple(_mul(_scalar(scalar), x) for x in row) for row in matrix.rows))
   return _checked(_scalar(a) * _scalar(b))
 
 
+def _sum_of(values):
+  total = sympy.Integer(0)
+  for v in values:
+    total = _add(total, v)
+  return total
+
+
 def _div(a, b):
+  if isinstance(a, Matrix):
+    return _mul(a, _div(sympy.Integer(1), b))
   return _checked(_scalar(a) / _scalar(b))
 
 
 def _neg(a):
+  if isinstance(a, Matrix):
+    return _mul(sympy.Integer(-1), a)
   return -_scalar(a)
+
+
+def _modulo(a, b):
+  """a mod b (\\bmod): integers give the remainder; symbols stay a sympy Mod."""
+  a, b = _scalar(a), _scalar(b)
+  if b == 0:
+    raise ParseError("modulo by zero")
+  return sympy.Mod(a, b)
 
 
 def _max_literal_bits(expr) -> int:
@@ -419,14 +461,17 @@ class _Parser:
   def term(self):
     single_integer = self.at("num") and self.peek()[1].isdigit()
     acc = self.factor()
-    if single_integer and isinstance(acc, sympy.Integer) and self.at("cmd", "\\frac"):
+    if single_integer and isinstance(acc, sympy.Integer) and (self.at("cmd", "\\frac") or self.at("num")):
       fraction = self.mixed_fraction()
-      if fraction is not None:  # 2\frac{1}{4} is the mixed number 9/4
+      if fraction is not None:  # 2\frac{1}{4} and 2 1/4 are the mixed number 9/4
         acc = _add(acc, fraction)
     while True:
       if self.at("op", "*"):
         self.take()
         acc = _mul(acc, self.factor())
+      elif self.at("op", "mod"):
+        self.take()
+        acc = _modulo(acc, self.factor())
       elif self.at("op", "/"):
         self.take()
         acc = _div(acc, self.factor())
@@ -442,7 +487,10 @@ class _Parser:
     number; None (nothing consumed) for anything else, which then multiplies as usual (2\\frac{\\pi}{3})."""
     toks = self.tokens[self.i:self.i + 7]
     kinds = [t[0] + ":" + t[1] for t in toks]
-    if kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \
+    if kinds[:1] == ["num:" + toks[0][1]] and len(toks) >= 3 and kinds[1] == "op:/" and toks[2][0] == "num" \
+        and not (len(toks) > 3 and toks[3][0] in ("num", "sym", "const", "func") or kinds[3:4] == ["op:^"]):
+      num, den, length = toks[0][1], toks[2][1], 3  # "1 1/2"
+    elif kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \
         and toks[5][0] == "num" and kinds[6] == "op:}":
       num, den, length = toks[2][1], toks[5][1], 7
     elif len(toks) >= 2 and toks[1][0] == "num" and len(toks[1][1]) == 2 and toks[1][1].isdigit():
@@ -502,7 +550,10 @@ class _Parser:
   def atom(self):
     self.enter()
     kind, text = self.take()
-    if kind == "num":
+    if kind == "num" and self.at("op", "_"):  # a numeral in another base, 664_7: compared as written
+      self.take()
+      value = sympy.Symbol(f"{text}_{self.subscript()}", real=True)
+    elif kind == "num":
       value = self.number(text)
     elif kind == "sym":
       value = self.symbol(text)
@@ -679,7 +730,7 @@ class _Parser:
 
   def environment(self, name: str):
     """pmatrix / bmatrix / matrix / array rows: cells separated by & and rows by \\\\."""
-    if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array"):
+    if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array", "vmatrix"):
       raise ParseError(f"unsupported environment {name!r}")
     if name == "array" and self.at("op", "{"):  # column spec such as {cc} or {|c|c|}
       while not self.at("op", "}"):
@@ -705,6 +756,10 @@ class _Parser:
       rows.pop()
     if not rows or len({len(r) for r in rows}) != 1:
       raise ParseError("ragged matrix")
+    if name == "vmatrix":  # a determinant
+      if len(rows) != len(rows[0]) or len(rows) > 4:
+        raise ParseError("determinant of a non-square or large matrix")
+      return _checked(sympy.Matrix([[_scalar(c) for c in r] for r in rows]).det(method="berkowitz"))
     return Matrix(tuple(tuple(r) for r in rows))
 
 
