@@ -541,7 +541,7 @@ class _Parser:
   def starts_atom(self) -> bool:
     """Whether the next token can start an implicitly multiplied factor (2x, 2\\pi, x(y+1), 3\\sqrt{2})."""
     kind, text = self.peek()
-    if kind in ("num", "sym", "const", "func"):
+    if kind in ("num", "sym", "const", "func", "env_begin"):
       return True
     if kind == "op":
       return text in "({" or (text == "|" and self.abs_depth == 0)

@@ -184,7 +184,9 @@ def answer_region(completion: str) -> str | None:
 # "The answer is", "Answer:" and the same marker in a few other languages (French, Spanish, German, Chinese).
 _ANSWER_PHRASE = re.compile(r"(?:final answer|answer|r\u00e9ponse|respuesta|antwort)\s*(?:is|est|es|ist|:)\s*|"
                             r"\u7b54\u6848\s*(?:\u662f|:|\uff1a)\s*", re.IGNORECASE)
-_MATH_SPAN = re.compile(r"\$\$(.{1,1000}?)\$\$|\$([^$]{1,1000})\$|\\\((.{1,1000}?)\\\)|\\\[(.{1,1000}?)\\\]", re.DOTALL)
+# $$...$$, $...$ (an escaped \\$ inside is a dollar sign, not a delimiter), \\(...\\), \\[...\\].
+_MATH_SPAN = re.compile(r"(?<!\\)\$\$(.{1,1000}?)(?<!\\)\$\$|(?<!\\)\$((?:[^$\\]|\\.){1,1000}?)\$|\\\((.{1,1000}?)\\\)|"
+                        r"\\\[(.{1,1000}?)\\\]", re.DOTALL)
 # A value standing on its own in prose: a number (thousands commas, decimals, a trailing %), a fraction a/b or
 # \frac{a}{b}. Only ASCII letters and digits glued to it make it part of a word ("AZYUK2A"); a number glued to
 # other scripts is still a number ("13\u53ea" in Chinese prose).

@@ -90,9 +90,28 @@ def test_different_pairs_do_not_verify(gold, prediction):
     ("We sum 3 and 4 to get 7 apples in total", "7"),
     (r"\frac{3}{4}", r"\frac{3}{4}"),
     ("even", "even"),
+    # prose in other scripts and languages, and values that are fractions or percents
+    ("\u6240\u4ee5\u4e00\u5171\u670913\u53ea\u9e1f\u3002", "13"),
+    ("\u8ba1\u5212\u7684\u6bd4\u4f8b\u4e3a13/28", "13/28"),
+    ("\u7b54\u6848\uff1a\u6bcf\u4efd\u5e94\u8be5\u662f (\\frac{2}{5}) \u5428\u3002", r"\frac{2}{5}"),
+    ("La probabilit\u00e9 est donc de **25%**.", "25%"),
+    ("the share is 40 percent of the total", "40%"),
+    (r"The ratio is [1/2].", "1/2"),
+    (r"The total is $\$16,\!386.20$ after a year.", r"\$16,\!386.20"),  # an escaped dollar inside the math
+    (r"The sum is $\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}$",
+     r"\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}"),
+    ("We add 2 and 3 to get 5.", "5"),
 ])
 def test_extract_answer(completion, answer):
   assert rmath.extract_answer(completion) == answer
+
+
+@pytest.mark.parametrize("completion", [
+    "I think it is 4 or 5.", "\u7b54\u6848\u4e0d\u662f5", "La r\u00e9ponse n'est pas 5", "Die Antwort ist nicht 5",
+    "\u6240\u4ee5\u7b54\u6848\u662f4\u62165",
+])
+def test_a_negated_or_hedged_number_in_prose_is_no_answer(completion):
+  assert not rmath.verify("5", completion)
 
 
 def test_extract_answer_without_an_answer():
@@ -103,6 +122,8 @@ def test_extract_answer_without_an_answer():
 
 @pytest.mark.parametrize("gold,answer", [
     ("Janet sells 16 - 3 - 4 = <<9>>9 eggs.\n#### 18", "18"),
+    ("the answer is 0.25 + 3", "0.25 + 3"),
+    (r"\boxed{35 cm} ++++++ \boxed{4}", "35 cm, 4"),  # boxes with only punctuation between them are one answer
     (r"The sum is $2+3=\boxed{5}$.", "5"),
     ("  \\frac{1}{2} ", "\\frac{1}{2}"),
 ])
@@ -120,6 +141,12 @@ def test_extract_gold(gold, answer):
     ("$x = 3$.", "x = 3", False),
     (r"\text{(C)}", "(C)", False),
     (r"1 \text{ or } 2", "1 , 2", False),
+    (r"17\text{ apples}", "17", False),  # a label after the value goes
+    (r"5\text{ hundred}", "5 hundred", False),  # a word that changes the value stays (and fails to parse)
+    (r"5\text{ or more}", "5,more", False),
+    (r"\{35 cm, 4\}", r"\{35, 4\}", False),
+    (r"\lim_{x \to 0} \frac{\sin x}{x} = 1", "1", False),  # the side the parser cannot evaluate goes
+    (r"\lim_{x \to 0} x = 5 = 7", "5 = 7", False),  # the others stay, and must agree
 ])
 def test_normalize(raw, normal, percent):
   assert rmath.normalize(raw) == (normal, percent)
