@@ -7,18 +7,27 @@ Rules, in the order they apply:
   * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
   * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
     `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`.
-  * Scalars: exact when both sides are exact; relative tolerance 1e-6 when a decimal literal appears on either
-    side. Symbolic expressions are evaluated at several fixed probe points where every variable takes its own
-    value (so `x = y` never matches `x = z`, nor `x - y` a constant), exactly where the expression is rational and
-    at 50 digits otherwise; sympy's expand / simplify of the difference decides what the probes cannot, and is
-    required when an expression holds a literal too large or too small for the probes to be trusted
-    (`x + 10^{-40}` is not `x`).
+  * Numbers: exact when both sides are exact. When a decimal literal appears on either side, a number without a
+    finite decimal expansion (pi, sqrt(2), 8/3) also equals a decimal within 1e-6 (relative, absolute below 1) or
+    one that is it rounded or truncated to the digits shown with at least 4 significant digits (125.663 for
+    40 pi; see r1jax.rewards.math); a number with a finite expansion is never approximated. Complex numbers
+    compare their real and imaginary parts so.
+  * Symbolic expressions are evaluated at fixed probe points where every variable takes its own value (so `x = y`
+    never matches `x = z`, nor `x - y` a constant): six rows of mixed signs, then, only if those leave fewer than
+    three usable points, four rows of positive values. Exactly where the expression is rational, at 50 digits
+    otherwise. For real answers a point where both sides are non-real is skipped (principal branches of roots and
+    logarithms: 1/sqrt(x) is sqrt(1/x) wherever both are real) and a point where only one side is real is a
+    difference (sqrt(|x|) is not sqrt(x)). sympy's expand / simplify of the difference decides what the probes
+    cannot, and is required when an expression holds a literal too large or too small for the probes to be
+    trusted (`x + 10^{-40}` is not `x`). With decimals, a polynomial whose coefficients are the other's rounded
+    the way numbers may be is equal (x + 1.414i and x + sqrt(2) i).
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
     (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval).
   * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
-    interval with different brackets differ; a row or column vector equals the tuple of its entries.
+    interval with different brackets differ; a row or column vector equals the tuple of its entries, and the
+    `[a, b]` list of them when compared with a matrix.
   * A one-element set or list equals its element.
 """
 

@@ -14,10 +14,14 @@ Values are sympy expressions, or the small structures below for what is not a sc
     SetOf      \\{1, 2\\}: unordered
     ListOf     1, 2, 3 (a bare comma list, as in "enter all solutions"): unordered
     UnionOf    (-\\infty, 1) \\cup (2, \\infty)
-    Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
+    Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}; sums, scalar multiples and (small) products of
+               matrices are computed; a vmatrix is its determinant (up to 4x4)
 
 Decimal literals are kept exact (0.1 is 1/10) and flag the result `inexact`, which turns on the relative float
 tolerance when comparing. `\\pm` becomes a placeholder symbol that the comparison expands into two values.
+`a \\bmod b` is sympy's Mod; a numeral in another base (`664_7`, `4210_{7}`) is an opaque symbol compared as
+written; an integer followed by a proper fraction is a mixed number (`2\\frac{1}{4}`, `2 1/4`), while two numbers
+side by side otherwise are refused ("1 2" is neither 12 nor a product).
 """
 
 from __future__ import annotations
@@ -483,11 +487,12 @@ class _Parser:
         return acc
 
   def mixed_fraction(self):
-    """After an integer: `\\frac{a}{b}` / `\\frac ab` with integer a < b, consumed as the fraction part of a mixed
-    number; None (nothing consumed) for anything else, which then multiplies as usual (2\\frac{\\pi}{3})."""
+    """After an integer: `\\frac{a}{b}` / `\\frac ab` / `a/b` (not followed by more of a term) with integer a < b,
+    consumed as the fraction part of a mixed number; None (nothing consumed) for anything else, which then
+    multiplies as usual (2\\frac{\\pi}{3})."""
     toks = self.tokens[self.i:self.i + 7]
     kinds = [t[0] + ":" + t[1] for t in toks]
-    if kinds[:1] == ["num:" + toks[0][1]] and len(toks) >= 3 and kinds[1] == "op:/" and toks[2][0] == "num" \
+    if toks[0][0] == "num" and len(toks) >= 3 and kinds[1] == "op:/" and toks[2][0] == "num" \
         and not (len(toks) > 3 and toks[3][0] in ("num", "sym", "const", "func") or kinds[3:4] == ["op:^"]):
       num, den, length = toks[0][1], toks[2][1], 3  # "1 1/2"
     elif kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \

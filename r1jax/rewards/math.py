@@ -9,18 +9,23 @@ The pipeline for one (completion, gold) pair:
 
   1. Extraction (bounded string scans over the last 20k characters). From the completion, after the last
      `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
-     `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas / "and" is one list answer), else GSM8K
-     `#### N`, else "the (final) answer is ..." / "answer: ...", else the whole text when it is a short formula,
-     else the last math span or standalone number (not one negated: "not 5"). From the gold: `#### N` (GSM8K),
-     else its boxes (MATH solutions), else the whole string without its `$` (an answer column).
-  2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`, `\\text{}`
-     and units, degrees, percent (remembered: 25% matches 25 and 0.25), dollars, thousands separators,
-     "or"/"and" between answers, trailing punctuation.
+     `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list
+     answer), else GSM8K `#### N`, else what follows "the (final) answer is" / "answer:" (also "r\u00e9ponse",
+     "respuesta", "Antwort", "\u7b54\u6848"), else the whole text when it is a short formula, else the last math span
+     or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued to
+     another script ("13\u53ea"), but not one negated or hedged in its clause ("not 5", "4 or 5", "\u4e0d\u662f5").
+     From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
+     (an answer column), or what follows "the answer is" when the gold is a sentence.
+  2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`,
+     `\\text{}` and units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a
+     word such as "hundred", "or", "not" qualifies it), degrees, percent (remembered: 25% matches 25 and 0.25),
+     dollars, thousands separators, "or"/"and" between answers, the sides of an equation that hold a limit, sum,
+     product or integral (the computation, not the answer), trailing punctuation.
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
      against a plain number, and word answers ("odd", "Yes") compared as text.
   4. Everything else goes to the worker pool (r1jax.rewards._pool), which parses with r1jax's own parser (never
-     eval / sympify) and compares with sympy under a hard per-item time limit. Results are cached by
-     (gold, answer) and duplicates within a batch are judged once.
+     eval / sympify) and compares with sympy under a hard per-item time limit (r1jax.rewards._equiv). Results are
+     cached by (gold, answer) and duplicates within a batch are judged once.
 
 A timeout, a parse failure or a crashed worker gives reward 0 and is counted in the returned stats (and in the
 cumulative `counters()`); nothing raises into the training loop. Slow answers time out on their own: the pool
@@ -29,14 +34,24 @@ that were already slow (counted as `batch_cap`), and a timed-out answer is cache
 
 Predictions are untrusted: a false positive is the worst outcome, so when in doubt the answer is wrong. Only the
 text after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer,
-an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units make
-a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
+an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and
+labels make a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
 
-Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards` on cases
-taken from other projects' test files, math-verify agrees with more of them (95.5% against 83.3% on the held-out
-half), but it rewards 22 of 83 wrong completions written the way a reward-hacking policy would (false
-equations, prose around the gold, several answers), its expression extraction runs sympy's `parse_expr` (an eval)
-on model text, and it is ~29x slower per pair. The parser here evaluates nothing and bounds every size.
+Decimals (the one tolerance, the same in both directions): two numbers are equal when they are equal, or when one
+has no finite decimal expansion (pi, sqrt(2), 8/3) and the other is a decimal that agrees with it to 1e-6
+(relative; absolute below 1), or that is it rounded or truncated to the digits shown with at least
+MIN_SIGNIFICANT_DIGITS (4) significant digits: 125.663 and 125.664 answer 40 pi, 2.6667 answers 8/3, 3.14 and 0.333
+do not, nor does 125.665. This is the convention of MARIO_EVAL's and Qwen2.5-Math's graders (Math-Verify rounds to
+6 places); 4 digits is where a decimal stops being a guess. A number with a finite expansion is never approximated:
+1000001.0 is not 1000000, 4.9999999 is not 5, 0.0666668 is not 0.066666793. Decimals inside expressions compare
+the same way, coefficient by coefficient (x + 1.414i answers x + sqrt(2) i).
+
+Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards --backends`
+(r1jax's extraction and normalisation in front of both, held-out half left out), math-verify's LaTeX parsing and
+verify() agree with 94.4% / 96.3% of the tune / dev cases against 99.5% / 98.2% with the parser here, reward 6
+of 104 wrong adversarial completions (false equations kept as answers, boxes nested in boxes, tiny perturbations)
+where the parser here rewards none, and take ~20x longer per pair. Math-verify's own extraction also runs sympy's
+`parse_expr` (an eval) on model text. The parser here evaluates nothing and bounds every size.
 """
 
 from __future__ import annotations
