@@ -40,7 +40,7 @@ from fractions import Fraction
 import sympy
 
 from r1jax.rewards.math import MAX_ROUNDED_DECIMALS, decimal_places, rounds_to
-from r1jax.rewards._parser import PM_PREFIX, Bracket, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
+from r1jax.rewards._parser import PM_PREFIX, Bracket, Builder, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
 
 PRECISION = 50  # digits for numeric evaluation
 EXACT_RTOL = sympy.Float("1e-35", PRECISION)  # equal exact expressions agree to ~50 digits
@@ -110,8 +110,8 @@ def equal(g, p, inexact: bool) -> bool:
     return _unordered_equal(g.items, p.items, inexact)
   if _is_collection(g) and len(g.items) == 1:
     return equal(g.items[0], p, inexact)
-  if _is_collection(p) and len(p.items) == 1:
-    return equal(g, p.items[0], inexact)
+  if _is_collection(p) and not _is_collection(g) and all(equal(g, item, inexact) for item in p.items):
+    return bool(p.items)  # one answer, or the same answer repeated ("-2 and -2")
   if isinstance(g, Relation) and isinstance(p, Relation):
     return _relation_equal(g, p, inexact)
   if isinstance(g, (Bracket, UnionOf, SetOf)) and isinstance(p, Relation):
@@ -142,6 +142,14 @@ def _expand_pm(v):
       expanded = _expand_pm(item)
       items.extend(expanded.items if isinstance(expanded, ListOf) and not isinstance(item, ListOf) else [expanded])
     return type(v)(tuple(items))
+  if isinstance(v, Relation):  # x = \\pm 2 is the list x = 2, x = -2
+    values = [_expand_pm(e) for e in v.exprs]
+    if not any(isinstance(e, ListOf) for e in values) or not all(isinstance(e, (ListOf, sympy.Expr)) for e in values):
+      return v
+    options = [e.items if isinstance(e, ListOf) else (e,) for e in values]
+    if sum(len(o) > 1 for o in options) > 1:
+      return v  # several sides with \\pm: their signs are not independent
+    return ListOf(tuple(Relation(tuple(combo), v.ops) for combo in itertools.product(*options)))
   if not isinstance(v, sympy.Expr):
     return v
   signs = sorted((s for s in v.free_symbols if s.name.startswith(PM_PREFIX)), key=lambda s: s.name)
@@ -160,6 +168,10 @@ def _is_name(e, value) -> bool:
   of up to three letters naming a quantity (`AB = 4`), or a tuple of names (`(p, q) = (3, 2)`)."""
   if isinstance(e, sympy.Symbol):
     return True
+  if (isinstance(e, sympy.Mul) and len(e.args) == 2 and isinstance(value, sympy.Expr)
+      and any(isinstance(a, sympy.Pow) and a.exp == -1 and isinstance(a.base, sympy.Symbol) for a in e.args)
+      and any(isinstance(a, sympy.Symbol) and a in value.free_symbols for a in e.args)):
+    return True  # f^{-1}(x), read as f^{-1} * x, naming a formula in x
   if isinstance(e, Bracket):
     return e.open == "(" and e.close == ")" and all(isinstance(i, sympy.Symbol) for i in e.items)
   if not (isinstance(e, sympy.Mul) and 2 <= len(e.args) <= 3 and all(isinstance(a, sympy.Symbol) for a in e.args)):
@@ -316,6 +328,11 @@ def intervals(v):
   """A value as a list of (lo, hi, lo_open, hi_open) real intervals, or None if it is not a set of reals."""
   if isinstance(v, Bracket):
     return _bracket_interval(v)
+  if isinstance(v, Builder):  # {x | x > 2}: its condition, when that is about its variable alone
+    found = intervals(v.condition)
+    variables = set().union(*(e.free_symbols for e in v.condition.exprs if isinstance(e, sympy.Expr))) \
+        if isinstance(v.condition, Relation) else None
+    return found if found is not None and variables == {v.variable} else None
   if isinstance(v, Relation):
     if v.ops == ("in",) and isinstance(v.exprs[0], sympy.Symbol):  # x \\in [a, b]
       return intervals(v.exprs[1])
@@ -455,9 +472,11 @@ def expr_equal(a, b, inexact: bool) -> bool:
   """Equivalence of two scalar expressions (exact, or within INEXACT_RTOL when `inexact`)."""
   if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
     return False
+  if _bad(a) or _bad(b):
+    return False  # nan and complex infinity are no answers, not even equal to themselves
   if a == b:
     return True
-  if _bad(a) or _bad(b) or a.has(sympy.oo, -sympy.oo) or b.has(sympy.oo, -sympy.oo):
+  if a.has(sympy.oo, -sympy.oo) or b.has(sympy.oo, -sympy.oo):
     return False  # infinities only match structurally (oo == oo above)
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
   symbols = sorted(a.free_symbols | b.free_symbols, key=str)

@@ -14,6 +14,7 @@ Values are sympy expressions, or the small structures below for what is not a sc
     SetOf      \\{1, 2\\}: unordered
     ListOf     1, 2, 3 (a bare comma list, as in "enter all solutions"): unordered
     UnionOf    (-\\infty, 1) \\cup (2, \\infty)
+    Builder    \\{x \\mid x > 2\\}: compared as the set of reals its condition describes
     Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}; sums, scalar multiples and (small) products of
                matrices are computed; a vmatrix is its determinant (up to 4x4)
 
@@ -83,6 +84,14 @@ class ListOf:
 
 
 @dataclasses.dataclass(frozen=True)
+class Builder:
+  """`\\{x \\mid condition\\}`: the set of the values of `variable` where `condition` holds."""
+
+  variable: object
+  condition: object
+
+
+@dataclasses.dataclass(frozen=True)
 class UnionOf:
   """`a \\cup b \\cup ...` of intervals or sets."""
 
@@ -112,7 +121,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[^a-zA-Z])"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&'])"
+    r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&':])"
     r"|(?P<space>\s+)")
 
 _FUNCS = {
@@ -273,7 +282,10 @@ def _sum_of(values):
 def _div(a, b):
   if isinstance(a, Matrix):
     return _mul(a, _div(sympy.Integer(1), b))
-  return _checked(_scalar(a) / _scalar(b))
+  b = _scalar(b)
+  if b.is_zero:
+    raise ParseError("division by zero")
+  return _checked(_scalar(a) / b)
 
 
 def _neg(a):
@@ -441,11 +453,21 @@ class _Parser:
     return parts[0] if len(parts) == 1 else UnionOf(tuple(parts))
 
   def relation(self):
-    exprs, ops = [self.expr()], []
+    exprs, ops = [self.ratio()], []
     while self.at("rel"):
       ops.append(self.take()[1])
-      exprs.append(self.expr())
+      exprs.append(self.ratio())
     return exprs[0] if not ops else Relation(tuple(exprs), tuple(ops))
+
+  def ratio(self):
+    """`a : b`, a ratio, is the number a / b (3:4 answers 6:8 and 0.75); one colon at most."""
+    value = self.expr()
+    if self.at("op", ":"):
+      self.take()
+      if self.at("num") and len(self.peek()[1]) == 2 and self.peek()[1].isdigit() and self.tokens[self.i + 1][0] == "end":
+        raise ParseError("a time of day, not a ratio")  # 12:00, 4:30: compared as written
+      value = _div(value, self.expr())
+    return value
 
   def expr(self):
     self.enter()
@@ -585,10 +607,25 @@ class _Parser:
   def number(self, text: str):
     if len(text) > MAX_LITERAL_DIGITS:
       raise ParseError("literal too long")
+    if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline"):
+      return self.repeating_decimal(text)
     if "." in text:
       self.inexact = True
     frac = Fraction(text)
     return _checked(sympy.Rational(frac.numerator, frac.denominator))
+
+  def repeating_decimal(self, text: str):
+    """`0.1\\overline{6}`: the digits in the bar repeat forever, an exact rational (1/6)."""
+    self.take()
+    self.expect("op", "{")
+    kind, digits = self.take()
+    if kind != "num" or not digits.isdigit() or len(digits) > MAX_LITERAL_DIGITS:
+      raise ParseError("bad repeating digits")
+    self.expect("op", "}")
+    head = text.rstrip(".")
+    shift = len(head.split(".", 1)[1]) if "." in head else 0
+    value = Fraction(head) + Fraction(int(digits), (10 ** len(digits) - 1) * 10**shift)
+    return _checked(sympy.Rational(value.numerator, value.denominator))
 
   def symbol(self, name: str):
     if self.at("op", "_"):
@@ -721,6 +758,12 @@ class _Parser:
       if self.at("cmd", "\\}"):
         self.take()
         return SetOf(())
+      if self.tokens[self.i][0] == "sym" and self.tokens[self.i + 1] == ("op", "|"):  # \{x | x > 2\}
+        variable = self.symbol(self.take()[1])
+        self.take()
+        condition = self.union()
+        self.expect("cmd", "\\}")
+        return Builder(variable, condition)
       items = self.seq()
       self.expect("cmd", "\\}")
       return SetOf(tuple(items))

@@ -289,7 +289,8 @@ def _answer_from_text(region: str) -> str | None:
   if phrase is not None:
     return phrase
   stripped = region.strip()
-  words_outside_math = re.search(r"[A-Za-z]{2,}", _MATH_SPAN.sub(" ", stripped)) if "$" in stripped or "\\" in stripped else None
+  outside = _MATH_SPAN.sub(" ", stripped) if "$" in stripped or "\\" in stripped else ""
+  words_outside_math = any(w.lower() not in ("and", "or") for w in re.findall(r"[A-Za-z]{2,}", outside))
   if stripped and len(stripped) <= 200 and "\n" not in stripped and _is_formula(stripped) and not (
       words_outside_math and _spans(stripped)):  # "The sum is $A + B$": the math, not the sentence
     return stripped

@@ -157,3 +157,21 @@ def test_decimals_round_exact_values_digit_by_digit():
                            ("0.5", "0.5000001"), ("1000000", "1000001.0"), (r"x + \sqrt{2} i", "x + 1.415 i"),
                            (r"\pi x", "3.1416 x + 0.00001"), ("0.066666793", "0.0666668")]:
     assert _equiv.judge(gold, prediction) == (False, "ok"), (gold, prediction)
+
+
+def test_ratios_repeating_decimals_and_set_builders():
+  assert parse("3:4").value == sympy.Rational(3, 4)
+  assert parse(r"0.1\overline{6}").value == sympy.Rational(1, 6) and not parse(r"0.\overline{3}").inexact
+  assert _equiv.judge(r"(2, \infty)", r"\{x \mid x > 2\}") == (True, "ok")
+  assert _equiv.judge(r"\{x | -2 \leq x < 1\}", "[-2, 1)") == (True, "ok")
+  assert _equiv.judge(r"\{x | -2 \leq x < 1\}", "[-2, 1]") == (False, "ok")
+  assert _equiv.judge(r"x = \pm 2", "x = 2, x = -2") == (True, "ok")
+  assert _equiv.judge(r"x = \pm 2", "x = 2") == (False, "ok")
+  assert _equiv.judge(r"f^{-1}(x) = \frac{x+2}{7}", r"\frac{x}{7} + \frac{2}{7}") == (True, "ok")
+  assert _equiv.judge("-2", r"-2, -2") == (True, "ok") and _equiv.judge("-2", "-2, 2") == (False, "ok")
+
+
+@pytest.mark.parametrize("text", ["12:00", "4:30", "1/0", r"\frac{3}{0}", "5:0"])
+def test_times_of_day_and_divisions_by_zero_are_no_numbers(text):
+  with pytest.raises(ParseError):
+    parse(text)
