@@ -197,7 +197,8 @@ def answer_region(completion: str) -> str | None:
 
 
 # "The answer is", "Answer:" and the same marker in a few other languages (French, Spanish, German, Chinese).
-_ANSWER_PHRASE = re.compile(r"(?:final answer|answer|r\u00e9ponse|respuesta|antwort)\s*(?:is|est|es|ist|:)\s*|"
+_ANSWER_PHRASE = re.compile(r"(?:final answer|answer|(?:correct )?(?:option|choice)|r\u00e9ponse|respuesta|antwort)\s*"
+                            r"(?:is|est|es|ist|:)\s*|"
                             r"\u7b54\u6848\s*(?:\u662f|:|\uff1a)\s*", re.IGNORECASE)
 # $$...$$, $...$ (an escaped \\$ inside is a dollar sign, not a delimiter), \\(...\\), \\[...\\].
 _MATH_SPAN = re.compile(r"(?<!\\)\$\$(.{1,1000}?)(?<!\\)\$\$|(?<!\\)\$((?:[^$\\]|\\.){1,1000}?)\$|\\\((.{1,1000}?)\\\)|"
@@ -206,7 +207,7 @@ _MATH_SPAN = re.compile(r"(?<!\\)\$\$(.{1,1000}?)(?<!\\)\$\$|(?<!\\)\$((?:[^$\\]
 # \frac{a}{b}. Only ASCII letters and digits glued to it make it part of a word ("AZYUK2A"); a number glued to
 # other scripts is still a number ("13\u53ea" in Chinese prose).
 _STANDALONE_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,\\/])(?:-?\\[dt]?frac\{-?\d{1,20}\}\{\d{1,20}\}|-?\d{1,20}/\d{1,20}(?![\d.,/])|"
+    r"(?<![A-Za-z0-9_.,\\/])(?:-?\\[dt]?frac\{-?\d{1,20}\}\{\d{1,20}\}|-?\d{1,20}/\d{1,20}(?![\d/]|[.,]\d)|"
     r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?(?![A-Za-z0-9_,]?\d))|(?<![A-Za-z0-9_.\\])-?\.\d+")
 # Words that negate or hedge the number after them in its clause ("not 5", "4 or 5"), in English and in the other
 # languages whose answer marker is read: "n'est pas 5", "nicht 5", "\u4e0d\u662f5", "4\u62165".
@@ -251,7 +252,21 @@ def _last_value(text: str) -> str | None:
     if _NEGATION.search(clause) or _MAGNITUDE.match(text, number.end()):
       return None
     return number.group() + ("%" if _PERCENT_WORD.match(text, number.end()) else "")
-  return span[1].strip() if span else None
+  return _span_run(text) if span else None
+
+
+def _span_run(text: str) -> str:
+  """The last math span of a text, with the spans before it that a comma, "and" or "or" joins to it ("$1$, $2$,
+  and $3$" is the list "1, 2, 3", never just its last element)."""
+  spans = list(_MATH_SPAN.finditer(text))
+  content = lambda m: next(g for g in m.groups() if g is not None).strip()  # noqa: E731
+  run = [content(spans[-1])]
+  for prev, cur in zip(spans[-2::-1], spans[:0:-1]):
+    gap = text[prev.end():cur.start()]
+    if len(gap) > 80 or not _JOINER.fullmatch(gap):
+      break
+    run.append(content(prev))
+  return ", ".join(run[::-1])
 
 
 def _after_phrase(text: str) -> str | None:
@@ -262,7 +277,7 @@ def _after_phrase(text: str) -> str | None:
     pass
   if last is None:
     return None
-  rest = text[last.end():last.end() + 600].split("\n", 1)[0].strip()
+  rest = text[last.end():last.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
   if not rest:
     return None

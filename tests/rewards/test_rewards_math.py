@@ -101,6 +101,10 @@ def test_different_pairs_do_not_verify(gold, prediction):
     (r"The sum is $\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}$",
      r"\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}"),
     ("We add 2 and 3 to get 5.", "5"),
+    ("The probability is 1/4.", "1/4"),
+    ("**Answer:** 3", "3"),
+    ("The correct option is (B).", "(B)"),
+    ("The solutions are $x=1$, $x=2$, and $x=3$.", "x=1, x=2, x=3"),  # a run of spans is one list answer
 ])
 def test_extract_answer(completion, answer):
   assert rmath.extract_answer(completion) == answer
