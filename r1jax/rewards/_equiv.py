@@ -39,7 +39,7 @@ from fractions import Fraction
 
 import sympy
 
-from r1jax.rewards.math import MAX_ROUNDED_DECIMALS, decimal_places, rounds_to
+from r1jax.rewards.math import decimal_places, rounds_to
 from r1jax.rewards._parser import PM_PREFIX, Bracket, Builder, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
 
 PRECISION = 50  # digits for numeric evaluation
@@ -524,13 +524,14 @@ def _rounds_to(decimal, exact) -> bool:
     return False
   if isinstance(exact, sympy.Rational) and _decimals(exact) is not None:
     return False
-  digits = _decimals(decimal)
-  if digits > MAX_ROUNDED_DECIMALS:
-    return False
-  value = _evaluate(exact * 10**digits)
-  if value is None or not _is_real_value(value) or abs(value) >= 10**(PRECISION - 10):  # digits it can trust
-    return False
-  return rounds_to(Fraction(int(decimal.p), int(decimal.q)), sympy.re(value))
+
+  def scaled(digits):
+    value = _evaluate(exact * 10**digits)
+    if value is None or not _is_real_value(value) or abs(value) >= 10**(PRECISION - 10):  # digits it can trust
+      return None
+    return sympy.re(value)
+
+  return rounds_to(Fraction(int(decimal.p), int(decimal.q)), scaled)
 
 
 def _coefficients_equal(a, b, symbols, inexact) -> bool:

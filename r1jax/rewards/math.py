@@ -524,7 +524,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = re.sub(r"(\d)\{,\}(?=\d{3}(?!\d))", r"\1", s)
   s = re.sub(r"(?<!\\)\\$", "", s)  # a stray trailing backslash ("185\\")
   s = _drop_unevaluated_sides(s)
-  s = re.sub(r"^\\(?!(?:pi|le|ge|ne|lt|gt|in|mp|pm|cup|cap)\b)([a-zA-Z]{1,3})\s*=(?!=)", r"\1 =", s)  # "\\k = 5"
+  s = re.sub(r"^\\([a-zA-Z])\s*=(?!=)", r"\1 =", s)  # "\\k = 5": a one-letter command naming the answer
   s = s.rstrip(".,; ").lstrip("=").strip()
   if _THOUSANDS.fullmatch(s):
     s = s.replace(",", "")
@@ -578,19 +578,22 @@ def decimal_places(q) -> int | None:
 
 
 def rounds_to(decimal: Fraction, scaled_exact) -> bool:
-  """Whether `decimal`, a number with d <= MAX_ROUNDED_DECIMALS digits after the point and at least
-  MIN_SIGNIFICANT_DIGITS significant ones, is a value rounded half up or truncated to d decimals, given that
-  value times 10^d (`scaled_exact`: a Fraction, or a sympy number evaluated well past d digits)."""
+  """Whether `decimal`, a number written with a decimal point and d (at least 1, at most MAX_ROUNDED_DECIMALS)
+  digits after it, showing at least MIN_SIGNIFICANT_DIGITS significant digits, is a value rounded half up or
+  truncated to d decimals. `scaled_exact(d)` gives that value times 10^d (a Fraction, or a real sympy number
+  evaluated well past d digits), or None when it cannot."""
   digits = decimal_places(decimal)
   if digits is None or digits > MAX_ROUNDED_DECIMALS:
     return False
+  digits = max(digits, 1)  # a decimal point was written: 3142.0 shows one decimal (1000 pi is 3141.6 there)
   scaled = decimal * 10**digits
   if len(str(abs(int(scaled))).lstrip("0")) < MIN_SIGNIFICANT_DIGITS:
     return False
-  sign = 1 if scaled_exact >= 0 else -1
-  truncated = sign * int(abs(scaled_exact))
-  rounded = sign * int(abs(scaled_exact) + Fraction(1, 2))
-  return scaled in (truncated, rounded)
+  value = scaled_exact(digits)
+  if value is None:
+    return False
+  sign = 1 if value >= 0 else -1
+  return scaled in (sign * int(abs(value)), sign * int(abs(value) + Fraction(1, 2)))
 
 
 def numbers_close(a: Fraction, b: Fraction, inexact: bool) -> bool:
@@ -605,7 +608,7 @@ def numbers_close(a: Fraction, b: Fraction, inexact: bool) -> bool:
   if abs(a - b) <= INEXACT_RTOL * min(1, max(abs(a), abs(b))):
     return True
   decimal, exact = (a, b) if decimal_places(a) is not None else (b, a)
-  return rounds_to(decimal, exact * 10**decimal_places(decimal))
+  return rounds_to(decimal, lambda digits: exact * 10**digits)
 
 
 _DECIMAL_COMMA = re.compile(r"([-+]?\d+),(\d+)")
