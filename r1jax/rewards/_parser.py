@@ -155,6 +155,10 @@ _CMD_ALIASES = {
 _OP_RELS = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!="}
 
 
+# Short words that are prose, not products of variables: "not 0" is no answer (as n*o*t*0 it would equal 0).
+_SHORT_WORDS = frozenset("not no nor non nil neg but or and yes any all few".split())
+
+
 def _split_word(word: str) -> list[tuple[str, str]]:
   """A run of letters: a function or constant name, a function name glued to <= 3 letters, or <= 3 variables.
 
@@ -164,6 +168,8 @@ def _split_word(word: str) -> list[tuple[str, str]]:
     return [("func", word)]
   if word in _CONSTS:
     return [("const", word)]
+  if word.lower() in _SHORT_WORDS:
+    raise ParseError(f"word {word!r}")
   if len(word) <= 3:
     return [("sym", c) for c in word]
   for name in sorted(_FUNCS, key=len, reverse=True):
