@@ -399,16 +399,25 @@ def _inequality_equal(g: Relation, p: Relation, inexact) -> bool:
   (gk, gd), (pk, pd) = normal(g), normal(p)
   if gk != pk:
     return False
-  return expr_equal(gd, pd, inexact) or (gk == "!=" and expr_equal(gd, -pd, inexact))
+  if expr_equal(gd, pd, inexact) or (gk == "!=" and expr_equal(gd, -pd, inexact)):
+    return True
+  ratio = _constant_ratio(gd, pd, inexact)  # -2x > 4 is x < -2: the positive sides differ by a factor 2 > 0
+  return ratio is not None and (ratio > 0 or gk == "!=")
 
 
 def equation_equal(d1, d2, inexact) -> bool:
   """Equations lhs1 - rhs1 = 0 and lhs2 - rhs2 = 0 are equal when the differences agree up to a constant factor."""
   if expr_equal(d1, d2, inexact) or expr_equal(d1, -d2, inexact):
     return True
+  return _constant_ratio(d1, d2, inexact) is not None
+
+
+def _constant_ratio(d1, d2, inexact):
+  """d1 / d2 when it is the same non-zero real number at every probe point (checked at MIN_PROBE_POINTS or more,
+  both sides in variables), else None."""
   symbols = sorted(d1.free_symbols | d2.free_symbols, key=str)
   if not symbols:
-    return False
+    return None
   ratios = []
   for point in _points(symbols):
     v1, v2 = _evaluate(d1, point), _evaluate(d2, point)
@@ -416,9 +425,11 @@ def equation_equal(d1, d2, inexact) -> bool:
       continue
     ratios.append(v1 / v2)
   if len(ratios) < MIN_PROBE_POINTS:
-    return False
+    return None
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
-  return all(_close(r, ratios[0], tol) for r in ratios[1:])
+  if not all(_close(r, ratios[0], tol) for r in ratios[1:]) or not _is_real_value(ratios[0]):
+    return None
+  return sympy.re(ratios[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------

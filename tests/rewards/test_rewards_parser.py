@@ -175,3 +175,9 @@ def test_ratios_repeating_decimals_and_set_builders():
 def test_times_of_day_and_divisions_by_zero_are_no_numbers(text):
   with pytest.raises(ParseError):
     parse(text)
+
+
+def test_inequalities_equal_up_to_a_positive_factor():
+  assert _equiv.judge("x < -2", "-2x > 4") == (True, "ok")
+  assert _equiv.judge("x < -2", "-2x < 4") == (False, "ok")  # a negative factor flips the inequality
+  assert _equiv.judge("y > 2x", "2x - y > 0") == (False, "ok")
