@@ -421,10 +421,12 @@ _QUALIFIERS = frozenset(
 
 
 def _is_label_after_value(content: str, before: str, after: str) -> bool:
-  """Whether \\text{content} is a label ending a value ("17\\text{ apples}"): at most four plain words, none that
-  qualifies a number, after a digit or a closing bracket and with nothing but punctuation after it."""
+  """Whether \\text{content} is a label ending a value ("17\\text{ apples}"): at most four plain words of two or more
+  letters (one letter is a symbol: 5\\mathrm{e}), none that qualifies a number, after a digit or a closing bracket and
+  with nothing but punctuation after it."""
   words = content.replace("-", " ").split()
-  return (0 < len(words) <= 4 and all(w.isascii() and w.isalpha() and w.lower() not in _QUALIFIERS for w in words)
+  return (0 < len(words) <= 4 and all(w.isascii() and w.isalpha() and len(w) > 1 and w.lower() not in _QUALIFIERS
+                                      for w in words)
           and re.search(r"[\d)\]}]\s*(?:\^\s*\{?[23]\}?\s*)?$", before) is not None and not re.search(r"\w", after))
 
 
@@ -437,7 +439,8 @@ def _replace_text_commands(s: str, lenient: bool = False) -> str:
       if content.lower() in ("or", "and", ","):
         return ","
       rest = s[:m.start()] + s[m.end():]
-      if _UNIT_WORD.match(content) or (lenient and content.replace(" ", "").isalpha() and re.search(r"\d", rest)):
+      words = content.replace(" ", "")
+      if _UNIT_WORD.match(content) or (lenient and len(words) > 1 and words.isalpha() and re.search(r"\d", rest)):
         return " "
       if _is_label_after_value(content, s[:m.start()], s[m.end():]):
         return " "
@@ -469,14 +472,17 @@ def _equals_sides(s: str) -> list[str]:
 
 
 def _drop_unevaluated_sides(s: str) -> str:
-  """Drop the sides of an equality chain that hold a limit, sum, product or integral: the parser cannot evaluate
-  them, and they are the computation, not the answer ("\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1" answers 1). The other
-  sides stay and must still agree with each other."""
+  """Drop the sides before the last of an equality chain that hold a limit, sum, product or integral: the parser
+  cannot evaluate them, and they are the computation leading to the answer ("\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1"
+  answers 1). The other sides stay and must still agree with each other. When the last side holds one, the chain
+  is left whole (F_n = \\sum ... is a formula, not F_n)."""
   if "=" not in s or not _UNEVALUATED.search(s):
     return s
   sides = _equals_sides(s)
+  if _UNEVALUATED.search(sides[-1]):
+    return s
   kept = [side for side in sides if not _UNEVALUATED.search(side)]
-  return "=".join(kept) if kept and len(kept) < len(sides) else s
+  return "=".join(kept)
 
 
 def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:

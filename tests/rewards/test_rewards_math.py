@@ -151,6 +151,8 @@ def test_extract_gold(gold, answer):
     (r"\{35 cm, 4\}", r"\{35, 4\}", False),
     (r"\lim_{x \to 0} \frac{\sin x}{x} = 1", "1", False),  # the side the parser cannot evaluate goes
     (r"\lim_{x \to 0} x = 5 = 7", "5 = 7", False),  # the others stay, and must agree
+    (r"S = \sum_{i=1}^{n} i^2", r"S = \sum_{i=1}^{n} i^2", False),  # a formula ending in a sum stays whole
+    (r"5\mathrm{e}", "5 e", False),  # one letter is a symbol, not a label
 ])
 def test_normalize(raw, normal, percent):
   assert rmath.normalize(raw) == (normal, percent)
@@ -220,3 +222,8 @@ def test_importing_the_rewards_does_not_import_sympy():
 ])
 def test_assignments_and_relations(gold, prediction, expected):
   assert rmath.verify(gold, prediction) == expected
+
+
+def test_a_gold_keeps_its_one_letter_constants():
+  assert rmath.normalize(r"1 - \frac{1}{\mathrm{e}}", gold=True) == (r"1 - \frac{1}{ e }", False)
+  assert rmath.verify(r"$1 - \frac{1}{\mathrm{e}}$", r"$1 - e^{-1}$")
