@@ -53,8 +53,9 @@ def test_outside_cases_the_grader_was_developed_against(split):
   assert agree >= 0.97 and not false_positives
 
 
-@pytest.mark.xfail(strict=True, reason="target not met yet: 83% agreement and 2 false positives on the held-out "
-                                       "part (python -m benchmarks.rewards)")
+@pytest.mark.xfail(strict=True, reason="target not met: 86.4% agreement and 3 false positives at the one run of the "
+                                       "held-out part, 86.9% and 2 after fixing the two bugs it showed "
+                                       "(python -m benchmarks.rewards)")
 def test_outside_cases_held_out_reach_the_target():
   agree, false_positives = _agreement("report")
   assert agree >= 0.97 and not false_positives
