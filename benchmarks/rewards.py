@@ -16,7 +16,10 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 AReaL, slime, NeMo-RL, open-instruct, simple-evals, SkyRL, verifiers), each with its
                                 source; pairs already in the outside file are left out. r1jax's grader is tuned on
                                 "tune" and "dev"; "report" stays held out. `note` marks normalisation tests read as
-                                "input and normal form are the same answer".
+                                "input and normal form are the same answer". The 32 cases of those files left out
+                                (multiple-choice letter modes, labels set by a project's own format requirement,
+                                timeouts or stop tokens, a label its test calls wrong) are in
+                                math_dev_left_out.jsonl with the reason for each; none is relabelled.
   math_adversarial_cases.jsonl  whole completions a reward-hacking policy could write (garbage around the gold,
                                 false equations, prose, several answers, answers only inside <think>, unicode
                                 lookalikes, huge numbers, nested or unclosed boxes, tiny perturbations), almost all
