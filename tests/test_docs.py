@@ -39,8 +39,6 @@ class _LongSFT(settings.SFTSettings):
   train: settings.SFTLoopSettings = dataclasses.field(default_factory=lambda: settings.SFTLoopSettings(steps=400))
 
 
-@pytest.mark.xfail(strict=True, reason="describe() takes a section's defaults from the section class, not from the "
-                   "field's default_factory: no trainer overrides one today, but one that does would be misreported")
 def test_the_reference_shows_a_sections_default_as_the_trainer_sets_it():
   row = next(r for r in settings.describe(_LongSFT) if r[0] == "config.train.steps")
   assert row[1] == _LongSFT().train.steps == 400

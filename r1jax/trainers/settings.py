@@ -530,8 +530,9 @@ def open_sections(cls: type) -> set[str]:
   return paths
 
 
-def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
-  """(key, default, meaning) of every setting of `cls`, from the strings under the fields: the reference table."""
+def _field_docs(cls: type) -> dict[str, str]:
+  """{field: the string under it} for `cls` and its dataclass bases (empty when the source is unavailable, e.g. a
+  class typed at an interactive prompt)."""
   import ast
   import inspect
   import textwrap
@@ -540,20 +541,33 @@ def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
   for klass in reversed(cls.__mro__):
     if not dataclasses.is_dataclass(klass):
       continue
-    tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    try:
+      tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    except (OSError, TypeError):
+      continue
     body = tree.body[0].body
     for node, nxt in zip(body, body[1:]):
       if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
           and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
         docs[node.target.id] = " ".join(nxt.value.value.split())
+  return docs
+
+
+def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, Any, str]]:
+  """(key, default, meaning) of every setting, from the strings under the fields: the reference table.
+
+  Takes a settings class (its defaults) or an instance (its values), so a section's values are the ones its trainer
+  sets, not the section class's own defaults.
+  """
+  settings = cls_or_settings() if isinstance(cls_or_settings, type) else cls_or_settings
+  docs = _field_docs(type(settings))
   rows = []
-  default = cls()
-  hints = typing.get_type_hints(cls)
-  for f in dataclasses.fields(cls):
-    if dataclasses.is_dataclass(hints[f.name]):
-      rows += describe(hints[f.name], f"{prefix}.{f.name}")
+  for f in dataclasses.fields(settings):
+    value = getattr(settings, f.name)
+    if dataclasses.is_dataclass(value):
+      rows += describe(value, f"{prefix}.{f.name}")
     else:
-      rows.append((f"{prefix}.{f.name}", getattr(default, f.name), docs.get(f.name, "")))
+      rows.append((f"{prefix}.{f.name}", value, docs.get(f.name, "")))
   return rows
 
 
