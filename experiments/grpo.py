@@ -110,15 +110,18 @@ def train(config: ml_collections.ConfigDict, workdir: str | Path, init_params=No
       if ro is not None:
         metrics.update({f"rollout/{k}": v for k, v in rollout_stats(ro).items()})
         adv = np.asarray(grpo.advantages(gc.advantage_estimator, ro.rewards, g))
-        batch = grpo_train.update_batch(ro, adv, mask_truncated=gc.mask_truncated)
+        # Shared-prefix layout (each prompt once per group; mini-/micro-batches are whole groups), trimmed to the
+        # longest completion in quarters of max_new_tokens (at most 4 compiled shapes).
+        batch = grpo_train.update_batch(ro, adv, mask_truncated=gc.mask_truncated, share_prompt=True,
+                                        bucket=-(-config.rollout.max_new_tokens // 4))
         dev = {k: jnp.asarray(v) for k, v in batch.items()}
         if lc.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
         if gc.num_iterations > 1:
           dev["old_logp"] = logp_fn(state.params, dev)
-        rows = batch["input_ids"].shape[0]
+        rows = batch["advantages"].shape[0]  # prompt groups
         if rows % gc.mini_batches:
-          raise ValueError(f"{rows} rollouts do not split into config.grpo.mini_batches={gc.mini_batches}")
+          raise ValueError(f"{rows} prompt groups do not split into config.grpo.mini_batches={gc.mini_batches}")
         order = np.arange(rows)
         for it in range(gc.num_iterations):
           if it:  # later passes see the mini-batches in a new order, as in PPO epochs
