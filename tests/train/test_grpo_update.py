@@ -99,8 +99,10 @@ def test_shared_prefix_and_trimmed_batches_give_the_plain_loss_metrics_and_gradi
     _assert_same(reference, _loss_and_grads(cfg, lc, params, ref_params, trimmed))
 
 
-def test_shared_prefix_logprobs_equal_logprobs_of_on_repeated_prompts_with_their_gradient(policy):
+@pytest.mark.parametrize("attention_impl", ("einsum", "dot_product_xla"))
+def test_shared_prefix_logprobs_equal_logprobs_of_on_repeated_prompts_with_their_gradient(policy, attention_impl):
   cfg, params, _, rollouts, _ = policy
+  cfg = cfg.replace(attention_impl=attention_impl)
   batch = grpo_train.update_batch(rollouts, np.zeros(P * G), share_prompt=True)
   w = jnp.asarray(np.random.RandomState(2).randn(P * G, N).astype(np.float32))
 
