@@ -128,17 +128,19 @@ class R1jaxEngine:
       self.ids[i, width - len(row):], self.mask[i, width - len(row):] = row, 1
     self.sc = SamplingConfig(max_new_tokens=workload.max_new_tokens, temperature=1.0,
                              num_samples=workload.num_samples, eos_ids=(), prompt_bucket=16)
-    self.lc = grpo_train.GRPOLossConfig(loss_type="grpo", beta=BETA, epsilon_low=EPSILON, epsilon_high=EPSILON,
-                                        max_tokens=workload.max_new_tokens)
+    loss, knobs = grpo_train.resolve_loss("grpo", {"beta": BETA, "epsilon_low": EPSILON, "epsilon_high": EPSILON,
+                                                   "kl_estimator": "k3", "importance_sampling": "token",
+                                                   "max_tokens": workload.max_new_tokens})
     tx, schedule = make_optimizer(OptimizerConfig(learning_rate=LEARNING_RATE, schedule="constant", b1=BETAS[0],
                                                   b2=BETAS[1], eps=EPS, weight_decay=0.0, grad_clip_norm=CLIP_NORM))
     mesh = sharding.make_mesh()
     self.state, shardings = train_state_from_params(params, tx, jax.random.PRNGKey(0), mesh,
                                                     param_logical_axes(self.cfg))
     self.ref_params = jax.tree.map(jnp.copy, self.state.params)
-    self.step_fn = make_train_step(grpo_train.make_loss_fn(self.cfg, self.lc), tx, schedule=schedule,
-                                   normalizer_fn=grpo_train.normalizer_fn(self.lc), state_shardings=shardings)
-    self.logp_fn = jax.jit(lambda p, b: grpo_train.completion_logprobs(self.cfg, p, b, 1.0, self.lc.logprob_chunk))
+    self.step_fn = make_train_step(grpo_train.make_loss_fn(self.cfg, loss, knobs, temperature=1.0), tx,
+                                   schedule=schedule, normalizer_fn=grpo_train.normalizer_fn(loss, knobs),
+                                   state_shardings=shardings)
+    self.logp_fn = jax.jit(lambda p, b: grpo_train.completion_logprobs(self.cfg, p, b, 1.0, 128))
     self.grpo_train = grpo_train
     self.calls = 0
 

@@ -1,19 +1,29 @@
-"""Agreement and throughput of `r1jax.rewards.math.verify` against math-verify on a hand-labelled answer set.
+"""Agreement, false positives and speed of `r1jax.rewards.math` against math-verify, on cases from other projects.
 
-    pip install "math-verify[antlr4_13_2]"      # benchmark-only dependency
-    python -m benchmarks.rewards                  # [--data benchmarks/data/math_answer_pairs.jsonl] [--batch 512]
+    pip install "math-verify[antlr4_13_2]"      # benchmark-only dependency (pip install -e ".[bench]")
+    python -m benchmarks.rewards                  # [--batch 512] [--skip-slow]
 
-The labelled set (benchmarks/data/math_answer_pairs.jsonl, one {"category", "gold", "prediction", "label"} per
-line) holds pairs in the categories answer graders are tested on — integers, decimals, fractions, radicals, pi,
-symbolic expressions, equations, intervals, sets, tuples, matrices, units and text, percent, degrees, thousands
-separators, complex numbers, whole completions, GSM8K / MATH gold strings, and hostile inputs — each labelled by
-whether the prediction is mathematically the gold answer.
+Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-Printed: each grader's agreement with the labels, its false positives (rewarding a wrong answer: what RL
-exploits) and false negatives, the pairs where one is wrong, time per pair for both (mean and median; cold caches,
-warm processes) and their ratios, and the time r1jax takes to score one rollout batch of typical completions.
-math-verify is called as documented: `verify(parse(gold), parse(prediction))`, with bare answers (no $, \\boxed or
-prose) wrapped in $...$ first, since its LaTeX extraction looks for delimiters.
+  math_outside_cases.jsonl      395 labelled pairs from other projects' own test files (Math-Verify, MARIO_EVAL,
+                                hendrycks/math, NeMo-Skills, TRL, open-r1, verl), each with its source repository,
+                                commit, path and test. Split once, before any tuning, by the parity of the first
+                                byte of sha256(gold + NUL + prediction): "tune" (what r1jax's grader was developed
+                                against) and "report" (held out). Four labels that contradict the mathematics or
+                                collide between sources are relabelled; each keeps its `source_expected` and a
+                                `relabel_reason`, and the agreement with the source labels as they are is printed too.
+  math_adversarial_cases.jsonl  whole completions a reward-hacking policy could write (garbage around the gold,
+                                false equations, prose, several answers, answers only inside <think>, unicode
+                                lookalikes, huge numbers, nested or unclosed boxes, tiny perturbations), almost all
+                                wrong, plus right answers in the same shapes.
+  math_answer_pairs.jsonl       231 pairs written together with r1jax's first grader: a regression set only.
+
+Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
+answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side; the cases either
+gets wrong; time per pair (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch
+of typical completions from a warm pool; and a batch with slow items (80 of 512) to show the per-call cap's effect.
+math-verify runs as its own tests call it where a case comes from them (`options`: extraction targets and float
+precision), else as documented: `verify(parse(gold), parse(prediction))`, with a bare answer wrapped in $...$.
 """
 
 from __future__ import annotations
@@ -21,18 +31,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import random
 import re
 import statistics
 import time
 from pathlib import Path
 
-DEFAULT_DATA = Path(__file__).parent / "data" / "math_answer_pairs.jsonl"
+DATA = Path(__file__).parent / "data"
+FILES = {"outside": "math_outside_cases.jsonl", "adversarial": "math_adversarial_cases.jsonl",
+         "regression": "math_answer_pairs.jsonl"}
 
 
-def load_pairs(path: Path) -> list[dict]:
+def load_cases(path: Path) -> list[dict]:
+  """Cases of a file, with `expected` (the regression file calls it `label`)."""
   with open(path, encoding="utf-8") as f:
-    return [json.loads(line) for line in f if line.strip()]
+    cases = [json.loads(line) for line in f if line.strip()]
+  for case in cases:
+    case.setdefault("expected", case.get("label"))
+  return cases
 
 
 def r1jax_grader():
@@ -41,12 +58,12 @@ def r1jax_grader():
   rmath.warmup()
   rmath.verify("x + 1", "1 + x")  # wait for the workers: process start-up is not what this measures
   rmath.clear_cache()
-  return rmath.verify
+  return lambda case: rmath.verify(case["gold"], case["prediction"])
 
 
 def _latex_delimited(text: str) -> str:
-  """A bare answer ("2x+3", "[1, 3)") wrapped in $...$, the form math-verify's LaTeX extraction expects (unwrapped,
-  it reads only numbers out of such strings); completions and delimited strings are passed as they are."""
+  """A bare answer ("2x+3", "[1, 3)") wrapped in $...$, the form math-verify's LaTeX extraction expects; completions
+  and delimited strings are passed as they are."""
   markers = ("$", "\\boxed", "####", "<think>", "<answer>", "\\(", "\\[")
   prose = re.search(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}", re.sub(r"\\(?:text|mbox)\s*\{[^{}]*\}", "", text))
   if any(m in text for m in markers) or prose or not text.strip():
@@ -56,37 +73,59 @@ def _latex_delimited(text: str) -> str:
 
 def math_verify_grader():
   import math_verify
+  from math_verify import ExprExtractionConfig, LatexExtractionConfig
 
   logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 
-  def verify(gold: str, prediction: str) -> bool:
-    gold_parsed = math_verify.parse(_latex_delimited(gold))
-    return bool(math_verify.verify(gold_parsed, math_verify.parse(_latex_delimited(prediction))))
+  def verify(case: dict) -> bool:
+    options = case.get("options")
+    if options and options.get("match_types") != "default":  # as the source test called it
+      targets = [LatexExtractionConfig(boxed_match_priority=0) if t == "latex" else ExprExtractionConfig()
+                 for t in options["match_types"]]
+      gold = math_verify.parse(case["gold"], targets)
+      pred = math_verify.parse(case["prediction"], targets)
+      return bool(math_verify.verify(gold, pred, float_rounding=options.get("precision", 6)))
+    gold = math_verify.parse(_latex_delimited(case["gold"]))
+    return bool(math_verify.verify(gold, math_verify.parse(_latex_delimited(case["prediction"]))))
 
   return verify
 
 
-def run_grader(verify, pairs: list[dict]) -> tuple[list[bool], list[float]]:
-  """Verdicts and seconds for each pair (sequential, one call per pair)."""
+def run_grader(verify, cases: list[dict]) -> tuple[list[bool], list[float]]:
+  """Verdicts and seconds for each case (sequential, one call per case)."""
   verdicts, seconds = [], []
-  for pair in pairs:
+  for case in cases:
     start = time.perf_counter()
     try:
-      verdicts.append(bool(verify(pair["gold"], pair["prediction"])))
+      verdicts.append(bool(verify(case)))
     except Exception:  # a grader that raises counts as "not equal"
       verdicts.append(False)
     seconds.append(time.perf_counter() - start)
   return verdicts, seconds
 
 
-def summarize(name: str, verdicts: list[bool], pairs: list[dict]) -> dict:
-  labels = [p["label"] for p in pairs]
-  agree = sum(v == l for v, l in zip(verdicts, labels))
+def summary(verdicts: list[bool], labels: list[bool]) -> str:
+  """'agreement ± standard error, false positives, false negatives' of verdicts against labels."""
+  n = len(labels)
+  agree = sum(v == l for v, l in zip(verdicts, labels)) / n
   fp = sum(v and not l for v, l in zip(verdicts, labels))
   fn = sum(l and not v for v, l in zip(verdicts, labels))
-  print(f"{name:12s} agreement {agree}/{len(pairs)} = {agree / len(pairs):.1%}   false positives {fp}   "
-        f"false negatives {fn}")
-  return {"agree": agree, "fp": fp, "fn": fn}
+  return f"{agree:6.1%} ± {math.sqrt(agree * (1 - agree) / n):4.1%}  FP {fp:2d}  FN {fn:3d}"
+
+
+def report(name: str, cases: list[dict], ours: list[bool], theirs: list[bool]):
+  splits = [("all", [True] * len(cases))]
+  if any("split" in c for c in cases):
+    splits = [(s, [c.get("split") == s for c in cases]) for s in ("tune", "report")] + splits
+  for split, mask in splits:
+    picked = [i for i, m in enumerate(mask) if m]
+    labels = [cases[i]["expected"] for i in picked]
+    print(f"  {name:11s} {split:6s} n={len(picked):3d}  r1jax {summary([ours[i] for i in picked], labels)}   "
+          f"math-verify {summary([theirs[i] for i in picked], labels)}")
+  if any("source_expected" in c for c in cases):
+    labels = [c.get("source_expected", c["expected"]) for c in cases]
+    print(f"  {name:11s} source labels as they are (n={len(cases)}): r1jax {summary(ours, labels)}   "
+          f"math-verify {summary(theirs, labels)}")
 
 
 def typical_batch(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -110,31 +149,49 @@ def typical_batch(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
   return completions, golds
 
 
+def slow_batch(n: int = 512, slow: int = 80, correct: int = 150) -> tuple[list[str], list[str], range]:
+  """`slow` answers whose expansion takes seconds, `correct` right symbolic answers, the rest wrong integers;
+  returns completions, golds and the indices of the right answers."""
+  completions, golds = [], []
+  for i in range(n):
+    if i < slow:
+      answer, gold = f"\\frac{{(x+1)^{{{i + 3}}}(y+1)^{{200}}(z+1)^{{200}}}}{{\\lfloor x^2/100\\rfloor}}", "x"
+    elif i < slow + correct:
+      answer, gold = f"(x+{i})^2", f"x^2 + {2 * i}x + {i * i}"
+    else:
+      answer, gold = str(i), str(i + 1)
+    completions.append(f"<think>.</think><answer>\\boxed{{{answer}}}</answer>")
+    golds.append(gold)
+  return completions, golds, range(slow, slow + correct)
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
   parser.add_argument("--batch", type=int, default=512)
+  parser.add_argument("--skip-slow", action="store_true", help="skip the slow-batch run (two calls of up to 60 s)")
   args = parser.parse_args()
 
-  pairs = load_pairs(args.data)
-  print(f"{len(pairs)} labelled pairs ({sum(p['label'] for p in pairs)} equivalent) from {args.data}")
-  ours, ours_time = run_grader(r1jax_grader(), pairs)
-  theirs, theirs_time = run_grader(math_verify_grader(), pairs)
-  ours_summary = summarize("r1jax", ours, pairs)
-  summarize("math-verify", theirs, pairs)
-  ours_mean, theirs_mean = statistics.mean(ours_time), statistics.mean(theirs_time)
-  ours_median, theirs_median = statistics.median(ours_time), statistics.median(theirs_time)
-  print(f"time per pair, mean: r1jax {ours_mean * 1e3:.2f} ms, math-verify {theirs_mean * 1e3:.2f} ms "
-        f"(math-verify / r1jax = {theirs_mean / ours_mean:.1f}x); median: r1jax {ours_median * 1e3:.2f} ms, "
-        f"math-verify {theirs_median * 1e3:.2f} ms ({theirs_median / ours_median:.1f}x)")
-  slowest = max(range(len(pairs)), key=lambda i: theirs_time[i])
-  print(f"slowest math-verify pair: {pairs[slowest]['prediction'][:50]!r} {theirs_time[slowest]:.2f} s; "
-        f"slowest r1jax pair: {max(ours_time):.3f} s")
+  ours_verify, theirs_verify = r1jax_grader(), math_verify_grader()
+  print("agreement with the labels ± standard error; FP: wrong answers rewarded; FN: right answers refused")
+  times = {"r1jax": [], "math-verify": []}
+  wrong = []
+  for name, filename in FILES.items():
+    cases = load_cases(DATA / filename)
+    ours, ours_time = run_grader(ours_verify, cases)
+    theirs, theirs_time = run_grader(theirs_verify, cases)
+    times["r1jax"] += ours_time
+    times["math-verify"] += theirs_time
+    report(name, cases, ours, theirs)
+    wrong += [(name, c, o, t) for c, o, t in zip(cases, ours, theirs) if o != c["expected"] or t != c["expected"]]
+  ours_mean, theirs_mean = statistics.mean(times["r1jax"]), statistics.mean(times["math-verify"])
+  print(f"\ntime per pair, mean: r1jax {ours_mean * 1e3:.2f} ms, math-verify {theirs_mean * 1e3:.2f} ms "
+        f"(math-verify / r1jax = {theirs_mean / ours_mean:.1f}x); median: r1jax "
+        f"{statistics.median(times['r1jax']) * 1e3:.2f} ms, math-verify {statistics.median(times['math-verify']) * 1e3:.2f} ms")
 
-  print("\npairs where a grader is wrong (label | r1jax | math-verify):")
-  for pair, o, t in zip(pairs, ours, theirs):
-    if o != pair["label"] or t != pair["label"]:
-      print(f"  [{pair['category']}] {pair['gold'][:40]!r} vs {pair['prediction'][:60]!r}: {pair['label']} | {o} | {t}")
+  print("\ncases a grader gets wrong (expected | r1jax | math-verify):")
+  for name, case, o, t in wrong:
+    where = case.get("split", case.get("kind", case.get("category", "")))
+    print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   from r1jax.rewards import math as rmath
 
@@ -143,11 +200,18 @@ def main():
   start = time.perf_counter()
   rewards, stats = rmath.score(completions, golds)
   elapsed = time.perf_counter() - start
-  print(f"\nr1jax scores a batch of {args.batch} typical completions in {elapsed:.3f} s "
-        f"(cold cache; mean reward {sum(rewards) / len(rewards):.2f}; {stats})")
+  print(f"\nr1jax scores a batch of {args.batch} typical completions in {elapsed:.3f} s from a warm pool of "
+        f"{rmath._config['num_workers']} workers (cold cache; mean reward {sum(rewards) / len(rewards):.2f}; {stats})")
+  if not args.skip_slow:
+    completions, golds, right = slow_batch()
+    rmath.clear_cache()
+    for call in (1, 2):
+      start = time.perf_counter()
+      rewards, stats = rmath.score(completions, golds)
+      print(f"slow batch, call {call}: {time.perf_counter() - start:.1f} s, right answers rewarded "
+            f"{sum(rewards[i] for i in right):.0f}/{len(right)}; timeouts {stats['timeouts']} "
+            f"(batch_cap {stats['batch_cap']}), cached {stats.get('cached', 0)}")
   rmath.shutdown()
-  if ours_summary["fp"]:
-    print("WARNING: r1jax has false positives")
 
 
 if __name__ == "__main__":

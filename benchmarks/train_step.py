@@ -112,7 +112,7 @@ def jax_runner(path: Path, batch: dict, remat: str | None):
   mesh = sharding.make_mesh()
   tx, schedule = make_optimizer(OptimizerConfig(learning_rate=LEARNING_RATE, schedule="constant", b1=BETAS[0],
                                                 b2=BETAS[1], eps=EPS, weight_decay=0.0, grad_clip_norm=CLIP_NORM))
-  state, shardings = train_state_from_params(params, tx, jax.random.PRNGKey(0), mesh, param_logical_axes(cfg))
+  state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(cfg))
   batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(mesh, np.ndim(x)), batch)
   step = make_train_step(sft.make_loss_fn(cfg), tx, schedule=schedule, normalizer_fn=sft.token_count,
                          state_shardings=shardings, batch_shardings=batch_sh)

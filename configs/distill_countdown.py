@@ -6,7 +6,7 @@
 
 import ml_collections
 
-from configs import distill_arithmetic
+from configs import distill_arithmetic, grpo_countdown
 
 VARIANTS = ("tiny",)
 
@@ -16,12 +16,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   if variant not in VARIANTS:
     raise ValueError(f"unknown variant {variant!r} of configs/distill_countdown.py; valid: {VARIANTS}")
   c = distill_arithmetic.get_config("tiny")
-  c.task.update(name="countdown", knobs=ml_collections.ConfigDict(dict(num_numbers=(3, 3), max_number=20,
-                                                                       max_target=40)),
-                template="countdown", max_prompt_len=192)
-  c.train.max_len = 256
-  c.distill.update(max_new_tokens=64, rewards=ml_collections.ConfigDict(dict(countdown=1.0, think_answer=1.0)),
-                   accept=ml_collections.ConfigDict(dict(countdown=1.0, think_answer=1.0)))
-  c.eval.update(max_new_tokens=64, rewards=ml_collections.ConfigDict(dict(countdown=1.0, think_answer=0.5)),
-                correct_reward="countdown")
+  c.task.update(name="countdown", template="r1_zero_short", max_prompt_len=96)
+  c.task.knobs = dict(grpo_countdown.COUNTDOWN_KNOBS)
+  c.train.max_len = 192
+  c.distill.max_new_tokens = 64
+  c.distill.rewards = dict(countdown=1.0, think_answer=1.0)
+  c.distill.accept = dict(countdown=1.0, think_answer=1.0)
+  c.eval.update(max_new_tokens=64, correct_reward="countdown")
+  c.eval.rewards = dict(countdown=1.0, think_answer=0.5)
   return c

@@ -23,7 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from configs import distill_arithmetic, grpo_arithmetic, sft_arithmetic  # noqa: E402
-from experiments import common, distill, grpo, sft  # noqa: E402
+from experiments import distill, grpo, sft  # noqa: E402
+from r1jax.trainers.common import write_json  # noqa: E402
 from r1jax.train import read_metrics  # noqa: E402
 
 STAGES = ("base", "sft", "grpo", "distill")
@@ -130,7 +131,7 @@ def run(workdir: str | Path, quick: bool = False) -> dict:
       f"them, maj@k votes over them; format is the strict <think>/<answer> reward.\n\n{table}")
   plot_curves(workdir, workdir / "curves.png")
   plot_stages(results, workdir / "stages.png")
-  common.write_json(workdir / "results.json", {"results": results, "params": params})
+  write_json(workdir / "results.json", {"results": results, "params": params})
   print(table)
   return {"results": results, "params": params}
 

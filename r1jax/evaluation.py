@@ -2,6 +2,8 @@
 
     pass@k  = E_prompts[ 1 − C(n − c, k) / C(n, k) ]     (unbiased, Chen et al. 2021: n samples, c correct)
     pass@1  = E_prompts[ c / n ]                          (the R1 paper's "pass@1 over k samples")
+    SE      = std_prompts(c / n) / sqrt(B)                (its standard error over B prompts, ddof 1: samples of
+                                                           one prompt are correlated, so the prompt is the unit)
     maj@k   = E_prompts[ the most frequent final answer among k samples is correct ]
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from r1jax.rewards import format as format_reward
 from r1jax.rewards import math as math_reward
 
 
@@ -38,12 +41,19 @@ def majority_correct(answers: Sequence[str | None], correct: Sequence[bool]) -> 
   return bool(next(c for a, c in zip(answers, correct) if a == winner))
 
 
+def pass_at_1_se(correct: np.ndarray) -> float:
+  """Standard error of pass@1 over prompts: correct [B, G] -> std_i(mean_j correct_ij) / sqrt(B) (ddof 1; 0 for
+  a single prompt). The B per-prompt pass rates are independent; the G samples of one prompt are not."""
+  rates = np.asarray(correct, np.float64).reshape(len(correct), -1).mean(-1)
+  return float(rates.std(ddof=1) / np.sqrt(len(rates))) if len(rates) > 1 else 0.0
+
+
 def group_metrics(correct: np.ndarray, group_size: int, answers: Sequence[str | None] | None = None,
                   ks: Sequence[int] = ()) -> dict[str, float]:
   """correct [B*G] bool (sample i*G + j of prompt i) -> pass@1, pass@k and maj@k for each k in ks (k <= G)."""
   correct = np.asarray(correct, bool).reshape(-1, group_size)
   counts = correct.sum(-1)
-  out = {"pass@1": float(correct.mean())}
+  out = {"pass@1": float(correct.mean()), "pass@1_se": pass_at_1_se(correct)}
   for k in ks:
     if k > group_size:
       raise ValueError(f"pass@{k} needs at least {k} samples per prompt, have {group_size}")
@@ -65,11 +75,17 @@ def final_answers(texts: Sequence[str]) -> list[str | None]:
 
 
 def rollout_metrics(rollouts: Any, correct_reward: str, ks: Sequence[int] = (), prefix: str = "") -> dict[str, float]:
-  """Metrics of scored `r1jax.rollout.Rollouts`: a sample is correct iff reward `correct_reward` is (about) 1."""
+  """Metrics of scored `r1jax.rollout.Rollouts`: a sample is correct iff reward `correct_reward` is (about) 1.
+
+  pass@1 (+ its standard error), pass@k and maj@k for k in ks, the mean total reward and each reward's mean,
+  format_rate (strict <think>...</think><answer>...</answer>), mean completion length and truncated fraction.
+  """
   correct = rollouts.reward_parts[correct_reward] >= 1.0 - 1e-6
   metrics = group_metrics(correct, rollouts.group_size, final_answers(rollouts.judged_texts), ks)
   lengths = np.asarray(rollouts.sample.lengths)
+  texts = rollouts.judged_texts
   metrics.update({"reward_mean": float(np.mean(rollouts.rewards)), "completion_length": float(lengths.mean()),
+                  "format_rate": float(np.mean([format_reward.is_strict_format(t) for t in texts])),
                   "truncated_fraction": float(np.mean(np.asarray(rollouts.sample.truncated)))})
   for name, values in rollouts.reward_parts.items():
     metrics[f"reward/{name}"] = float(np.mean(values))

@@ -16,11 +16,12 @@ import numpy as np
 from r1jax import rewards as rewards_lib
 from r1jax.data import batching
 from r1jax.data.templates import Prompt
+from r1jax.losses.grpo import zero_std_groups
 from r1jax.models import ModelConfig
 from r1jax.sampling import SampleOutput, SamplingConfig, decode_completions, generate
 
-# Row fields a reward may need, repeated G times to line up with the samples.
-REWARD_FIELDS = {"gold": "gold", "numbers": "numbers", "target": "target"}
+# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names.
+TRAINER_FIELDS = ("lengths", "prefill", "max_length")
 
 
 @dataclasses.dataclass
@@ -49,25 +50,16 @@ class Rollouts:
     return [row[key] for row in self.rows for _ in range(self.group_size)]
 
 
-def encode_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str, *, max_prompt_len: int,
-                   policy: str = "truncate_left", template_opts: Mapping[str, Any] | None = None):
-  """Rows -> (PromptBatch [B, T] left-padded, prompts). A prompt that is dropped is an error here: the caller
-  passes exactly the rows it wants sampled."""
-  batch, prompts = batching.encode_prompt_rows(tokenizer, list(rows), template, max_len=max_prompt_len,
-                                               policy=policy, **dict(template_opts or {}))
-  if batch.num_dropped:
-    raise ValueError(f"{batch.num_dropped} of {len(rows)} prompts are longer than max_prompt_len={max_prompt_len}"
-                     f" and the prompt policy {policy!r} drops them")
-  return batch, prompts
-
-
 def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str,
            sc: SamplingConfig, rng: jax.Array, *, max_prompt_len: int, prompt_policy: str = "truncate_left",
            template_opts: Mapping[str, Any] | None = None, shard_fn=None) -> Rollouts:
   """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh)."""
   rows = list(rows)
-  batch, prompts = encode_prompts(tokenizer, rows, template, max_prompt_len=max_prompt_len, policy=prompt_policy,
-                                  template_opts=template_opts)
+  batch, prompts = batching.encode_prompt_rows(tokenizer, rows, template, max_len=max_prompt_len,
+                                               policy=prompt_policy, **dict(template_opts or {}))
+  if batch.num_dropped:  # the caller passes exactly the rows it wants sampled
+    raise ValueError(f"{batch.num_dropped} of {len(rows)} prompts are longer than max_prompt_len={max_prompt_len}"
+                     f" and the prompt policy {prompt_policy!r} drops them")
   ids, mask = batch.input_ids, batch.attention_mask
   dev_ids, dev_mask = (ids, mask) if shard_fn is None else shard_fn((ids, mask))
   out = generate(cfg, params, dev_ids, dev_mask, sc, rng)
@@ -77,16 +69,26 @@ def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping
                   completions=texts, group_size=sc.num_samples, num_prompts_truncated=int(batch.num_truncated))
 
 
-def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
-  """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rule rewards.
+def reward_columns(rollouts: Rollouts) -> dict[str, list[Any]]:
+  """Every dataset column of the rows, repeated per sample ([B] -> [B*G]): what rewards can name."""
+  names = list(rollouts.rows[0]) if rollouts.rows else []
+  clash = sorted(set(names) & set(TRAINER_FIELDS))
+  if clash:
+    raise ValueError(f"dataset column(s) {clash} shadow fields the trainer passes to rewards {TRAINER_FIELDS}; "
+                     f"rename them")
+  return {name: rollouts.repeated(name) for name in names}
 
-  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}.
+
+def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
+  """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rewards of `reward_spec`.
+
+  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}. Each reward judges
+  prefill + completion and may name any dataset column, `lengths` (completion tokens) and `extra_fields`.
   """
-  fields = {name: rollouts.repeated(key) for name, key in REWARD_FIELDS.items() if key in rollouts.rows[0]}
   lengths = np.asarray(jax.device_get(rollouts.sample.lengths))
   prefills = [rollouts.prompts[i // rollouts.group_size].prefill for i in range(len(rollouts.completions))]
-  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, lengths=lengths.tolist(),
-                                            prefill=prefills, **fields, **extra_fields)
+  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=prefills,
+                                            lengths=lengths.tolist(), **reward_columns(rollouts), **extra_fields)
   rollouts.rewards, rollouts.reward_parts, rollouts.reward_stats = total, parts, stats
   return rollouts
 
@@ -130,8 +132,7 @@ def concatenate(parts: Sequence[Rollouts]) -> Rollouts:
 
 def informative_groups(rewards: np.ndarray, group_size: int) -> np.ndarray:
   """Indices of the prompts whose G rewards are not all equal (the only ones with a GRPO signal)."""
-  grouped = np.asarray(rewards).reshape(-1, group_size)
-  return np.flatnonzero(~np.all(grouped == grouped[:, :1], axis=-1))
+  return np.flatnonzero(~np.asarray(zero_std_groups(rewards, group_size)))
 
 
 def dynamic_sample(draw, num_prompts: int, max_draws: int) -> tuple[Rollouts, dict[str, float]]:

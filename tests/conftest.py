@@ -21,3 +21,13 @@ def hf_checkpoints(tmp_path_factory):
     make_hf_model(family).save_pretrained(path)
     paths[family] = path
   return paths
+
+
+@pytest.fixture(scope="session")
+def sft_quick_run(tmp_path_factory):
+  """The `quick` SFT variant trained once per session: {"workdir", "first_eval", "last_eval", "params", "cfg", ...}."""
+  from configs import sft_arithmetic
+  from experiments import sft
+
+  workdir = tmp_path_factory.mktemp("sft_quick")
+  return sft.train(sft_arithmetic.get_config("quick"), workdir)

@@ -1,52 +1,72 @@
-"""Every config file and variant builds, names things that exist, and says how to run it."""
+"""Every config file and variant becomes valid trainer settings, names things that exist, and says how to run it."""
 
 import importlib
 import pathlib
+import re
 
 import pytest
 
 from r1jax import rewards
+from r1jax.checks import SettingsError
 from r1jax.data import tasks, templates
+from r1jax.losses import grpo as grpo_losses
 from r1jax.models import get_config as model_preset
-from r1jax.train import OptimizerConfig
+from r1jax.trainers import settings
 
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[1] / "configs"
 MODULES = sorted(p.stem for p in CONFIG_DIR.glob("*.py") if not p.stem.startswith("_"))
+SETTINGS = {"sft": settings.SFTSettings, "grpo": settings.GRPOSettings, "distill": settings.DistillSettings,
+            "evaluate": settings.EvaluateSettings}
 
 
 def variants(module):
   return getattr(module, "VARIANTS", ("default",))
 
 
-def reward_sections(config):
-  for key in ("rewards",):
-    if key in config:
-      yield config[key]
-  yield config.eval.rewards
-  if "distill" in config:
-    yield config.distill.rewards
+def settings_class(module, name):
+  """The trainer a config feeds: the job of the docstring's command that names this file."""
+  jobs = re.findall(rf"python -m experiments\.(\w+) --config configs/{name}\.py", module.__doc__)
+  assert jobs, f"configs/{name}.py's docstring must start with the command that runs it"
+  assert jobs[0] in SETTINGS, jobs[0]
+  return SETTINGS[jobs[0]]
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_every_variant_builds_and_refers_to_real_things(name):
+def test_every_variant_parses_and_refers_to_real_things(name):
   module = importlib.import_module(f"configs.{name}")
-  assert "python -m experiments." in module.__doc__.split("\n\n")[0] + module.__doc__  # says how to run it
+  cls = settings_class(module, name)
   for variant in variants(module):
-    c = module.get_config(variant)
-    OptimizerConfig(**c.optimizer.to_dict())
-    assert c.task.name in tasks.names()
-    assert c.task.template in templates.TEMPLATES
-    for section in reward_sections(c):
+    s = settings.parse(cls, module.get_config(variant))
+    assert s.task.name in tasks.names()
+    assert s.task.template in templates.TEMPLATES
+    reward_sections = [s.eval.rewards] + [getattr(s, "rewards", {})] + [getattr(getattr(s, "distill", None),
+                                                                              "rewards", {})]
+    for section in reward_sections:
       for reward_name in section:
         rewards.get(reward_name)
-    assert c.eval.correct_reward in c.eval.rewards
-    model_preset(c.model.preset, **c.model.overrides.to_dict())
-    if "grpo" in c:
-      from experiments import grpo
-
-      grpo.loss_config(c)
-    c.lock()  # what --config does: an override of a key that does not exist is an error naming it
-    with pytest.raises(AttributeError, match="no_such_key"):
-      c.train.no_such_key = 1
+    if not s.model.init_from:
+      model_preset(s.model.preset, **s.model.overrides)
+    if cls is settings.GRPOSettings:
+      assert s.grpo.loss_type in grpo_losses.POLICY_LOSSES
+      assert s.grpo.advantage_estimator in grpo_losses.ADVANTAGE_ESTIMATORS
   with pytest.raises(ValueError, match="variant"):
     module.get_config("no-such-variant")
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_a_key_set_in_python_that_no_trainer_reads_is_an_error(name):
+  module = importlib.import_module(f"configs.{name}")
+  c = module.get_config(variants(module)[0])
+  c.eval.no_such_key = 1
+  with pytest.raises(SettingsError, match=r"config\.eval\.no_such_key"):
+    settings.parse(settings_class(module, name), c)
+
+
+@pytest.mark.parametrize("name", ["grpo_countdown", "sft_countdown", "distill_countdown"])
+def test_countdown_configs_score_countdown_not_math(name):
+  """Countdown runs evaluate (and train) with the countdown reward only; a merged-in math reward is a bug."""
+  module = importlib.import_module(f"configs.{name}")
+  for variant in variants(module):
+    s = settings.parse(settings_class(module, name), module.get_config(variant))
+    assert "math_accuracy" not in s.eval.rewards and s.eval.correct_reward == "countdown"
+    assert "math_accuracy" not in getattr(s, "rewards", {})

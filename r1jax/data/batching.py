@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from r1jax.data import templates as templates_lib
+from r1jax.models.transformer import positions_from_mask as model_positions
 
 POLICIES = ("truncate_left", "truncate_right", "drop", "error")
 
@@ -88,8 +89,9 @@ def pad_right(seqs: Sequence[Sequence[int]], length: int, pad_id: int) -> tuple[
 
 
 def positions_from_mask(mask: np.ndarray) -> np.ndarray:
-  """[B, T] positions counted over real tokens only (cumsum - 1), 0 on padding -- the model's own convention."""
-  return np.maximum(np.cumsum(mask, axis=-1) - 1, 0).astype(np.int32) * (mask > 0)
+  """[B, T] host positions by the model's own rule (r1jax.models.positions_from_mask): real tokens count from 0,
+  padding gets 0."""
+  return np.asarray(model_positions(np.asarray(mask)), np.int32)
 
 
 def _report(what: str, truncated: int, dropped: int, total: int, max_len: int, policy: str) -> None:
@@ -172,6 +174,14 @@ def encode_prompts(tokenizer, prompts: Sequence[str], *, max_len: int, policy: s
   """
   token_lists = [_token_ids(tokenizer, p, add_bos) for p in prompts]
   return pad_prompts(token_lists, pad_id=pad_id_of(tokenizer), max_len=max_len, policy=policy, buckets=buckets)
+
+
+def render_rows(tokenizer, rows: Sequence[Mapping[str, Any]], template: str, add_bos: bool = True,
+                **template_options: Any) -> list[list[int]]:
+  """The prompt token ids of each row rendered with `template`, exactly as `encode_prompt_rows` tokenizes them
+  (before any length policy): what a prompt-length check measures."""
+  rendered = templates_lib.render_batch(template, rows, tokenizer, **template_options)
+  return [_token_ids(tokenizer, p.prompt, add_bos) for p in rendered]
 
 
 def encode_prompt_rows(tokenizer, rows: Sequence[Mapping[str, Any]], template: str, *, max_len: int,

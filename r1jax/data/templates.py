@@ -8,13 +8,16 @@ belongs to the answer (e.g. "<think>" when the template opens the reasoning bloc
     p.prompt   # "A conversation between User and Assistant. ... User: What is 2 + 3?. Assistant: <think>"
     p.prefill  # "<think>"
 
-Templates are looked up by name (`TEMPLATES`); adding one is one function and one line.
+Templates are looked up by name in `TEMPLATES`; `templates.register("name", fn)` adds one (a notebook cell too):
+`fn(example, tokenizer=None, **options) -> Prompt`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
+
+from r1jax.registry import Registry, registrar
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,19 +132,18 @@ def _think_prefill(text: str) -> str:
   return text[start:]
 
 
-TEMPLATES: dict[str, Callable[..., Prompt]] = {
+TEMPLATES: Registry[Callable[..., Prompt]] = Registry("template", {
     "r1_zero": r1_zero,
     "r1_zero_no_prefill": r1_zero_no_prefill,
     "r1_zero_short": r1_zero_short,
     "countdown": countdown,
     "chat": chat,
-}
+})
+register = registrar(TEMPLATES)
 
 
 def get(name: str) -> Callable[..., Prompt]:
   """The template function registered under `name`; an unknown name lists the valid ones."""
-  if name not in TEMPLATES:
-    raise KeyError(f"unknown template {name!r}; valid: {sorted(TEMPLATES)}")
   return TEMPLATES[name]
 
 

@@ -15,13 +15,33 @@ Notation: sequence i (B of them, G per prompt), token t; `m` the completion mask
                  (GSPO aggregates as loss_type="grpo", its preset; other loss types still apply if asked for)
 
 With gradient accumulation pass `normalizer=loss_normalizer(loss_type, whole_batch_mask, max_tokens)` so that the
-micro-batch losses are shares of the whole batch's loss (DESIGN.md: accumulating == one big batch).
+micro-batch losses are shares of the whole batch's loss (accumulating k micro-batches == one big batch).
+
+Registries (a notebook cell can add to both; the trainer looks them up by `config.grpo.loss_type` and
+`config.grpo.advantage_estimator`):
+
+    @grpo.register_loss("dual_clip")
+    def dual_clip(x: grpo.PolicyLossInputs, *, epsilon_low, epsilon_high, clip_c=3.0):
+      ...                                   # -> (scalar loss, {metric name: scalar})
+
+    @grpo.register_estimator("median_baseline")
+    def median_baseline(rewards, group_size): ...      # [B*G] -> [B*G]
+
+A registered loss gets a `PolicyLossInputs` and, by name, any knob of the trainer's GRPO settings its signature
+lists (epsilon_low, epsilon_high, beta, kl_estimator, importance_sampling, max_tokens, ...) plus its own knobs from
+`config.grpo.loss_options`. Give it a `normalizer(mask, max_tokens)` attribute to make gradient accumulation exact
+(it is then called with `normalizer=`); without one, micro-batch losses are averaged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import flax.struct
 import jax
 import jax.numpy as jnp
+
+from r1jax.registry import Registry, registrar
 
 LOSS_TYPES = ("grpo", "bnpo", "dapo", "dr_grpo")
 KL_ESTIMATORS = ("k1", "k2", "k3")
@@ -49,7 +69,7 @@ def group_advantages(rewards: jax.Array, group_size: int, scale: str = "group") 
   grouped = r.reshape(-1, group_size)
   # An all-equal group is exactly 0: its float32 mean can miss the shared value by an ulp, which /1e-4 would
   # blow up into a spurious signal.
-  equal = jnp.all(grouped == grouped[:, :1], axis=-1, keepdims=True)
+  equal = zero_std_groups(r, group_size)[:, None]
   centered = jnp.where(equal, 0.0, grouped - grouped.mean(-1, keepdims=True)).reshape(-1)
   if scale == "none":
     return centered
@@ -65,18 +85,18 @@ def rloo_advantages(rewards: jax.Array, group_size: int) -> jax.Array:
   return group_advantages(rewards, group_size, scale="none") * (group_size / (group_size - 1))
 
 
-ADVANTAGE_ESTIMATORS = {
+ADVANTAGE_ESTIMATORS: Registry[Callable[[jax.Array, int], jax.Array]] = Registry("advantage estimator", {
     "grpo": lambda r, g: group_advantages(r, g, "group"),
     "grpo_batch_std": lambda r, g: group_advantages(r, g, "batch"),
     "dr_grpo": lambda r, g: group_advantages(r, g, "none"),
     "rloo": rloo_advantages,
-}
+})
+# Adds an advantage estimator `fn(rewards [B*G], group_size) -> advantages [B*G]`.
+register_estimator = registrar(ADVANTAGE_ESTIMATORS)
 
 
 def advantages(name: str, rewards: jax.Array, group_size: int) -> jax.Array:
   """Advantage estimator by name (see ADVANTAGE_ESTIMATORS)."""
-  if name not in ADVANTAGE_ESTIMATORS:
-    raise KeyError(f"unknown advantage estimator {name!r}; valid: {sorted(ADVANTAGE_ESTIMATORS)}")
   return ADVANTAGE_ESTIMATORS[name](rewards, group_size)
 
 
@@ -169,3 +189,55 @@ def policy_loss(logp: jax.Array, old_logp: jax.Array, ref_logp: jax.Array | None
       "policy_tokens": jnp.sum(m),
   }
   return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The policy-loss registry.
+
+
+@flax.struct.dataclass
+class PolicyLossInputs:
+  """What the trainer hands a registered policy loss, for a (micro-)batch of B completions of T tokens.
+
+  logp [B, T]        log-probs of the sampled tokens under the current policy (differentiable), at the sampling
+                     temperature
+  old_logp [B, T]    the same before this rollout batch's first update (= stop_gradient(logp) with one update)
+  ref_logp [B, T]    under the reference policy, or None when beta == 0
+  advantages [B]     one per completion
+  mask [B, T]        1 on completion tokens that count in the loss
+  entropy [B, T]     the policy's predictive entropy at each token (no gradient)
+  sample_logp [B, T] what the sampler recorded (diagnostics; None when absent)
+  """
+
+  logp: jax.Array
+  old_logp: jax.Array
+  ref_logp: jax.Array | None
+  advantages: jax.Array
+  mask: jax.Array
+  entropy: jax.Array | None = None
+  sample_logp: jax.Array | None = None
+
+
+PolicyLossFn = Callable[..., "tuple[jax.Array, dict[str, jax.Array]]"]
+POLICY_LOSSES: Registry[PolicyLossFn] = Registry("policy loss")
+# Adds a policy loss `fn(inputs: PolicyLossInputs, *, <knobs>) -> (loss, metrics)`; see the module docstring.
+register_loss = registrar(POLICY_LOSSES)
+
+
+def _clipped_surrogate(loss_type: str) -> PolicyLossFn:
+  """The built-in loss `loss_type` (clipped surrogate + beta * KL) as a registered policy loss."""
+
+  def loss(x: PolicyLossInputs, *, epsilon_low: float, epsilon_high: float, beta: float, kl_estimator: str,
+           importance_sampling: str, max_tokens: int | None = None, normalizer: jax.Array | None = None):
+    return policy_loss(x.logp, x.old_logp, x.ref_logp, x.advantages, x.mask, loss_type=loss_type,
+                       epsilon_low=epsilon_low, epsilon_high=epsilon_high, beta=beta, kl_estimator=kl_estimator,
+                       max_tokens=max_tokens, importance_sampling=importance_sampling, normalizer=normalizer)
+
+  loss.__name__ = loss.__qualname__ = f"{loss_type}_loss"
+  loss.__doc__ = f"`policy_loss` with loss_type={loss_type!r} (see the module docstring for its aggregation)."
+  loss.normalizer = lambda mask, max_tokens=None: loss_normalizer(loss_type, mask, max_tokens)
+  return loss
+
+
+for _name in LOSS_TYPES:
+  register_loss(_name, _clipped_surrogate(_name))

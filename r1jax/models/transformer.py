@@ -82,8 +82,10 @@ def apply_rope(x: Array, cos: Array, sin: Array) -> Array:
 
 
 def positions_from_mask(mask: Array) -> Array:
-  """Position of each token = number of real tokens before it: `max(cumsum(mask) - 1, 0)`. [B, T] -> [B, T]."""
-  return jnp.maximum(jnp.cumsum(mask.astype(jnp.int32), axis=-1) - 1, 0)
+  """Position of each real token = number of real tokens before it (`cumsum(mask) - 1`); 0 on padding.
+  [B, T] -> [B, T] int32."""
+  mask = jnp.asarray(mask)
+  return jnp.where(mask > 0, jnp.cumsum(mask.astype(jnp.int32), axis=-1) - 1, 0)
 
 
 # ----------------------------------------------------------------------------------------------------- layers
@@ -470,11 +472,11 @@ class Transformer(nn.Module):
                        f"the same [P, G, N] with P = {p} prompts")
     g, n = completion_ids.shape[1:]
     prompt_mask, completion_mask = prompt_mask.astype(jnp.int32), completion_mask.astype(jnp.int32)
-    # The positions the joint row [prompt, completion] would get from its mask: prompt length + index among the
-    # completion's real tokens.
+    # The positions the joint row [prompt, completion] would get from its mask (`positions_from_mask`): prompt
+    # length + index among the completion's real tokens; 0 on padding.
     completion_pos = prompt_mask.sum(-1)[:, None, None] + jnp.cumsum(completion_mask, axis=-1) - 1
-    positions = jnp.concatenate([positions_from_mask(prompt_mask),
-                                 jnp.maximum(completion_pos, 0).reshape(p, g * n)], axis=1)
+    completion_pos = jnp.where(completion_mask > 0, completion_pos, 0)
+    positions = jnp.concatenate([positions_from_mask(prompt_mask), completion_pos.reshape(p, g * n)], axis=1)
     cos, sin = rope_tables(self.cfg, positions)
     masks = SharedPrefixMask(
         prompt=jnp.tril(jnp.ones((tp, tp), bool))[None] & (prompt_mask[:, None, :] > 0),

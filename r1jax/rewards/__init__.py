@@ -1,19 +1,26 @@
-"""Rule-based rewards (plain Python on the host, never JAX) and their weighted combination.
+"""Rule-based rewards (plain Python on the host, never JAX), their registry and their weighted combination.
 
     from r1jax import rewards
     total, per_function, stats = rewards.combine(
         {"math_accuracy": 1.0, "think_answer": 0.5, "overlong": {"weight": 1.0, "max_length": 1024,
                                                                "buffer_length": 256}},
-        completions, gold=golds, lengths=lengths, prefill="<think>")
+        completions, prefill="<think>", gold=golds, lengths=lengths)
 
     R_i = sum_k w_k R_k,i        total [N]; per_function[name] [N] unweighted; stats: counts of timeouts etc.
 
-Every registered reward has the call signature `fn(completions, *, <the batch fields it needs>, <options>)` and
-returns a list of floats, or (list of floats, stats dict). Batch fields the trainer passes: `gold` (answer
-strings), `numbers` and `target` (countdown), `lengths` (completion tokens), `prefill` (the template's prefilled
-answer start; `prefix` is accepted as another name for it), `max_length`. `combine` hands each reward only the
-fields its signature names; options from the config (the weight's dict) must be parameters of the reward, or it
-is an error. Adding a reward is one function and one line in REWARDS.
+A reward is a plain function of the texts it judges and any batch column it names:
+
+    @rewards.register("brevity")
+    def brevity(texts, *, lengths, limit=32):     # -> list[float], or (list[float], stats dict)
+      return [1.0 if n <= limit else 0.0 for n in lengths]
+
+`texts[i]` is what the policy wrote for sample i *including* the template's prefill (e.g. "<think>" when the prompt
+opened the reasoning block): `combine` joins `prefill + completion` once, so every reward sees the same text.
+Keyword-only parameters are filled by name from the batch columns: every column of the dataset row (repeated per
+sample: `gold`, `numbers`, `target`, `tests`, ...), plus what the trainer adds: `lengths` (completion tokens),
+`prefill` (what the template prefilled, per sample) and `max_length`. A parameter with a default is optional; a
+required one the batch lacks is an error naming the reward and the columns it has. The reward's options from the
+config (`{"name": {"weight": w, **options}}`) must be parameters of the function, or it is an error.
 """
 
 from __future__ import annotations
@@ -23,81 +30,76 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from r1jax.rewards import countdown, format, length, math  # noqa: A004 (module names shadow builtins here only)
+from r1jax.registry import Registry, registrar
+from r1jax.rewards import _text, countdown, format, length, math  # noqa: A004 (module names shadow builtins here)
 
-__all__ = ["REWARDS", "combine", "countdown", "format", "get", "length", "math", "register"]
+__all__ = ["REWARDS", "combine", "countdown", "format", "get", "length", "math", "register", "required_columns"]
 
-
-def _math_accuracy(completions, *, gold, prefill=""):
-  return math.score(completions, gold, prefill)
-
-
-def _countdown(completions, *, numbers, target, prefill="", format_score=0.1, correct_score=1.0):
-  return countdown.score(completions, numbers, target, prefill, format_score, correct_score)
+RewardFn = Callable[..., "list[float] | tuple[list[float], dict]"]
+REWARDS: Registry[RewardFn] = Registry("reward")
+register = registrar(REWARDS)
 
 
-def _think_answer(completions, *, prefill=""):
-  return format.think_answer_reward(completions, prefill)
+@register("math_accuracy")
+def math_accuracy(texts, *, gold):
+  """1.0 iff the final answer is mathematically equivalent to `gold` (r1jax.rewards.math)."""
+  return math.score(texts, gold)
 
 
-def _think_answer_soft(completions, *, prefill=""):
-  return format.think_answer_soft_reward(completions, prefill)
+@register("countdown")
+def countdown_accuracy(texts, *, numbers, target, format_score=0.1, correct_score=1.0):
+  """TinyZero's countdown reward: correct_score for an exact equation, format_score for a wrong well-formed one."""
+  return countdown.score(texts, numbers, target, "", format_score, correct_score)
 
 
-def _tag_count(completions, *, prefill=""):
-  return format.tag_count_reward(completions, prefill)
+@register("think_answer")
+def think_answer(texts):
+  """1.0 iff the text is exactly <think>...</think> <answer>...</answer>."""
+  return format.think_answer_reward(texts)
 
 
-def _overlong(completions, *, lengths, max_length, buffer_length):
+@register("think_answer_soft")
+def think_answer_soft(texts):
+  """1.0 iff a <think> block is followed by an <answer> block somewhere in the text."""
+  return format.think_answer_soft_reward(texts)
+
+
+@register("tag_count")
+def tag_count(texts):
+  """0.25 per reasoning tag that appears exactly once."""
+  return format.tag_count_reward(texts)
+
+
+@register("overlong")
+def overlong(texts, *, lengths, max_length, buffer_length):
+  """DAPO's soft overlong penalty min(-(L - (L_max - L_buf)) / L_buf, 0) on the completion length L."""
+  del texts
   return length.overlong_penalty(lengths, max_length, buffer_length)
 
 
-def _cosine_length(completions, *, lengths, max_length, gold=None, numbers=None, target=None, prefill="",
-                   correct_at_0=1.0, correct_at_max=0.5, wrong_at_0=-1.0, wrong_at_max=-0.5, exceed=None):
-  """Cosine length scaling; correctness from the math verifier when `gold` is given, else from countdown."""
-  if gold is not None:
-    scores, stats = math.score(completions, gold, prefill)
-    correct = [s == 1.0 for s in scores]
-  elif numbers is not None and target is not None:
-    scores, stats = countdown.score(completions, numbers, target, prefill)
-    correct = [s == 1.0 for s in scores]
-  else:
-    raise ValueError("cosine_length needs `gold` (math) or `numbers` and `target` (countdown)")
-  values = length.cosine_scaled_reward(correct, lengths, max_length, correct_at_0, correct_at_max, wrong_at_0,
+@register("cosine_length")
+def cosine_length(texts, *, lengths, max_length, correctness="math_accuracy", correct_at_0=1.0, correct_at_max=0.5,
+                  wrong_at_0=-1.0, wrong_at_max=-0.5, exceed=None, **columns):
+  """Cosine length scaling (Demystifying Long CoT): short correct answers earn most, short wrong ones lose most.
+
+  Correctness is the registered reward `correctness` (1.0 = correct), called with the batch columns it needs.
+  """
+  values, stats = _values_and_stats(_call(correctness, get(correctness), texts, {**columns, "lengths": lengths,
+                                                                                 "max_length": max_length}, {}))
+  correct = [v >= 1.0 for v in values]
+  scaled = length.cosine_scaled_reward(correct, lengths, max_length, correct_at_0, correct_at_max, wrong_at_0,
                                        wrong_at_max, exceed)
-  return values, {"timeouts": stats.get("timeouts", 0), "parse_failures": stats.get("parse_failures", 0)}
+  return scaled, {"timeouts": stats.get("timeouts", 0), "parse_failures": stats.get("parse_failures", 0)}
 
 
-def _repetition(completions, *, prefill="", ngram_size=3, max_penalty=-1.0):
-  return length.repetition_penalty(completions, ngram_size, max_penalty, prefill)
-
-
-RewardFn = Callable[..., "list[float] | tuple[list[float], dict]"]
-
-REWARDS: dict[str, RewardFn] = {
-    "math_accuracy": _math_accuracy,
-    "countdown": _countdown,
-    "think_answer": _think_answer,
-    "think_answer_soft": _think_answer_soft,
-    "tag_count": _tag_count,
-    "overlong": _overlong,
-    "cosine_length": _cosine_length,
-    "repetition": _repetition,
-}
-
-
-def register(name: str, fn: RewardFn) -> RewardFn:
-  """Add a reward under `name` (an existing name is an error)."""
-  if name in REWARDS:
-    raise ValueError(f"reward {name!r} is already registered")
-  REWARDS[name] = fn
-  return fn
+@register("repetition")
+def repetition(texts, *, ngram_size=3, max_penalty=-1.0):
+  """Repeated n-gram penalty in [max_penalty, 0] (Demystifying Long CoT)."""
+  return length.repetition_penalty(texts, ngram_size, max_penalty)
 
 
 def get(name: str) -> RewardFn:
   """The reward registered as `name`; an unknown name raises KeyError listing the valid ones."""
-  if name not in REWARDS:
-    raise KeyError(f"unknown reward {name!r}; valid rewards: {', '.join(sorted(REWARDS))}")
   return REWARDS[name]
 
 
@@ -127,37 +129,62 @@ def _entries(names_and_weights) -> list[tuple[str, float, dict]]:
   return items
 
 
-def _call(name: str, fn: RewardFn, completions, fields: dict, options: dict):
-  """Call `fn` with the fields its signature names plus the options (unknown options are an error)."""
-  params = inspect.signature(fn).parameters
+def _signature_parts(fn: RewardFn) -> tuple[dict[str, inspect.Parameter], bool]:
+  params = dict(inspect.signature(fn).parameters)
   takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+  return params, takes_any
+
+
+def required_columns(name: str) -> list[str]:
+  """The batch columns reward `name` cannot run without (its keyword-only parameters without a default)."""
+  params, _ = _signature_parts(get(name))
+  return [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is p.empty]
+
+
+def _call(name: str, fn: RewardFn, texts: list[str], fields: Mapping, options: Mapping):
+  """`fn(texts, **the fields its signature names, **options)`; unknown options and missing columns are errors."""
+  params, takes_any = _signature_parts(fn)
   unknown = [k for k in options if k not in params and not takes_any]
   if unknown:
     valid = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     raise TypeError(f"reward {name!r} has no option(s) {unknown}; its parameters are {valid}")
   kwargs = {k: v for k, v in fields.items() if k in params or takes_any}
   kwargs.update(options)
-  return fn(completions, **kwargs)
+  missing = [k for k, p in params.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is p.empty and k not in kwargs]
+  if missing:
+    raise KeyError(f"reward {name!r} needs batch column(s) {missing}; the batch has {sorted(fields)}")
+  return fn(texts, **kwargs)
 
 
-def combine(names_and_weights, completions: list[str], **fields) -> tuple[np.ndarray, dict, dict]:
+def _values_and_stats(out) -> tuple[list[float], dict]:
+  return out if isinstance(out, tuple) else (out, {})
+
+
+def combine(names_and_weights, completions: Sequence[str], *, prefill: str | Sequence[str] = "",
+            **fields) -> tuple[np.ndarray, dict, dict]:
   """Weighted sum of rewards: (total [N] float32, {name: [N] float32 unweighted}, stats).
 
-  stats holds each reward's own counts as "name/key" plus the totals "timeouts" and "parse_failures".
+  completions [N]: what the policy generated; each reward judges `prefill + completion` (prefill: one string or
+  one per completion; `prefix=` is accepted as another name for it). fields: batch columns, each a list of N values
+  (or a scalar shared by the batch, like max_length). stats holds each reward's own counts as "name/key" plus the
+  totals "timeouts" and "parse_failures".
   """
-  if "prefix" in fields:  # the same thing under the other name
-    prefix = fields.pop("prefix")
-    fields.setdefault("prefill", prefix)
+  if "prefix" in fields:
+    if prefill:
+      raise ValueError("pass the prefill once, as prefill= or as prefix=")
+    prefill = fields.pop("prefix")
   completions = list(completions)
-  total = np.zeros(len(completions), np.float32)
+  texts = _text.with_prefill(completions, prefill if isinstance(prefill, str) else list(prefill))
+  fields["prefill"] = [prefill] * len(texts) if isinstance(prefill, str) else list(prefill)
+  total = np.zeros(len(texts), np.float32)
   per_function: dict[str, np.ndarray] = {}
   stats: dict[str, float] = {"timeouts": 0, "parse_failures": 0}
   for name, weight, options in _entries(names_and_weights):
-    out = _call(name, get(name), completions, fields, options)
-    values, fn_stats = out if isinstance(out, tuple) else (out, {})
+    values, fn_stats = _values_and_stats(_call(name, get(name), texts, fields, options))
     values = np.asarray(values, np.float32)
-    if values.shape != (len(completions),):
-      raise ValueError(f"reward {name!r} returned shape {values.shape} for {len(completions)} completions")
+    if values.shape != (len(texts),):
+      raise ValueError(f"reward {name!r} returned shape {values.shape} for {len(texts)} completions")
     per_function[name] = values
     total += np.float32(weight) * values
     for key, value in fn_stats.items():

@@ -5,12 +5,18 @@
 Rules, in the order they apply:
 
   * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
-  * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`.
+  * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
+    `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`.
   * Scalars: exact when both sides are exact; relative tolerance 1e-6 when a decimal literal appears on either
-    side. Symbolic expressions are first evaluated at several fixed points (high precision, mixed signs, so |x|
-    and x differ); sympy's expand / simplify of the difference decides what numeric evaluation cannot.
+    side. Symbolic expressions are evaluated at several fixed probe points where every variable takes its own
+    value (so `x = y` never matches `x = z`, nor `x - y` a constant), exactly where the expression is rational and
+    at 50 digits otherwise; sympy's expand / simplify of the difference decides what the probes cannot, and is
+    required when an expression holds a literal too large or too small for the probes to be trusted
+    (`x + 10^{-40}` is not `x`).
+  * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
-  * Single-variable inequalities, intervals and unions compare as sets of reals (x > 3 equals (3, \\infty)).
+  * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
+    (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval).
   * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
     interval with different brackets differ; a row or column vector equals the tuple of its entries.
   * A one-element set or list equals its element.
@@ -19,6 +25,7 @@ Rules, in the order they apply:
 from __future__ import annotations
 
 import itertools
+import random
 
 import sympy
 
@@ -31,9 +38,26 @@ TINY = sympy.Float("1e-40", PRECISION)  # both values below this count as zero
 MIN_PROBE_POINTS = 3
 MAX_OPS_FOR_SIMPLIFY = 200  # larger differences skip simplify (numeric evaluation only)
 
-# Probe values: irrational-looking rationals of both signs; each symbol gets its own offset.
-_PROBES = [sympy.Rational(v, 10000) for v in (5377, -13109, 22643, 11781, -4307, 7919)]
-_OFFSET = sympy.Rational(1237, 10000)
+MAX_TRUSTED_LITERAL_BITS = 64  # an exact literal with more bits (10^{-40}) makes probe agreement no proof
+NUM_PROBES = 6
+MAX_PROBE_SYMBOLS = 16
+
+
+def _probe_table():
+  """[NUM_PROBES][MAX_PROBE_SYMBOLS] rationals of both signs, magnitudes 0.1 to 3, drawn once with a fixed seed, so
+  that every variable moves on its own (no two variables keep a fixed difference or ratio across the points)."""
+  rng = random.Random(1729)
+  table = []
+  for _ in range(NUM_PROBES):
+    row = []
+    for _ in range(MAX_PROBE_SYMBOLS):
+      magnitude = rng.randint(1000, 30000)
+      row.append(sympy.Rational(rng.choice((-1, 1)) * magnitude, 9973))  # 9973 is prime: no short decimals
+    table.append(row)
+  return table
+
+
+_PROBES = _probe_table()
 
 
 def judge(gold: str, prediction: str, gold_percent: bool = False, pred_percent: bool = False) -> tuple[bool, str]:
@@ -64,7 +88,7 @@ def _is_collection(v) -> bool:
 def equal(g, p, inexact: bool) -> bool:
   """Equivalence of two parsed values (see the module docstring for the rules)."""
   g, p = _expand_pm(g), _expand_pm(p)
-  g, p = _unwrap_assignments(g, p)
+  g, p = _unwrap_assignments(g, p, inexact)
   if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
     return expr_equal(g, p, inexact)
   if _is_collection(g) and _is_collection(p):
@@ -75,6 +99,8 @@ def equal(g, p, inexact: bool) -> bool:
     return equal(g, p.items[0], inexact)
   if isinstance(g, Relation) and isinstance(p, Relation):
     return _relation_equal(g, p, inexact)
+  if isinstance(g, (Bracket, UnionOf, SetOf)) and isinstance(p, Relation):
+    return False  # asked for a set or an interval, answered with an inequality: not the answer asked for
   if isinstance(g, Bracket) and isinstance(p, Bracket) and (g.open, g.close) == (p.open, p.close):
     return _ordered_equal(g.items, p.items, inexact)
   if isinstance(g, Matrix) and isinstance(p, Matrix):
@@ -115,37 +141,59 @@ def _expand_pm(v):
 
 
 def _is_name(e, value) -> bool:
-  """`x`, or a function application `f(x)` (parsed as the product f*x) whose argument appears in `value`."""
+  """A label being assigned: `x`, `f(x)` (parsed as the product f*x, its argument appearing in `value`), a product
+  of up to three letters naming a quantity (`AB = 4`), or a tuple of names (`(p, q) = (3, 2)`)."""
   if isinstance(e, sympy.Symbol):
     return True
-  return (isinstance(e, sympy.Mul) and len(e.args) == 2 and all(isinstance(a, sympy.Symbol) for a in e.args)
-          and isinstance(value, sympy.Expr) and len(set(e.args) & value.free_symbols) == 1)
+  if isinstance(e, Bracket):
+    return e.open == "(" and e.close == ")" and all(isinstance(i, sympy.Symbol) for i in e.items)
+  if not (isinstance(e, sympy.Mul) and 2 <= len(e.args) <= 3 and all(isinstance(a, sympy.Symbol) for a in e.args)):
+    return False
+  if not isinstance(value, sympy.Expr):
+    return False
+  if not value.free_symbols:
+    return True
+  return len(e.args) == 2 and len(set(e.args) & value.free_symbols) == 1
 
 
-def _assigned_value(rel: Relation):
-  """The value of an assignment `x = v`, `f(x) = v`, `x = a = v`, `v = x`, a computation `2 + 2 = 4` (all sides
-  numeric: the last), or `x \\in S`; None for other relations."""
+def _all_equal(values, inexact) -> bool:
+  """Whether every value of a chain equals the last one (exactly, or within the decimal tolerance)."""
+  return all(equal(v, values[-1], inexact) for v in values[:-1])
+
+
+def _assigned_value(rel: Relation, inexact: bool):
+  """The value of an assignment `x = v`, `f(x) = v`, `(p, q) = (3, 2)`, `x = a = v` (a true chain), `v = x`, a true
+  computation `2 + 2 = 4` (all sides numeric and equal: the last), or `x \\in S`; None for other relations, and
+  for chains that are false (`2 + 2 = 5`, `x = 5 = 7`): a false statement answers nothing."""
   first, last = rel.exprs[0], rel.exprs[-1]
   if all(op == "=" for op in rel.ops):
     if _is_name(first, last):
-      return last
-    if len(rel.exprs) == 2 and isinstance(last, sympy.Symbol):
+      return last if _all_equal(rel.exprs[1:], inexact) else None
+    if len(rel.exprs) == 2 and isinstance(last, sympy.Symbol) and not isinstance(first, sympy.Symbol):
       return first
     if all(isinstance(e, sympy.Expr) and not e.free_symbols for e in rel.exprs):
-      return last
+      return last if _all_equal(rel.exprs, inexact) else None
   if rel.ops == ("in",) and isinstance(first, sympy.Symbol):
     return last
   return None
 
 
-def _unwrap_assignments(g, p):
-  """Drop `x =` from one side when the other side is a bare value (or a list of bare values)."""
+def _unwrap_assignments(g, p, inexact):
+  """Drop `x =` from one side when the other side is a bare value (or a list of bare values), and from both sides
+  when both define a function by a formula in its variables (`f(x) = 2x + 3` and `y = 2x + 3`)."""
+  if isinstance(g, Relation) and isinstance(p, Relation) and g.ops == p.ops == ("=",):
+    gv, pv = _assigned_value(g, inexact), _assigned_value(p, inexact)
+    if (gv is not None and pv is not None and isinstance(gv, sympy.Expr) and isinstance(pv, sympy.Expr)
+        and gv.free_symbols and pv.free_symbols and _is_name(g.exprs[0], gv) and _is_name(p.exprs[0], pv)
+        and not (g.exprs[0].free_symbols & gv.free_symbols == set() and p.exprs[0] != g.exprs[0])):
+      return gv, pv
+
   def values_of(v, other):
     if isinstance(v, Relation) and not isinstance(other, Relation):
-      value = _assigned_value(v)
+      value = _assigned_value(v, inexact)
       return v if value is None else value
     if isinstance(v, ListOf) and v.items and all(isinstance(i, Relation) for i in v.items):
-      values = [_assigned_value(i) for i in v.items]
+      values = [_assigned_value(i, inexact) for i in v.items]
       if all(x is not None for x in values) and not _has_relations(other):
         # "x = 1, y = 2" against a tuple is ordered (in the order written), otherwise unordered.
         if isinstance(other, Bracket) and other.open == "(" and other.close == ")":
@@ -253,6 +301,8 @@ def intervals(v):
   if isinstance(v, Bracket):
     return _bracket_interval(v)
   if isinstance(v, Relation):
+    if v.ops == ("in",) and isinstance(v.exprs[0], sympy.Symbol):  # x \\in [a, b]
+      return intervals(v.exprs[1])
     return _inequality_interval(v)
   if isinstance(v, SetOf) and not v.items:
     return []
@@ -288,7 +338,9 @@ def _intervals_equal(a, b, inexact) -> bool:
 
 
 def _relation_equal(g: Relation, p: Relation, inexact) -> bool:
-  gi, pi = _inequality_interval(g), _inequality_interval(p)
+  if g.ops == ("in",) and p.ops != ("in",):
+    return False  # asked for a set (x \\in [a, b]), answered with an inequality
+  gi, pi = intervals(g), intervals(p)
   if gi is not None and pi is not None:
     return _intervals_equal(gi, pi, inexact)
   if not all(isinstance(e, sympy.Expr) for e in g.exprs + p.exprs):
@@ -341,12 +393,16 @@ def equation_equal(d1, d2, inexact) -> bool:
 
 
 def _points(symbols):
-  """Deterministic probe points: one substitution dict per probe value."""
-  return [{s: v + k * _OFFSET for k, s in enumerate(symbols)} for v in _PROBES]
+  """Deterministic probe points: one substitution dict per probe row; symbol k takes column k (mod the width)."""
+  return [{sym: row[k % MAX_PROBE_SYMBOLS] + k // MAX_PROBE_SYMBOLS for k, sym in enumerate(symbols)} for row in _PROBES]
 
 
 def _evaluate(expr, subs=None):
   """expr as a finite sympy number at PRECISION digits, or None (symbols left, nan, infinities, errors)."""
+  if subs:
+    exact = expr.xreplace(subs)  # a rational function of the symbols becomes an exact Rational: no evalf needed
+    if isinstance(exact, sympy.Rational):
+      return exact
   try:
     value = sympy.N(expr, PRECISION, subs=subs) if subs else sympy.N(expr, PRECISION)
   except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
@@ -361,11 +417,22 @@ def _evaluate(expr, subs=None):
 
 
 def _close(a, b, rtol) -> bool:
-  """|a - b| <= rtol * max(|a|, |b|), with both below TINY counting as equal."""
+  """|a - b| <= rtol * max(|a|, |b|), with both below TINY counting as equal; exact Rationals compare exactly."""
+  if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and rtol is EXACT_RTOL:
+    return a == b
   scale = max(abs(a), abs(b))
   if scale < TINY:
     return True
   return bool(abs(a - b) <= rtol * scale)
+
+
+def _terminates(q) -> bool:
+  """Whether a sympy Rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
+  den = int(q.q)
+  for p in (2, 5):
+    while den % p == 0:
+      den //= p
+  return den == 1
 
 
 def _bad(expr) -> bool:
@@ -383,16 +450,34 @@ def expr_equal(a, b, inexact: bool) -> bool:
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
   symbols = sorted(a.free_symbols | b.free_symbols, key=str)
   if not symbols:
-    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and not inexact:
-      return False  # distinct exact rationals
+    # Distinct exact rationals differ, and a decimal never approximates a number with a finite decimal expansion
+    # (1000001.0 is not 1000000); it may approximate 1/3 or pi.
+    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and (
+        not inexact or (_terminates(a) and _terminates(b))):
+      return False
     va, vb = _evaluate(a), _evaluate(b)
-    return va is not None and vb is not None and _close(va, vb, tol)
+    if va is None or vb is None:
+      return False
+    if inexact and va.is_real and vb.is_real:  # six decimals (as Math-Verify rounds), relative below 1
+      return bool(abs(va - vb) <= tol * min(1, max(abs(va), abs(vb))))
+    if not _close(va, vb, tol):
+      return False
+    return inexact or not _has_untrusted_literal(a, b) or _simplifies_to_zero(a - b)
   verdict = _probe(a, b, symbols, tol)
-  if verdict is not None:
-    return verdict
+  if verdict is False:
+    return False
+  if verdict and (inexact or not _has_untrusted_literal(a, b)):
+    return True
   if inexact:
     return False
   return _simplifies_to_zero(a - b)
+
+
+def _has_untrusted_literal(*exprs) -> bool:
+  """Whether an exact rational literal is so large or so small (more than MAX_TRUSTED_LITERAL_BITS bits in its
+  numerator or denominator) that agreement at 50 digits says nothing: `x + 10^{-40}` agrees with `x` there."""
+  return any(max(int(r.p).bit_length(), int(r.q).bit_length()) > MAX_TRUSTED_LITERAL_BITS
+             for e in exprs for r in e.atoms(sympy.Rational))
 
 
 def _probe(a, b, symbols, tol):

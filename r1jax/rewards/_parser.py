@@ -417,7 +417,12 @@ class _Parser:
     return acc
 
   def term(self):
+    single_integer = self.at("num") and self.peek()[1].isdigit()
     acc = self.factor()
+    if single_integer and isinstance(acc, sympy.Integer) and self.at("cmd", "\\frac"):
+      fraction = self.mixed_fraction()
+      if fraction is not None:  # 2\frac{1}{4} is the mixed number 9/4
+        acc = _add(acc, fraction)
     while True:
       if self.at("op", "*"):
         self.take()
@@ -426,9 +431,28 @@ class _Parser:
         self.take()
         acc = _div(acc, self.factor())
       elif self.starts_atom():
+        if self.at("num") and self.tokens[self.i - 1][0] == "num" and self.tokens[self.i - 2] != ("op", "^"):
+          raise ParseError("two numbers side by side")  # "1 2" or "5 6" is no product (nor a number); 2^6 3^5 is
         acc = _mul(acc, self.power())
       else:
         return acc
+
+  def mixed_fraction(self):
+    """After an integer: `\\frac{a}{b}` / `\\frac ab` with integer a < b, consumed as the fraction part of a mixed
+    number; None (nothing consumed) for anything else, which then multiplies as usual (2\\frac{\\pi}{3})."""
+    toks = self.tokens[self.i:self.i + 7]
+    kinds = [t[0] + ":" + t[1] for t in toks]
+    if kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \
+        and toks[5][0] == "num" and kinds[6] == "op:}":
+      num, den, length = toks[2][1], toks[5][1], 7
+    elif len(toks) >= 2 and toks[1][0] == "num" and len(toks[1][1]) == 2 and toks[1][1].isdigit():
+      num, den, length = toks[1][1][0], toks[1][1][1], 2
+    else:
+      return None
+    if not (num.isdigit() and den.isdigit()) or not 0 < int(num) < int(den):
+      return None
+    self.i += length
+    return sympy.Rational(int(num), int(den))
 
   def factor(self):
     self.enter()

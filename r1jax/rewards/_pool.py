@@ -1,15 +1,22 @@
 """A persistent pool of reward worker processes with a hard per-item time limit.
 
     pool = WorkerPool(num_workers=4)
-    results = pool.run("math", [[gold, pred, False, False], ...], timeout=3.0, batch_timeout=60.0)
-    # -> [(value, status), ...]; status "timeout" / "worker_error" carry value None
+    results = pool.run("math", [[gold, pred, False, False], ...], timeout=3.0, batch_timeout=60.0,
+                       first_timeout=0.25)
+    # -> [(value, status), ...]; status "timeout" / "batch_cap" / "worker_error" carry value None
 
 Why not concurrent.futures or multiprocessing.Pool: neither can kill one stuck worker and carry on. Here every
 worker is a plain subprocess (`python -m r1jax.rewards._worker`) fed one task at a time over pipes, so the parent
 always knows which item a worker is on, kills it with SIGKILL when the item overruns `timeout`, records a timeout
 for that item and starts a replacement. Workers are started with fork+exec (subprocess), which is safe in a parent
-that runs JAX threads, and they never import the training script (unlike the 'spawn' start method). `batch_timeout`
-bounds a whole call, so even a batch made entirely of slow items returns in bounded time.
+that runs JAX threads, and they never import the training script (unlike the 'spawn' start method).
+
+A call runs in two rounds so that slow items never cost fast ones their result. Round one gives every item a short
+budget (`first_timeout`, shrunk so that the round fits in half of `batch_timeout` even if every item used all of
+it): the ordinary items, which take milliseconds, are all judged here. Round two gives the items that overran it
+their full `timeout`, cheapest-looking first, until `batch_timeout` (which bounds the whole call) runs out; an item
+still unjudged then gets the status "batch_cap". So the cap only ever falls on items that were slow on their own,
+and the caller can count exactly which.
 """
 
 from __future__ import annotations
@@ -138,31 +145,85 @@ class WorkerPool:
       self._workers = []
 
   # -- work
-  def run(self, kind: str, args_list: list, timeout: float, batch_timeout: float) -> list[tuple[object, str]]:
+  def run(self, kind: str, args_list: list, timeout: float, batch_timeout: float, first_timeout: float | None = None,
+          known_slow=(), cost=None) -> list[tuple[object, str]]:
     """Run handler `kind` on every args entry; returns (value, status) per entry, in order. Never raises for a
-    slow, crashing or hanging item: that item gets (None, "timeout") or (None, "worker_error")."""
+    slow, crashing or hanging item: that item gets (None, "timeout"), (None, "batch_cap") or (None, "worker_error").
+
+    `first_timeout`: the round-one budget per item (None: one round with the full `timeout`). `known_slow`: indices
+    that skip round one (they overran it before). `cost(i)`: the order key of round two (default: the index).
+    """
     if not args_list:
       return []
     with self._lock:
       self._check_fork()
       try:
-        return self._run(kind, args_list, timeout, batch_timeout)
+        return self._run_rounds(kind, args_list, timeout, batch_timeout, first_timeout, set(known_slow), cost)
       except BaseException:  # e.g. KeyboardInterrupt: busy workers hold tasks of this call; do not reuse them
         for worker in [w for w in self._workers if w.task]:
           self._replace(worker)
         raise
 
-  def _run(self, kind, args_list, timeout, batch_timeout):
-    results: list = [(None, "timeout")] * len(args_list)
-    queue = collections.deque(range(len(args_list)))
-    soft_timeout = 0.8 * timeout
-    batch_deadline = None
-    start_failures = 0
+  def _run_rounds(self, kind, args_list, timeout, batch_timeout, first_timeout, known_slow, cost):
+    results: list = [(None, "batch_cap")] * len(args_list)
+    start = time.monotonic()
     self._fill()
+    ready_at = self._wait_ready(start)  # the cap counts from when a worker can take work, not from process start
+    deadline = (ready_at if ready_at is not None else start) + batch_timeout
+    if ready_at is None:
+      return [(None, "worker_error")] * len(args_list)
+    second = sorted(known_slow, key=cost)
+    first = [i for i in range(len(args_list)) if i not in known_slow]
+    if first_timeout is not None and first_timeout < timeout and first:
+      # Round one must fit in half the cap even if every item used its whole budget.
+      budget = min(first_timeout, 0.5 * batch_timeout * self.num_workers / len(first))
+      overran = self._run_round(kind, args_list, first, results, budget, budget + max(0.5, budget),
+                                min(deadline, time.monotonic() + 0.5 * batch_timeout))
+      unjudged = [i for i in first if results[i][1] == "batch_cap"]  # round one's own time ran out first
+      second = sorted(set(second) | set(overran) | set(unjudged), key=cost)
+    else:
+      second = sorted(set(second) | set(first), key=cost)
+    for index in second:  # whatever round two does not reach was cut by the cap, not by its own limit
+      results[index] = (None, "batch_cap")
+    if second:
+      self._run_round(kind, args_list, second, results, 0.8 * timeout, timeout, deadline)
+    return results
+
+  def _wait_ready(self, start):
+    """Block until some worker is ready; its time, or None when workers keep dying before they are ready."""
+    start_failures = 0
+    while not any(w.ready for w in self._workers):
+      now = time.monotonic()
+      wake = min(w.started + self.start_timeout for w in self._workers)
+      for worker in _wait_readable(self._workers, timeout=max(0.0, min(wake - now, 1.0))):
+        messages = worker.read()
+        if messages is None:
+          start_failures += 1
+          self._replace(worker)
+          continue
+        worker.ready = worker.ready or ["ready"] in messages
+      for worker in list(self._workers):
+        if not worker.ready and time.monotonic() >= worker.started + self.start_timeout:
+          start_failures += 1
+          self._replace(worker)
+      if start_failures >= MAX_START_FAILURES and not any(w.ready for w in self._workers):
+        return None
+    return time.monotonic()
+
+  def _run_round(self, kind, args_list, indices, results, soft_timeout, timeout, deadline) -> list[int]:
+    """Judge `indices` with a per-item soft / hard limit until done or `deadline`. Writes results; returns the
+    indices that overran their limit (status "timeout"). Items not started by the deadline keep "batch_cap"."""
+    queue = collections.deque(indices)
+    overran = []
+    start_failures = 0
     while queue or any(w.task for w in self._workers):
       now = time.monotonic()
-      if batch_deadline is None and any(w.ready for w in self._workers):
-        batch_deadline = now + batch_timeout
+      if now >= deadline:
+        for worker in list(self._workers):
+          if worker.task:  # cut short by the cap, not by its own limit
+            results[worker.task[0]] = (None, "batch_cap")
+            self._replace(worker)
+        break
       for worker in list(self._workers):  # hand out work to idle, ready workers
         if worker.ready and worker.task is None and queue:
           index = queue.popleft()
@@ -173,8 +234,7 @@ class WorkerPool:
             queue.appendleft(index)
             self._replace(worker)
       wake = min([w.deadline for w in self._workers if w.task]
-                 + [w.started + self.start_timeout for w in self._workers if not w.ready]
-                 + [batch_deadline if batch_deadline is not None else float("inf")])
+                 + [w.started + self.start_timeout for w in self._workers if not w.ready] + [deadline])
       for worker in _wait_readable(self._workers, timeout=max(0.0, min(wake - now, 1.0))):
         messages = worker.read()
         if messages is None:  # the worker died
@@ -188,11 +248,14 @@ class WorkerPool:
             worker.ready, start_failures = True, 0
           elif worker.task and isinstance(message, list) and len(message) == 3 and message[0] == worker.task[1]:
             results[worker.task[0]] = (message[1], message[2])
+            if message[2] == "timeout":
+              overran.append(worker.task[0])
             worker.task, worker.deadline = None, float("inf")
       now = time.monotonic()
       for worker in list(self._workers):
         if worker.task and now >= worker.deadline:  # hard limit: the soft one inside the worker did not fire
           results[worker.task[0]] = (None, "timeout")
+          overran.append(worker.task[0])
           self._replace(worker)
         elif not worker.ready and now >= worker.started + self.start_timeout:
           start_failures += 1
@@ -201,13 +264,7 @@ class WorkerPool:
         for index in queue:
           results[index] = (None, "worker_error")
         queue.clear()
-      if batch_deadline is not None and now >= batch_deadline:
-        for worker in list(self._workers):
-          if worker.task:
-            results[worker.task[0]] = (None, "timeout")
-            self._replace(worker)
-        queue.clear()  # the remaining items keep their default (None, "timeout")
-    return results
+    return overran
 
 
 @atexit.register

@@ -7,12 +7,12 @@
 
 The pipeline for one (completion, gold) pair:
 
-  1. Extraction (cheap string scans, linear time, no backtracking regex on the whole text). From the completion,
-     looking after the last `</think>` when there is text there: the last `<answer>...</answer>` (its last
-     `\\boxed{}` if it has one), else the last `\\boxed{...}` / `\\fbox{...}` (nested braces), else GSM8K
+  1. Extraction (bounded string scans over the last 20k characters). From the completion, after the last
+     `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
+     `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas / "and" is one list answer), else GSM8K
      `#### N`, else "the (final) answer is ..." / "answer: ...", else the whole text when it is a short formula,
-     else the last number. From the gold: `#### N` (GSM8K), else the last `\\boxed{}` (MATH solutions), else the
-     whole string (an answer column).
+     else the last math span or standalone number (not one negated: "not 5"). From the gold: `#### N` (GSM8K),
+     else its boxes (MATH solutions), else the whole string without its `$` (an answer column).
   2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`, `\\text{}`
      and units, degrees, percent (remembered: 25% matches 25 and 0.25), dollars, thousands separators,
      "or"/"and" between answers, trailing punctuation.
@@ -23,7 +23,20 @@ The pipeline for one (completion, gold) pair:
      (gold, answer) and duplicates within a batch are judged once.
 
 A timeout, a parse failure or a crashed worker gives reward 0 and is counted in the returned stats (and in the
-cumulative `counters()`); nothing raises into the training loop.
+cumulative `counters()`); nothing raises into the training loop. Slow answers time out on their own: the pool
+gives every item a short first budget before any item gets its full one, so the per-call cap only falls on items
+that were already slow (counted as `batch_cap`), and a timed-out answer is cached like any verdict.
+
+Predictions are untrusted: a false positive is the worst outcome, so when in doubt the answer is wrong. Only the
+text after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer,
+an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units make
+a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
+
+Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards` on cases
+taken from other projects' test files, math-verify agrees with more of them (95.5% against 83.3% on the held-out
+half), but it rewards 22 of 83 wrong completions written the way a reward-hacking policy would (false
+equations, prose around the gold, several answers), its expression extraction runs sympy's `parse_expr` (an eval)
+on model text, and it is ~29x slower per pair. The parser here evaluates nothing and bounds every size.
 """
 
 from __future__ import annotations
@@ -33,11 +46,14 @@ import logging
 import os
 import re
 import threading
+import unicodedata
 from fractions import Fraction
 
 from r1jax.rewards import _pool, _text
 
 MAX_ANSWER_CHARS = 1000  # extracted answers longer than this are not parsed (parse failure)
+MAX_TAIL_CHARS = 20_000  # extraction reads at most this many characters from the end of a completion
+MAX_BOXES = 8  # boxes looked at from the end (a run of boxes joined by "and" / commas is one answer)
 MAX_FAST_DIGITS = 60  # plain numbers up to this many digits are compared in-process
 INEXACT_RTOL = Fraction(1, 10**6)
 
@@ -46,27 +62,32 @@ _config = {
     "num_workers": max(1, min(4, os.cpu_count() or 1)),
     "timeout": 3.0,  # seconds per item (hard: the worker is killed)
     "batch_timeout": 60.0,  # seconds per call, whatever the batch holds
+    "first_timeout": 0.25,  # seconds per item in round one (every item gets it before any gets more)
     "cache_size": 100_000,
 }
 _lock = threading.RLock()
-_cache: collections.OrderedDict = collections.OrderedDict()
+_cache: collections.OrderedDict = collections.OrderedDict()  # (gold, answer, %, %) -> (verdict, status)
+_slow: collections.OrderedDict = collections.OrderedDict()  # keys the per-call cap cut short once
 _pool_instance: _pool.WorkerPool | None = None
 _counters: collections.Counter = collections.Counter()
 _log = logging.getLogger(__name__)
-_CACHEABLE = ("ok", "parse_error", "gold_parse_error")  # deterministic outcomes; timeouts may be load-dependent
+_CACHEABLE = ("ok", "parse_error", "gold_parse_error", "timeout")  # an item over its full limit stays over it
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Extraction
+# Extraction: string scans over at most the last MAX_TAIL_CHARS characters, each bounded, so a 10 MB completion
+# costs what a 20 kB one does.
 
 
 _BRACE_EVENTS = re.compile(r"\\.|[{}]", re.DOTALL)
+_BOX_NAMES = ("\\boxed", "\\fbox")
 
 
-def _match_brace(text: str, open_index: int) -> int:
-  """Index of the '}' closing the '{' at open_index (escaped braces skipped), or -1. Linear, no recursion."""
+def _match_brace(text: str, open_index: int, limit: int = MAX_ANSWER_CHARS + 2) -> int:
+  """Index of the '}' closing the '{' at open_index (escaped braces skipped), or -1; looks at most `limit`
+  characters ahead, so a huge unclosed group costs O(limit), not O(len(text))."""
   depth = 0
-  for m in _BRACE_EVENTS.finditer(text, open_index):
+  for m in _BRACE_EVENTS.finditer(text, open_index, min(len(text), open_index + limit)):
     c = m.group()
     if c == "{":
       depth += 1
@@ -77,31 +98,91 @@ def _match_brace(text: str, open_index: int) -> int:
   return -1
 
 
-def last_boxed(text: str) -> str | None:
-  """Content of the last closed `\\boxed{...}` or `\\fbox{...}` (also `\\boxed 5`), or None."""
+def _boxes(text: str, max_boxes: int = MAX_BOXES) -> list[tuple[int, int, str | None]]:
+  """The last `max_boxes` `\\boxed{...}` / `\\fbox{...}` / `\\boxed 5` in text order as (start, end, content);
+  content None for a box that does not close (or closes too far away to be an answer)."""
+  found = []
   end = len(text)
-  for _ in range(3):  # an unclosed last box falls back to the previous one; bounded so this stays linear
-    start = max(text.rfind("\\boxed", 0, end), text.rfind("\\fbox", 0, end))
+  while len(found) < max_boxes:
+    start = max(text.rfind(name, 0, end) for name in _BOX_NAMES)
     if start < 0:
-      return None
+      break
     name_end = start + (6 if text.startswith("\\boxed", start) else 5)
+    end = start
+    if name_end < len(text) and text[name_end].isalpha():  # \boxedfoo is another command
+      continue
     i = name_end
     while i < len(text) and text[i] == " ":
       i += 1
+    content, close = None, i
     if i < len(text) and text[i] == "{":
       close = _match_brace(text, i)
       if close >= 0:
-        return text[i + 1:close]
+        content, close = text[i + 1:close], close + 1
     elif i > name_end:  # "\boxed 5": one token
       m = re.match(r"[^\s$]+", text[i:i + MAX_ANSWER_CHARS])
       if m:
-        return m.group()
-    end = start
-  return None
+        content, close = m.group(), i + m.end()
+    found.append((start, close, content))
+  return found[::-1]
+
+
+_JOINER = re.compile(r"[\s,;.]*(?:(?:[A-Za-z()]+\s+){0,4}(?:and|or)\b[\s,;]*)?", re.IGNORECASE)
+_JOINER_NOISE = re.compile(r"\\[()\[\]]|\$|\\q?quad|\\[,;:! ]|\\text\s*\{([^{}]*)\}")
+
+
+def boxed_answer(text: str) -> str | None:
+  """The answer in the last box, or the boxes of the last run joined by commas, "and", "or" (`\\boxed{1} and
+  \\boxed{2}` answers "1, 2"); None when there is no box or the last one does not close (an unfinished answer
+  never falls back to an earlier one)."""
+  boxes = _boxes(text)
+  if not boxes or boxes[-1][2] is None:
+    return None
+  run = [boxes[-1][2]]
+  for (_, prev_end, prev), (start, _, _) in zip(boxes[-2::-1], boxes[:0:-1]):
+    gap = text[prev_end:start]
+    if prev is None or len(gap) > 80 or not _JOINER.fullmatch(_JOINER_NOISE.sub(r" \1 ", gap)):
+      break
+    run.append(prev)
+  return ", ".join(run[::-1])
+
+
+def last_boxed(text: str) -> str | None:
+  """Content of the last `\\boxed{...}` or `\\fbox{...}` (also `\\boxed 5`); None when it is missing or unclosed."""
+  boxes = _boxes(text, max_boxes=1)
+  return boxes[-1][2] if boxes else None
+
+
+_DOUBLED_COMMAND = re.compile(r"\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|sqrt|le|leq|ge|geq|lt|gt|ne|neq|in|cup|text|left|"
+                              r"right|pi|infty|cdot|times|pm|mathrm|approx)(?![a-zA-Z]))")
+
+
+def _undouble(text: str) -> str:
+  """`\\\\boxed{5}` (a string escaped twice) read as `\\boxed{5}`; a matrix row break before a command name
+  is not touched when a space separates them, as it does in practice."""
+  return _DOUBLED_COMMAND.sub(r"\\", text) if "\\\\" in text else text
+
+
+def answer_region(completion: str) -> str | None:
+  """The part of a completion that may hold its final answer: the text after the last `</think>` (or all of it when
+  there are no think tags), at most its last MAX_TAIL_CHARS characters. None when the reasoning never closes (a
+  `<think>` without `</think>`) or nothing follows it: an answer written only inside the reasoning is no answer."""
+  close = completion.rfind("</think>")
+  if close >= 0:
+    region = completion[close + len("</think>"):]
+  elif "<think>" in completion:
+    return None
+  else:
+    region = completion
+  region = _undouble(region[-MAX_TAIL_CHARS:])
+  return region if region.strip() else None
 
 
 _ANSWER_PHRASE = re.compile(r"(?:final answer|answer)\s*(?:is|:)\s*", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_MATH_SPAN = re.compile(r"\$\$(.{1,1000}?)\$\$|\$([^$]{1,1000})\$|\\\((.{1,1000}?)\\\)|\\\[(.{1,1000}?)\\\]", re.DOTALL)
+_STANDALONE_NUMBER = re.compile(r"(?<![\w.,\\])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w,]?\d)|(?<![\w.\\])-?\.\d+")
+_NEGATION = re.compile(r"\b(?:not|no|never|minus|negative|isn't|aren't|n't|without|except|either)\b", re.IGNORECASE)
+_MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|percent|%)", re.IGNORECASE)
 _WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 
 
@@ -111,46 +192,53 @@ def _is_formula(text: str) -> bool:
   return not _WORDISH.search(stripped)
 
 
+def _spans(text: str) -> list[tuple[int, str]]:
+  """(end, content) of the `$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]` spans of a text (each up to 1000 chars)."""
+  return [(m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH_SPAN.finditer(text)]
+
+
+def _last_value(text: str) -> str | None:
+  """The last math span or standalone number of a prose text, whichever ends later; a number preceded in its own
+  clause by a negation ("not 5", "minus 5") or followed by a magnitude word ("5 thousand") gives None."""
+  spans = _spans(text)
+  span = spans[-1] if spans else None
+  number = None
+  for number in _STANDALONE_NUMBER.finditer(text):
+    pass
+  if number is not None and (span is None or number.end() > span[0]):
+    clause = re.split(r"[.;:!?\n]|\bwhich\b|\bso\b|\bthen\b", text[max(0, number.start() - 60):number.start()])[-1]
+    if _NEGATION.search(clause) or _MAGNITUDE.match(text, number.end()):
+      return None
+    return number.group()
+  return span[1].strip() if span else None
+
+
 def _after_phrase(text: str) -> str | None:
-  """What follows the last "answer is" / "answer:": to the end of the line or sentence, math part only."""
+  """What follows the last "answer is" / "answer:" in the last 20k characters, to the end of its line or sentence:
+  the whole of it when it is a formula, else the value its sentence ends on ("... of $f(x)$ is 19." gives 19)."""
   last = None
-  tail_start = max(0, len(text) - 20_000)  # the phrase of a final answer sits near the end
-  for last in _ANSWER_PHRASE.finditer(text, tail_start):
+  for last in _ANSWER_PHRASE.finditer(text, max(0, len(text) - 20_000)):
     pass
   if last is None:
     return None
-  rest = text[last.end():last.end() + 300].split("\n", 1)[0].strip()
+  rest = text[last.end():last.end() + 600].split("\n", 1)[0].strip()
   rest = re.split(r"\.(?:\s|$)", rest, maxsplit=1)[0].strip()
-  inline = re.findall(r"\$([^$]+)\$", rest)
-  if inline:
-    return inline[-1]
-  if rest and not _is_formula(rest):
-    numbers = _NUMBER.findall(rest)
-    return numbers[0] if numbers else None
-  return rest or None
-
-
-def extract_answer(completion: str) -> str | None:
-  """The final answer in a model completion (see the module docstring for the order), or None."""
-  close = completion.rfind("</think>")
-  region = completion[close + len("</think>"):] if close >= 0 else completion
-  if not region.strip():
-    region = completion
-  tag = _text.last_tag_content(region, "answer")
-  if tag is not None:
-    boxed = last_boxed(tag)
-    if boxed is not None:
-      return boxed
-    inner = _answer_from_text(tag)
-    return inner if inner is not None else tag.strip()
-  boxed = last_boxed(region)
-  if boxed is not None:
-    return boxed
-  return _answer_from_text(region)
+  if not rest:
+    return None
+  if _is_formula(rest):
+    spans = _spans(rest)
+    return spans[-1][1].strip() if spans and not rest.startswith("\\(") else rest.strip("$ ")
+  if _NEGATION.search(rest.split(" is ")[-1] if " is " in rest else rest):
+    return None
+  tail = re.split(r"\b(?:is|are|equals|be)\b|=", rest)[-1].strip()
+  if tail and _is_formula(tail):
+    spans = _spans(tail)
+    return spans[-1][1].strip() if spans else tail.strip("$ ")
+  return _last_value(rest)
 
 
 def _answer_from_text(region: str) -> str | None:
-  """Answer markers in free text: `#### N`, "the answer is", a short formula, the last number."""
+  """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number."""
   hashes = region.rfind("####")
   if hashes >= 0:
     line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip()
@@ -162,23 +250,68 @@ def _answer_from_text(region: str) -> str | None:
   stripped = region.strip()
   if stripped and len(stripped) <= 200 and "\n" not in stripped and _is_formula(stripped):
     return stripped
-  numbers = _NUMBER.findall(region[-2000:])
-  if numbers:
-    return numbers[-1]
+  value = _last_value(region[-3000:])
+  if value is not None:
+    return value
   if stripped and len(stripped.split()) <= 3 and "<" not in stripped:  # a word answer: "even", "no solution"
     return stripped
   return None
 
 
+def _answer_from_tag(content: str) -> str | None:
+  """The answer inside `<answer>...</answer>` without a box: the whole content, a leading "The answer is" dropped,
+  or the last math span of a prose sentence. Never a number picked out of prose: the tag holds the answer."""
+  text = content.strip()
+  m = None
+  for m in _ANSWER_PHRASE.finditer(text):
+    pass
+  if m is not None:
+    text = text[m.end():].strip()
+  text = re.sub(r"(?<!\d)\.$", "", text).strip()
+  if not _is_formula(text):
+    spans = _spans(text)
+    if spans and _is_formula(_MATH_SPAN.sub(" ", text).replace("or", "").replace("and", "")):
+      return text
+    if spans and not _NEGATION.search(text):
+      return spans[-1][1].strip()
+  return text or None
+
+
+def extract_answer(completion: str) -> str | None:
+  """The final answer in a model completion (see the module docstring for the order), or None."""
+  region = answer_region(completion)
+  if region is None:
+    return None
+  close = region.rfind("</answer>")
+  if close >= 0:
+    start = region.rfind("<answer>", 0, close)
+    if start < 0:
+      return None  # the answer's opening tag lies outside the tail: far too long to be an answer
+    tag = region[start + len("<answer>"):close]
+    if any(name in tag for name in _BOX_NAMES):
+      return boxed_answer(tag)
+    return _answer_from_tag(tag)
+  if any(name in region for name in _BOX_NAMES):
+    return boxed_answer(region)
+  return _answer_from_text(region)
+
+
 def extract_gold(gold: str) -> str | None:
-  """The answer in a gold string: GSM8K `#### N`, a MATH solution's last `\\boxed{}`, or the string itself."""
+  """The answer in a gold string: GSM8K `#### N`, a MATH solution's last `\\boxed{}` (a run of boxes joined), or
+  the string itself with its math delimiters removed."""
+  gold = _undouble(gold)
   hashes = gold.rfind("####")
   if hashes >= 0:
     return gold[hashes + 4:].strip() or None
-  boxed = last_boxed(gold)
-  if boxed is not None:
-    return boxed
-  return gold.strip() or None
+  if any(name in gold for name in _BOX_NAMES):
+    boxed = boxed_answer(gold)
+    if boxed is not None:
+      return boxed
+  text = gold.strip()
+  for opening, closing in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
+    if text.startswith(opening) and text.endswith(closing) and len(text) >= len(opening) + len(closing):
+      text = text[len(opening):len(text) - len(closing)].strip()
+  return text or None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -196,11 +329,12 @@ _UNITS = (
     "grams?|lbs?|pounds?|ounces?|oz|liters?|litres?|ml|gallons?|cups?|percent|people|persons?|students?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|textsf|mathrm|mbox|hbox|mathit)\s*\{([^{}]*)\}"
                        r"(\s*\^\s*\{?[23]\}?)?")
-_UNIT_WORD = re.compile(rf"^\s*(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS})\.?\s*$", re.IGNORECASE)
+_UNIT_WORD = re.compile(rf"^\s*(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}|m|s|g|h|l)\.?\s*$", re.IGNORECASE)
 _TRAILING_UNIT = re.compile(
-    rf"(?<=[\d}})\s])\s*(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS})(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$", re.IGNORECASE)
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_SPACED_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?: \d{3})+(?:\.\d+)?")
+    rf"(?:(?<=[}})\s])\s*|(?<=\d)(?=[a-zA-Z]{{4}}))(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS})(?:\s*\^\s*\{{?[23]\}}?)?\.?\s*$",
+    re.IGNORECASE)  # after a space or a brace; glued to the number only when 4+ letters long ("10weeks", not "10cm")
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_SPACED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
 
 
 # One pass over backslash sequences, so that a matrix row break (two backslashes) is never read as `\[` or `\ `.
@@ -215,15 +349,16 @@ def _delimiter_replacement(m: re.Match) -> str:
   return " " if text in ("\\ ", "~", "\\$") or text[1:] in ("quad", "qquad", "displaystyle") else ""
 
 
-def _replace_text_commands(s: str) -> str:
-  """\\text{cm} after a number goes (a unit); \\text{ or } becomes a comma; other \\text{...} is unwrapped."""
+def _replace_text_commands(s: str, lenient: bool = False) -> str:
+  """\\text{cm} after a number goes (a unit); \\text{ or } becomes a comma; other \\text{...} is unwrapped. With
+  `lenient` (gold strings, which are trusted) any words beside a number go: "17\\text{ any text}" is 17."""
   for _ in range(10):  # nested \text{\text{...}}: innermost first, bounded
     def repl(m, s=s):
       content = m.group(1).strip()
       if content.lower() in ("or", "and", ","):
         return ","
       rest = s[:m.start()] + s[m.end():]
-      if _UNIT_WORD.match(content) or (content.replace(" ", "").isalpha() and re.search(r"\d", rest)):
+      if _UNIT_WORD.match(content) or (lenient and content.replace(" ", "").isalpha() and re.search(r"\d", rest)):
         return " "
       return " " + m.group(1) + " " + (m.group(2) or "")
 
@@ -234,17 +369,26 @@ def _replace_text_commands(s: str) -> str:
   return s
 
 
-def normalize(answer: str) -> tuple[str, bool]:
-  """A canonical answer string and whether it carried a percent sign."""
-  s = answer.strip()
+def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
+  """A canonical answer string and whether it carried a percent sign.
+
+  Predictions are untrusted and normalised strictly: only formatting, known unit words and a trailing
+  "\\approx ..." go; any other word stays and makes the parse fail ("not 5", "5 thousand"). Gold strings
+  (`gold=True`) are trusted and also lose words beside a number ("17\\text{ any text}").
+  """
+  s = unicodedata.normalize("NFC", answer).strip()
   for _ in range(3):  # \boxed{\boxed{5}} and $\boxed{5}$
     s = s.strip().strip("$").strip()
-    inner = last_boxed(s) if s.startswith(("\\boxed", "\\fbox")) else None
+    inner = last_boxed(s) if s.startswith(_BOX_NAMES) else None
     if inner is None:
       break
     s = inner
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
+  approx = re.split(r"\\approx|\\simeq|\u2248", s, maxsplit=1)
+  if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value
+    s = approx[1] if _NAME.fullmatch(approx[0].strip()) else approx[0]
+  s = re.sub(r"(\d),\\!\s*(?=\d{3}(?!\d))", r"\1", s)  # 32,\!349 is 32349
   s = _DELIMITERS.sub(_delimiter_replacement, s)
   s = re.sub(r"\\(?:left|right)\s*\.", "", s)
   s = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])", "", s)
@@ -254,15 +398,18 @@ def normalize(answer: str) -> tuple[str, bool]:
   s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\u00b0", "", s)
   percent = "%" in s
   s = s.replace("\\%", "").replace("%", "")
-  s = _replace_text_commands(s)
+  s = _replace_text_commands(s, lenient=gold)
   s = re.sub(r"\s+", " ", s).strip()
   for _ in range(2):
     s = _TRAILING_UNIT.sub("", s).strip()
-  if re.search(r"\bpercent\b", answer, re.IGNORECASE):
+  if re.search(r"\b(?:percent|percentage|pct)\b", answer, re.IGNORECASE):
     percent = True
-  s = re.sub(r"\s+(?:or|and)\s+", ",", s)
+    s = re.sub(r"\s*\b(?:percentage|pct)\b\.?$", "", s, flags=re.IGNORECASE)
+  s = re.sub(r"\s+(?:or|and)\s+|(?<=[)\]}])\s*(?:or|and)\s*(?=[(\[{\\])", ",", s)
+  s = re.sub(r",(?:\s*,)+", ",", s)  # "7, -2, \text{ and } -5"
   s = re.sub(r"([)\]])\s*U\s*([(\[])", r"\1\\cup \2", s)
   s = re.sub(r"(\d)\{,\}(?=\d{3}(?!\d))", r"\1", s)
+  s = re.sub(r"(?<!\\)\\$", "", s)  # a stray trailing backslash ("185\\")
   s = s.rstrip(".,; ").lstrip("=").strip()
   if _THOUSANDS.fullmatch(s):
     s = s.replace(",", "")
@@ -279,6 +426,7 @@ _SLASH = re.compile(r"([-+]?)(\d+)\s*/\s*(\d+)")
 _LATEX_FRAC = re.compile(r"([-+]?)\\frac\s*\{\s*([-+]?)(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _ASSIGNMENT = re.compile(r"[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*=\s*([^=<>]+)")
 _WORDS = re.compile(r"[a-zA-Z][a-zA-Z ]*")
+_NAME = re.compile(r"[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?")
 
 
 def plain_number(s: str) -> tuple[Fraction, bool] | None:
@@ -300,16 +448,45 @@ def plain_number(s: str) -> tuple[Fraction, bool] | None:
   return None
 
 
+def _terminates(q: Fraction) -> bool:
+  """Whether q has a finite decimal expansion (its reduced denominator is 2^a 5^b)."""
+  den = q.denominator
+  for p in (2, 5):
+    while den % p == 0:
+      den //= p
+  return den == 1
+
+
 def numbers_close(a: Fraction, b: Fraction, inexact: bool) -> bool:
-  """Exact equality, or |a - b| <= 1e-6 * max(|a|, |b|) when a decimal was involved."""
-  if not inexact:
-    return a == b
-  return abs(a - b) <= INEXACT_RTOL * max(abs(a), abs(b))
+  """Exact equality; when a decimal was involved and one side has no finite decimal expansion (1/3 against
+  0.3333333), |a - b| <= 1e-6 * min(1, max(|a|, |b|)): six decimals, relative below 1. A decimal never
+  approximates a number it could have written exactly: 1000001.0 is not 1000000, 4.9999999 is not 5."""
+  if a == b:
+    return True
+  if not inexact or (_terminates(a) and _terminates(b)):
+    return False
+  return abs(a - b) <= INEXACT_RTOL * min(1, max(abs(a), abs(b)))
+
+
+_DECIMAL_COMMA = re.compile(r"([-+]?\d+),(\d+)")
+
+
+def _decimal_comma(s: str) -> str | None:
+  """"1,22" / "0,111" / "1000,99" read with a decimal comma, when the comma cannot be a thousands separator."""
+  m = _DECIMAL_COMMA.fullmatch(s)
+  if m is None or (len(m.group(2)) == 3 and m.group(1).lstrip("+-")[:1] not in ("0", "")):
+    return None
+  return f"{m.group(1)}.{m.group(2)}"
+
+
+def _squeeze(s: str) -> str:
+  """Whitespace removed except between two word characters ("1 2" stays two tokens, "( 1, 2 )" is "(1,2)")."""
+  return re.sub(r"(?<!\w)\s+|\s+(?!\w)", "", s)
 
 
 def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | None:
   """Decide cheap cases in-process; None when sympy is needed."""
-  if gold.replace(" ", "") == pred.replace(" ", ""):
+  if _squeeze(gold) == _squeeze(pred):
     return True
   if _WORDS.fullmatch(gold) and (re.search(r"[a-zA-Z]{3}|\s", gold) or gold.lower() == "no"):  # "odd", "Yes"
     return " ".join(gold.lower().split()) == " ".join(pred.lower().split())
@@ -318,6 +495,10 @@ def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | 
     if m:
       pred = m.group(1).strip()
   g, p = plain_number(gold), plain_number(pred)
+  if g is not None and p is None and _decimal_comma(pred):
+    p = plain_number(_decimal_comma(pred))
+  if p is not None and g is None and _decimal_comma(gold):
+    g = plain_number(_decimal_comma(gold))
   if g is None or p is None:
     return None
   inexact = g[1] or p[1]
@@ -334,8 +515,9 @@ def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | 
 
 
 def configure(num_workers: int | None = None, timeout: float | None = None, batch_timeout: float | None = None,
-              cache_size: int | None = None):
-  """Change the worker count, the per-item hard timeout (s), the per-call bound (s) or the cache size."""
+              cache_size: int | None = None, first_timeout: float | None = None):
+  """Change the worker count, the per-item hard timeout (s), the per-call bound (s), the cache size, or the
+  round-one budget per item (s; see r1jax.rewards._pool)."""
   global _pool_instance
   with _lock:
     if num_workers is not None and num_workers != _config["num_workers"]:
@@ -345,7 +527,8 @@ def configure(num_workers: int | None = None, timeout: float | None = None, batc
       if _pool_instance is not None:
         _pool_instance.close()
         _pool_instance = None
-    for key, value in (("timeout", timeout), ("batch_timeout", batch_timeout), ("cache_size", cache_size)):
+    for key, value in (("timeout", timeout), ("batch_timeout", batch_timeout), ("cache_size", cache_size),
+                       ("first_timeout", first_timeout)):
       if value is not None:
         if value <= 0:
           raise ValueError(f"{key} must be positive, got {value}")
@@ -375,13 +558,15 @@ def shutdown():
 
 
 def clear_cache():
-  """Forget cached verdicts (for benchmarks)."""
+  """Forget cached verdicts, cached timeouts and known-slow answers (for benchmarks)."""
   with _lock:
     _cache.clear()
+    _slow.clear()
 
 
 def counters() -> dict:
-  """Cumulative outcome counts since import: fast, cached, pooled, no_answer, parse_failures, timeouts, errors."""
+  """Cumulative outcome counts since import: fast, cached, pooled, no_answer, parse_failures, timeouts, batch_cap,
+  errors."""
   with _lock:
     return dict(_counters)
 
@@ -391,7 +576,8 @@ def _status_counts(statuses: list[str]) -> dict:
   groups = {
       "no_answer": ("no_answer", "no_gold"),
       "parse_failures": ("parse_error", "gold_parse_error", "too_long"),
-      "timeouts": ("timeout",),
+      "timeouts": ("timeout", "batch_cap"),
+      "batch_cap": ("batch_cap",),
       "errors": ("error", "worker_error"),
   }
   stats = {name: sum(s in members for s in statuses) for name, members in groups.items()}
@@ -409,7 +595,7 @@ def _prepare(text: str, gold: str):
     return "done", False, "no_answer"
   if len(answer) > MAX_ANSWER_CHARS:
     return "done", False, "too_long"
-  g, g_pct = normalize(gold_answer)
+  g, g_pct = normalize(gold_answer, gold=True)
   p, p_pct = normalize(answer)
   if not p:
     return "done", False, "no_answer"
@@ -419,9 +605,20 @@ def _prepare(text: str, gold: str):
   return "pool", (g, p, g_pct, p_pct)
 
 
+def _remember(store: collections.OrderedDict, key, value):
+  store[key] = value
+  store.move_to_end(key)
+  if len(store) > _config["cache_size"]:
+    store.popitem(last=False)
+
+
 def score(completions: list[str], golds: list[str], prefill: str | list[str] = "") -> tuple[list[float], dict]:
-  """Rewards 1.0 / 0.0 per completion and the call's stats (counts of no_answer, parse_failures, timeouts, errors,
-  gold_failures, and how items were decided: fast / cached / pooled)."""
+  """Rewards 1.0 / 0.0 per completion and the call's stats.
+
+  stats: counts of no_answer, parse_failures, timeouts (items that overran their own time limit, `batch_cap`
+  included), batch_cap (items the per-call cap left unjudged; each had already overrun its round-one budget, see
+  r1jax.rewards._pool), errors, gold_failures, and how items were decided: fast / cached / pooled.
+  """
   texts = _text.with_prefill(completions, prefill)
   if len(golds) != len(texts):
     raise ValueError(f"{len(texts)} completions but {len(golds)} golds")
@@ -447,16 +644,18 @@ def score(completions: list[str], golds: list[str], prefill: str | list[str] = "
       how["pooled"] += sum(len(v) for v in waiting.values())
       try:
         results = _get_pool().run("math", [list(k) for k in keys], timeout=_config["timeout"],
-                                  batch_timeout=_config["batch_timeout"])
+                                  batch_timeout=_config["batch_timeout"], first_timeout=_config["first_timeout"],
+                                  known_slow=[j for j, k in enumerate(keys) if k in _slow],
+                                  cost=lambda j: len(keys[j][1]))
       except OSError as e:  # workers cannot be started (no processes or file descriptors left): score 0, count it
         _log.warning("math reward workers unavailable: %s", e)
         results = [(None, "worker_error")] * len(keys)
       for key, (value, status) in zip(keys, results):
         verdict = bool(value) if status in _CACHEABLE else False
-        if status in _CACHEABLE:
-          _cache[key] = (verdict, status)
-          if len(_cache) > _config["cache_size"]:
-            _cache.popitem(last=False)
+        if status in _CACHEABLE:  # a timeout is cached too: a repeated slow answer costs nothing the next time
+          _remember(_cache, key, (verdict, status))
+        elif status == "batch_cap":  # slow, but not judged in full: next time it skips round one
+          _remember(_slow, key, True)
         for i in waiting[key]:
           correct[i], statuses[i] = verdict, status
     stats = _status_counts(statuses)

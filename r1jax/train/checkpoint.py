@@ -48,9 +48,6 @@ class Checkpointer:
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target), extra=ocp.args.JsonRestore()))
     return restored["state"], dict(restored["extra"] or {})
 
-  def wait(self) -> None:
-    self._manager.wait_until_finished()
-
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()

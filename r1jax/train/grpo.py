@@ -1,8 +1,9 @@
 """GRPO plumbing between rollouts and the shared train step: the policy-loss function and the update batch.
 
-    loss_fn = make_loss_fn(cfg, GRPOLossConfig(loss_type="dr_grpo", beta=0.0, max_tokens=256))
+    loss, knobs = resolve_loss("dr_grpo", {"epsilon_low": 0.2, ..., "max_tokens": 256}, options={})
+    loss_fn = make_loss_fn(cfg, loss, knobs, temperature=1.0)
     batch = update_batch(rollouts, advantages, mask_truncated=True)      # host numpy, [B*G, Tp + N]
-    step = make_train_step(loss_fn, tx, normalizer_fn=normalizer_fn(loss_config), ...)
+    step = make_train_step(loss_fn, tx, normalizer_fn=normalizer_fn(loss, knobs), ...)
 
 An update batch comes in two layouts, and every function here takes either:
 
@@ -14,47 +15,67 @@ An update batch comes in two layouts, and every function here takes either:
                    micro-batches (split on that axis) are whole groups.
 
 Both give the same log-probs, losses and gradients (to float32 rounding); `completion_mask`, `advantages` and the
-log-prob arrays keep the layout's completion shape ([B*G, N] or [P, G, N]; advantages [B*G] or [P, G]).
+log-prob arrays keep the layout's completion shape ([B*G, N] or [P, G, N]; advantages [B*G] or [P, G]); the loss
+sees them flattened to [B*G, N] / [B*G].
 
-The formulas live in `r1jax.losses.grpo`; this module only computes log-probs with the model and feeds them in.
+The formulas live in `r1jax.losses.grpo` (and in whatever loss a notebook registered there); this module computes
+log-probs with the model and feeds them in.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from r1jax.checks import SettingsError
 from r1jax.losses import grpo
 from r1jax.models import ModelConfig
 from r1jax.sampling import bucket_length, logprobs_of, shared_prefix_logprobs
 
 
-@dataclasses.dataclass(frozen=True)
-class GRPOLossConfig:
-  """Static switches of the policy loss (see r1jax.losses.grpo for the formulas)."""
+def _keyword_parameters(fn) -> dict[str, inspect.Parameter]:
+  return {k: p for k, p in inspect.signature(fn).parameters.items()
+          if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and k not in ("x", "inputs", "normalizer")}
 
-  loss_type: str = "grpo"
-  epsilon_low: float = 0.2
-  epsilon_high: float = 0.2
-  beta: float = 0.04
-  kl_estimator: str = "k3"
-  importance_sampling: str = "token"
-  temperature: float = 1.0  # the sampling temperature: logp is computed on logits / temperature
-  max_tokens: int | None = None  # dr_grpo's constant denominator (max_new_tokens)
-  logprob_chunk: int = 128
-  log_entropy: bool = True  # compute the policy entropy metric (one more softmax pass over the vocabulary)
 
-  def __post_init__(self):
-    if self.loss_type not in grpo.LOSS_TYPES:
-      raise ValueError(f"loss_type={self.loss_type!r}; valid: {grpo.LOSS_TYPES}")
-    if self.kl_estimator not in grpo.KL_ESTIMATORS:
-      raise ValueError(f"kl_estimator={self.kl_estimator!r}; valid: {grpo.KL_ESTIMATORS}")
-    if self.importance_sampling not in grpo.IMPORTANCE_LEVELS:
-      raise ValueError(f"importance_sampling={self.importance_sampling!r}; valid: {grpo.IMPORTANCE_LEVELS}")
+def resolve_loss(name: str, knobs: Mapping[str, Any], options: Mapping[str, Any] | None = None
+                 ) -> tuple[grpo.PolicyLossFn, dict[str, Any]]:
+  """The registered policy loss `name` and the keyword knobs to call it with.
+
+  Each keyword parameter of the loss is filled from `options` (the loss's own knobs, config.grpo.loss_options), else
+  from `knobs` (the trainer's GRPO settings plus max_tokens), else its default. An option the loss does not take,
+  or a parameter without a default that neither provides, is an error naming it.
+  """
+  fn = grpo.POLICY_LOSSES[name]
+  params = _keyword_parameters(fn)
+  options = dict(options or {})
+  unknown = sorted(set(options) - set(params))
+  if unknown:
+    raise SettingsError(f"config.grpo.loss_options has {unknown}, which policy loss {name!r} does not take; its "
+                        f"parameters are {sorted(params)}")
+  resolved = {}
+  for key, p in params.items():
+    if key in options:
+      resolved[key] = options[key]
+    elif key in knobs:
+      resolved[key] = knobs[key]
+    elif p.default is p.empty:
+      raise SettingsError(f"policy loss {name!r} needs {key!r}: set config.grpo.loss_options.{key}")
+  return fn, resolved
+
+
+def normalizer_fn(loss: grpo.PolicyLossFn, knobs: Mapping[str, Any]):
+  """The whole-batch denominator of `loss` for exact gradient accumulation (either layout), or None when it declares
+  none."""
+  normalizer = getattr(loss, "normalizer", None)
+  if normalizer is None:
+    return None
+  return lambda batch: normalizer(_flat_completions(batch)["completion_mask"], knobs.get("max_tokens"))
 
 
 def completion_logprobs(cfg: ModelConfig, params: Any, batch: dict, temperature: float, chunk: int,
@@ -83,37 +104,43 @@ def _flat_completions(batch: dict) -> dict:
           if k in _PER_COMPLETION}
 
 
-def make_loss_fn(cfg: ModelConfig, lc: GRPOLossConfig):
-  """`loss_fn(params, batch, normalizer)`; batch (either layout, see the module docstring): the token arrays,
-  completion_mask, advantages, and optionally old_logp / ref_logp. Without old_logp the ratio is
-  exp(logp − sg(logp)). The entropy metric is computed only with `lc.log_entropy`."""
+def make_loss_fn(cfg: ModelConfig, loss: grpo.PolicyLossFn, knobs: Mapping[str, Any], temperature: float = 1.0,
+                 logprob_chunk: int = 128, entropy: bool = True):
+  """`loss_fn(params, batch, normalizer) -> (loss, metrics)` for the shared train step.
+
+  batch (either layout, see the module docstring): the token arrays, completion_mask, advantages, and optionally
+  old_logp / ref_logp / sample_logp. Without old_logp the ratio is exp(logp - stop_gradient(logp)). `loss` and
+  `knobs` come from `resolve_loss`. Metrics: the loss's own, plus neg_logp and entropy (token means) and
+  logp_mismatch (|trainer - sampler| log-prob, a sign that the "on-policy" ratio is off from the start).
+  entropy=False skips the entropy (one more pass over the vocabulary per token): no entropy metric, and the loss
+  gets `inputs.entropy = None`.
+  """
+  takes_normalizer = "normalizer" in inspect.signature(loss).parameters
 
   def loss_fn(params, batch, normalizer=None):
-    out = completion_logprobs(cfg, params, batch, lc.temperature, lc.logprob_chunk, return_entropy=lc.log_entropy)
-    logp, entropy = out if lc.log_entropy else (out, None)
+    out = completion_logprobs(cfg, params, batch, temperature, logprob_chunk, return_entropy=entropy)
     n = batch["completion_mask"].shape[-1]
+    logp, ent = (out if entropy else (out, None))
     logp = logp.reshape(-1, n)
+    ent = None if ent is None else jax.lax.stop_gradient(ent.reshape(-1, n))
     flat = _flat_completions(batch)
-    old = flat["old_logp"] if "old_logp" in flat else jax.lax.stop_gradient(logp)
-    loss, metrics = grpo.policy_loss(logp, old, flat.get("ref_logp"), flat["advantages"], flat["completion_mask"],
-                                     loss_type=lc.loss_type, epsilon_low=lc.epsilon_low, epsilon_high=lc.epsilon_high,
-                                     beta=lc.beta, kl_estimator=lc.kl_estimator, max_tokens=lc.max_tokens,
-                                     importance_sampling=lc.importance_sampling, normalizer=normalizer)
+    inputs = grpo.PolicyLossInputs(
+        logp=logp, old_logp=flat["old_logp"] if "old_logp" in flat else jax.lax.stop_gradient(logp),
+        ref_logp=flat.get("ref_logp"), advantages=flat["advantages"], mask=flat["completion_mask"],
+        entropy=ent, sample_logp=flat.get("sample_logp"))
+    extra = {"normalizer": normalizer} if takes_normalizer and normalizer is not None else {}
+    value, metrics = loss(inputs, **knobs, **extra)
+    metrics = dict(metrics)
     m = flat["completion_mask"].astype(jnp.float32)
     denom = jnp.maximum(m.sum(), 1.0)
     metrics["neg_logp"] = -jnp.sum(jax.lax.stop_gradient(logp) * m) / denom
-    if entropy is not None:
-      metrics["entropy"] = jnp.sum(entropy.reshape(-1, n) * m) / denom
-    if "sample_logp" in flat:  # sampler and trainer must agree, or the "on-policy" ratio is off from step one
+    if ent is not None:
+      metrics["entropy"] = jnp.sum(ent * m) / denom
+    if "sample_logp" in flat:
       metrics["logp_mismatch"] = jnp.sum(jnp.abs(jax.lax.stop_gradient(logp) - flat["sample_logp"]) * m) / denom
-    return loss, metrics
+    return value, metrics
 
   return loss_fn
-
-
-def normalizer_fn(lc: GRPOLossConfig):
-  """The whole-batch denominator of the loss type, for exact gradient accumulation (either layout)."""
-  return lambda batch: grpo.loss_normalizer(lc.loss_type, _flat_completions(batch)["completion_mask"], lc.max_tokens)
 
 
 def update_batch(rollouts: Any, advantages: np.ndarray, mask_truncated: bool = False, *, share_prompt: bool = False,
@@ -124,8 +151,8 @@ def update_batch(rollouts: Any, advantages: np.ndarray, mask_truncated: bool = F
   share_prompt: the shared-prefix layout, each prompt once per group, instead of repeating it G times.
   bucket: keep only the first `bucket_length(longest completion, bucket)` completion columns: every column after
   the longest completion is padding in every row, so it changes nothing but the work (and the compiled shape,
-  one per bucket). dr_grpo's constant denominator then needs `GRPOLossConfig.max_tokens` (its default is the
-  completion width).
+  one per bucket). dr_grpo's constant denominator then needs `max_tokens` among the loss knobs (its default is
+  the completion width).
   """
   g = rollouts.group_size
   sample = jax.device_get(rollouts.sample)

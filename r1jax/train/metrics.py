@@ -47,9 +47,14 @@ class MetricWriter:
     self._file.write(json.dumps({"step": int(step), **row}, allow_nan=True) + "\n")
     self._file.flush()
     if self._tb is not None:
-      for k, v in row.items():
-        if isinstance(v, float) and math.isfinite(v):
-          self._tb.add_scalar(k.replace("@", "_at_"), v, int(step))
+      # Tags equal the jsonl keys ("eval/pass@1"): written as a Summary proto, because add_scalar rewrites every
+      # character outside [-/\w.] (so "@" would become "_").
+      from tensorboardX.proto.summary_pb2 import Summary
+
+      values = [Summary.Value(tag=k, simple_value=v) for k, v in row.items()
+                if isinstance(v, float) and math.isfinite(v)]
+      if values:
+        self._tb.file_writer.add_summary(Summary(value=values), int(step))
     return row
 
   def close(self) -> None:

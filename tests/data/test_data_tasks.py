@@ -191,8 +191,8 @@ def test_register_a_task():
   try:
     rows = tasks.load("tiny_echo_for_test", "test", n=2, word="yo").to_list()
     assert rows == [{"question": "yo", "gold": "test"}] * 2
-    with pytest.raises(ValueError, match="already"):
-      tasks.register("tiny_echo_for_test", tiny)
+    with pytest.raises(ValueError, match="already"):  # another definition may not take a built-in's name
+      tasks.register("arithmetic", tiny)
   finally:
     tasks.TASKS.pop("tiny_echo_for_test")
 

@@ -85,3 +85,8 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
   steps = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
   last_logged = json.loads(metrics.read_text().splitlines()[-1])["step"]
   assert steps and steps[-1] == last_logged and steps[-1] < 1000
+  # A pipe gets a plain line per logged step and the run's summary, as a log file would.
+  lines = err.strip().splitlines()
+  assert any(line.startswith("sft step 1/100000 | loss ") for line in lines), err[-2000:]
+  assert any(line.startswith(f"sft stopped at step {steps[-1]} of 100000") for line in lines)
+  assert lines[-1].startswith("sft ") and "train/loss" in lines[-1]

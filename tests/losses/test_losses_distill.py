@@ -1,4 +1,4 @@
-"""KD losses against hand computations in numpy (DESIGN.md formulas)."""
+"""KD losses against hand computations in numpy (the formulas of r1jax/losses/distill.py and docs/algorithms.md)."""
 
 import jax
 import jax.numpy as jnp

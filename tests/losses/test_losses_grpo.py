@@ -1,4 +1,4 @@
-"""GRPO loss family (advantages, clipped surrogate, KL, aggregation, GSPO) against DESIGN.md "Formulas".
+"""GRPO loss family (advantages, clipped surrogate, KL, aggregation, GSPO) against the formulas of docs/algorithms.md.
 
 Every expected value comes from an independent float64 reference below, written with plain python loops straight
 from the formulas; the implementation's helpers are never used to build an expectation.
@@ -95,7 +95,7 @@ def ref_kl(lp, rlp, est):
 
 def ref_policy_loss(logp, old, ref, adv, mask, loss_type="grpo", eps_low=0.2, eps_high=0.2, beta=0.0, est="k3",
                     max_tokens=None, level="token", normalizer=None):
-  """(loss, d loss / d logp [B, T], ratio [B, T]) straight from DESIGN.md, one token at a time."""
+  """(loss, d loss / d logp [B, T], ratio [B, T]) straight from the formulas in docs/algorithms.md, one token at a time."""
   logp, old, mask = np.asarray(logp, np.float64), np.asarray(old, np.float64), np.asarray(mask, np.float64)
   b, t = logp.shape
   max_tokens = t if max_tokens is None else max_tokens

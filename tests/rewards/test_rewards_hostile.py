@@ -144,7 +144,7 @@ def test_pool_batch_timeout_bounds_the_whole_call(test_pool):
   start = time.monotonic()
   results = test_pool.run("stubborn", [[60]] * 6, timeout=30.0, batch_timeout=1.0)
   assert time.monotonic() - start < 10.0
-  assert results == [(None, "timeout")] * 6
+  assert results == [(None, "batch_cap")] * 6  # cut by the cap, not by their own 30 s limit
   assert test_pool.run("echo", [[3]], timeout=5.0, batch_timeout=60.0) == [(3, "ok")]
 
 
@@ -152,11 +152,16 @@ def test_unknown_task_kind_is_an_error_not_a_hang(test_pool):
   assert test_pool.run("nope", [[1]], timeout=5.0, batch_timeout=60.0) == [(None, "error")]
 
 
-def test_math_timeout_scores_zero_and_is_counted():
-  rmath.configure(timeout=1e-4)  # far below what parsing alone takes: the item must time out
+def test_math_timeout_scores_zero_is_counted_and_cached():
+  slow = r"\frac{(x+1)^{3}(y+1)^{200}(z+1)^{200}}{\lfloor x^2/100\rfloor}"  # seconds of expansion
+  rmath.clear_cache()
+  rmath.configure(timeout=0.2)
   try:
-    rewards_, stats = rmath.score([r"\boxed{\frac{(x+3)^5 - 1}{x + 2}}"], [r"\frac{(3+x)^5 - 1}{2 + x}"])
+    rewards_, stats = rmath.score([rf"\boxed{{{slow}}}"], ["x"])
+    again, stats_again = rmath.score([rf"\boxed{{{slow}}}"], ["x"])
   finally:
     rmath.configure(timeout=3.0)
   assert rewards_ == [0.0] and stats["timeouts"] == 1
-  assert rmath.verify(r"\frac{(x+3)^5 - 1}{x + 2}", r"\frac{(3+x)^5 - 1}{2 + x}")  # not cached as wrong
+  assert again == [0.0] and stats_again["cached"] == 1  # a timed-out answer is not judged again on the next call
+  rmath.clear_cache()
+  assert rmath.verify(r"\frac{(x+3)^5 - 1}{x + 2}", r"\frac{(3+x)^5 - 1}{2 + x}")

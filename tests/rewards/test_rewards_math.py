@@ -22,8 +22,8 @@ EQUIVALENT = {
                  (r"\sqrt{x^2}", "|x|"), ("5!", "120"), (r"\binom{5}{2}", "10"), (r"2\sin x\cos x", r"\sin 2x")],
     "equation": [("y = 2x + 3", "y=3+2x"), ("y=2x+3", "2x - y + 3 = 0"), ("2x+4y=8", "x+2y=4"), ("x = 5", "5"),
                  ("5", "x=5"), ("k = 7", "7")],
-    "interval": [("[1, 3)", "[1,3)"), (r"(0,1)\cup(2,3)", r"(2,3)\cup(0,1)"), (r"[0,\infty)", r"x \ge 0"),
-                 ("[-2, 2]", r"-2 \le x \le 2"), (r"(-\infty,\infty)", r"\mathbb{R}"),
+    "interval": [("[1, 3)", "[1,3)"), (r"(0,1)\cup(2,3)", r"(2,3)\cup(0,1)"), (r"x \ge 0", r"[0,\infty)"),
+                 (r"-2 \le x \le 2", "[-2, 2]"), (r"(-\infty,\infty)", r"\mathbb{R}"), ("[-2, 2]", r"x \in [-2, 2]"),
                  (r"(-\infty,-1)\cup(1,\infty)", r"\left(-\infty,-1\right)\cup\left(1,\infty\right)")],
     "set": [(r"\{1,2,3\}", r"\{3,2,1\}"), ("1, 2, 3", "3, 1, 2"), (r"\{-1, 1\}", r"\pm 1"),
             (r"1 \pm \sqrt{2}", r"1+\sqrt{2}, 1-\sqrt{2}"), (r"\emptyset", r"\{\}"),
@@ -47,7 +47,8 @@ DIFFERENT = {
     "pi": [(r"\frac{\pi}{3}", r"\frac{\pi}{6}"), (r"4\pi", "12.566")],
     "symbolic": [("2x+1", "2y+1"), ("a+b", "a-b"), ("x", "|x|"), ("(x+1)^3", "x^3+3x^2+3x+3"), ("4!", "12")],
     "equation": [("y=2x+3", "y=3x+2"), ("x=5", "x=-5"), ("y = 2x", "y = 2x + 1")],
-    "interval": [(r"(-\infty, 2]", r"(-\infty, 2)"), ("(1,5)", "[1,5]"), (r"(3, \infty)", r"x \geq 3")],
+    "interval": [(r"(-\infty, 2]", r"(-\infty, 2)"), ("(1,5)", "[1,5]"), (r"(3, \infty)", r"x \geq 3"),
+                 ("[-2, 2]", r"-2 \le x \le 2")],  # a gold interval asks for an interval, not an inequality
     "set": [("1,2", "1,2,3"), (r"\{2, 3\}", r"\{2, 4\}"), ("0, 1", "0"), ("3", r"3 \pm 1")],
     "tuple": [("(1,2)", "(2,1)"), ("(1,2,3)", "(1,2)"), ("(1, 2)", "[1, 2]")],
     "matrix": [(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}", r"\begin{pmatrix} 1 & 3 \\ 2 & 4 \end{pmatrix}")],
@@ -120,12 +121,12 @@ def test_normalize(raw, normal, percent):
 
 
 def test_accuracy_reward_on_completions_with_prefill_and_stats():
-  completions = ["6*7</think> <answer>42</answer>", r"... \boxed{41}", "no idea", r"\boxed{(x+1)^2}"]
+  completions = ["6*7</think> <answer>42</answer>", r"... \boxed{41}", "no idea", r"ok</think>\boxed{(x+1)^2}"]
   golds = ["42", "42", "42", "x^2+2x+1"]
   assert rmath.accuracy_reward(completions, golds, prefill="<think>") == [1.0, 0.0, 0.0, 1.0]
   rewards, stats = rmath.score(completions, golds, prefill=["<think>"] * 4)
   assert rewards == [1.0, 0.0, 0.0, 1.0]
-  assert stats["no_answer"] == 1 and stats["timeouts"] == 0 and stats["parse_failures"] == 0
+  assert stats["no_answer"] == 2 and stats["timeouts"] == 0 and stats["parse_failures"] == 0  # 2: think never closed
 
 
 def test_duplicates_are_judged_once_and_then_cached():
@@ -179,7 +180,7 @@ def test_importing_the_rewards_does_not_import_sympy():
     ("4", "2x = 4", False),  # an equation, not a value
     ("(2, 3)", "a = 2, b = 3", True),
     ("[2, 5]", r"x \in [2, 5]", True),
-    (r"(-\infty, -2) \cup (-2, \infty)", r"x \neq -2", True),
+    (r"x \neq -2", r"(-\infty, -2) \cup (-2, \infty)", True),
 ])
 def test_assignments_and_relations(gold, prediction, expected):
   assert rmath.verify(gold, prediction) == expected

@@ -45,14 +45,15 @@ def test_prefix_is_an_alias_of_prefill():
 def test_countdown_and_cosine_length_through_the_registry():
   completions = ["<answer>3 * 4</answer>", "<answer>3 + 4</answer>"]
   fields = dict(numbers=[[3, 4]] * 2, target=[12, 12], lengths=[0, 100])
-  _, per_fn, _ = rewards.combine({"countdown": 1.0, "cosine_length": {"weight": 1.0, "max_length": 100}},
+  _, per_fn, _ = rewards.combine({"countdown": 1.0, "cosine_length": {"weight": 1.0, "max_length": 100,
+                                                                     "correctness": "countdown"}},
                                  completions, **fields)
   np.testing.assert_allclose(per_fn["countdown"], [1.0, 0.1])
   np.testing.assert_allclose(per_fn["cosine_length"], [1.0, -0.5])
 
 
 def test_unknown_names_and_options_are_errors():
-  with pytest.raises(KeyError, match="valid rewards: .*math_accuracy"):
+  with pytest.raises(KeyError, match="valid: .*math_accuracy"):
     rewards.combine({"math_acuracy": 1.0}, COMPLETIONS, **FIELDS)
   with pytest.raises(TypeError, match="max_len"):
     rewards.combine({"overlong": {"weight": 1.0, "max_len": 100, "buffer_length": 10}}, COMPLETIONS, **FIELDS)
@@ -70,8 +71,8 @@ def test_register_adds_a_reward_in_one_line():
   try:
     total, _, _ = rewards.combine({"shortness_for_test": 2.0}, COMPLETIONS, **FIELDS)
     np.testing.assert_allclose(total, [-0.2, -1.9, -4.0], rtol=1e-6)
-    with pytest.raises(ValueError):
-      rewards.register("shortness_for_test", shortness)
+    with pytest.raises(ValueError, match="already registered"):
+      rewards.register("math_accuracy", shortness)
   finally:
     rewards.REWARDS.pop("shortness_for_test")
 

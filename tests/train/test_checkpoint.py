@@ -12,7 +12,7 @@ from r1jax.train import (Checkpointer, MetricWriter, OptimizerConfig, Preemption
 
 def _state():
   cfg = get_config("tiny")
-  tx, _ = make_optimizer(OptimizerConfig(learning_rate=1e-3))
+  tx, _ = make_optimizer(OptimizerConfig(learning_rate=1e-3, total_steps=100))
   mesh = shd.make_mesh(devices=jax.devices()[:1])
   return create_train_state(lambda r: init_params(cfg, r), tx, jax.random.PRNGKey(0), mesh, param_logical_axes(cfg))
 

@@ -49,15 +49,25 @@ def policy():
   return cfg, params, ref_params, rollouts, advantages
 
 
-def _loss_and_grads(cfg, lc, params, ref_params, batch, micro_batches=1):
+TEMPERATURE = 0.8
+
+
+def _loss(loss_type):
+  """A registered policy loss with its knobs (beta on, so the reference log-probs count)."""
+  return grpo_train.resolve_loss(loss_type, {"epsilon_low": 0.2, "epsilon_high": 0.2, "beta": 0.04,
+                                             "kl_estimator": "k3", "importance_sampling": "token", "max_tokens": N})
+
+
+def _loss_and_grads(cfg, loss_type, params, ref_params, batch, micro_batches=1):
   """(loss, metrics, grads) of the GRPO loss on a host batch, with ref_logp from `completion_logprobs`."""
-  loss_fn = grpo_train.make_loss_fn(cfg, lc)
+  loss, knobs = _loss(loss_type)
+  loss_fn = grpo_train.make_loss_fn(cfg, loss, knobs, temperature=TEMPERATURE, logprob_chunk=4)
 
   @jax.jit
   def run(params, ref_params, batch):
-    batch = dict(batch, ref_logp=grpo_train.completion_logprobs(cfg, ref_params, batch, lc.temperature, 4))
+    batch = dict(batch, ref_logp=grpo_train.completion_logprobs(cfg, ref_params, batch, TEMPERATURE, 4))
     batch["old_logp"] = batch["ref_logp"] + 0.05  # so that the ratio is not 1 and clipping happens
-    normalizer = grpo_train.normalizer_fn(lc)(batch)
+    normalizer = grpo_train.normalizer_fn(loss, knobs)(batch)
     return accumulate_gradients(loss_fn, params, batch, micro_batches, normalizer)
 
   loss, grads, metrics = run(params, ref_params, jax.tree.map(jnp.asarray, batch))
@@ -83,20 +93,17 @@ def _assert_grads_close(grads_a, grads_b):
 @pytest.mark.parametrize("loss_type", ("grpo", "dr_grpo"))
 def test_shared_prefix_and_trimmed_batches_give_the_plain_loss_metrics_and_gradients(policy, loss_type):
   cfg, params, ref_params, rollouts, advantages = policy
-  lc = grpo_train.GRPOLossConfig(loss_type=loss_type, beta=0.04, max_tokens=N, logprob_chunk=4, temperature=0.8)
   plain = grpo_train.update_batch(rollouts, advantages, mask_truncated=True)
   shared = grpo_train.update_batch(rollouts, advantages, mask_truncated=True, share_prompt=True, bucket=4)
   assert shared["prompt_ids"].shape == (P, rollouts.prompt_ids.shape[1])
   longest = int(np.asarray(rollouts.sample.lengths).max())
   assert shared["completion_ids"].shape == (P, G, -(-longest // 4) * 4) and shared["completion_ids"].shape[2] < N
-  reference = _loss_and_grads(cfg, lc, params, ref_params, plain)
-  _assert_same(reference, _loss_and_grads(cfg, lc, params, ref_params, shared))
+  reference = _loss_and_grads(cfg, loss_type, params, ref_params, plain)
+  _assert_same(reference, _loss_and_grads(cfg, loss_type, params, ref_params, shared))
   if loss_type == "grpo":
     # Micro-batches of the shared layout are whole groups (2 of 4 prompts each): still the one-batch loss and
     # gradient (metrics are means over micro-batches, so they differ).
-    _assert_same(reference, _loss_and_grads(cfg, lc, params, ref_params, shared, micro_batches=2), metrics=False)
-    trimmed = grpo_train.update_batch(rollouts, advantages, mask_truncated=True, bucket=4)
-    _assert_same(reference, _loss_and_grads(cfg, lc, params, ref_params, trimmed))
+    _assert_same(reference, _loss_and_grads(cfg, loss_type, params, ref_params, shared, micro_batches=2), metrics=False)
 
 
 @pytest.mark.parametrize("attention_impl", ("einsum", "dot_product_xla"))
@@ -132,13 +139,13 @@ def test_shared_prefix_logprobs_equal_logprobs_of_on_repeated_prompts_with_their
   np.testing.assert_allclose(np.asarray(lp1), batch["sample_logp"], atol=2e-5)
 
 
-def test_entropy_is_computed_only_when_logged(policy):
+def test_entropy_is_computed_only_when_asked_for(policy):
   cfg, params, _, rollouts, advantages = policy
   batch = jax.tree.map(jnp.asarray, grpo_train.update_batch(rollouts, advantages, share_prompt=True))
-  lc = grpo_train.GRPOLossConfig(beta=0.0, logprob_chunk=4)
-  with_entropy = grpo_train.make_loss_fn(cfg, lc)(params, batch)
-  without = grpo_train.make_loss_fn(cfg, grpo_train.GRPOLossConfig(beta=0.0, logprob_chunk=4, log_entropy=False))(
-      params, batch)
+  loss, knobs = grpo_train.resolve_loss("grpo", {"epsilon_low": 0.2, "epsilon_high": 0.2, "beta": 0.0,
+                                                  "kl_estimator": "k3", "importance_sampling": "token"})
+  with_entropy = grpo_train.make_loss_fn(cfg, loss, knobs, logprob_chunk=4)(params, batch)
+  without = grpo_train.make_loss_fn(cfg, loss, knobs, logprob_chunk=4, entropy=False)(params, batch)
   assert "entropy" in with_entropy[1] and "entropy" not in without[1]
   assert float(with_entropy[1]["entropy"]) > 0
   np.testing.assert_allclose(without[0], with_entropy[0], rtol=1e-6)

@@ -1,10 +1,14 @@
-"""Reasoning tasks by name: synthetic generators (countdown, arithmetic) and file formats (gsm8k, math).
+"""Reasoning tasks by name: synthetic generators (countdown, arithmetic) and files (gsm8k, math, any Q/A file).
 
     ds = tasks.load("countdown", split="train", n=1000, seed=0, max_number=20)   # -> datasets.Dataset
 
 Every task gives "question" (task text, no template applied) and "gold" (answer string), plus its own fields.
 The same (n, seed, knobs) gives the same rows; train and test never share a problem. Adding a task is one
-function `load(split, n, seed, **knobs) -> datasets.Dataset` and one line in `TASKS`.
+function `load(split, n, seed, **knobs) -> datasets.Dataset` registered by name (from a notebook too):
+
+    @tasks.register("echo")
+    def echo(split, n, seed, *, width=3):
+      ...
 """
 
 from __future__ import annotations
@@ -15,26 +19,24 @@ from typing import Any, Callable
 import datasets
 
 from r1jax.data.tasks import arithmetic, common, countdown, gsm8k
+from r1jax.data.tasks import file as file_task
 from r1jax.data.tasks import math as math_task
+from r1jax.registry import Registry, registrar
 
-TASKS: dict[str, Callable[..., datasets.Dataset]] = {
+TASKS: Registry[Callable[..., datasets.Dataset]] = Registry("task", {
     "countdown": countdown.load,
     "arithmetic": arithmetic.load,
     "gsm8k": gsm8k.load,
     "math": math_task.load,
-}
+    "file": file_task.load,
+})
+# Adds a task: `fn(split, n, seed, **knobs) -> datasets.Dataset` with "question" and "gold" columns.
+register = registrar(TASKS)
 
 
 def names() -> list[str]:
   """The registered task names."""
-  return sorted(TASKS)
-
-
-def register(name: str, fn: Callable[..., datasets.Dataset]) -> None:
-  """Adds a task: `fn(split, n, seed, **knobs) -> datasets.Dataset` with "question" and "gold" columns."""
-  if name in TASKS:
-    raise ValueError(f"task {name!r} is already registered")
-  TASKS[name] = fn
+  return TASKS.names()
 
 
 def knobs(name: str) -> list[str]:
@@ -44,8 +46,6 @@ def knobs(name: str) -> list[str]:
 
 
 def _get(name: str) -> Callable[..., datasets.Dataset]:
-  if name not in TASKS:
-    raise KeyError(f"unknown task {name!r}; valid: {names()}")
   return TASKS[name]
 
 
@@ -63,5 +63,5 @@ def load(name: str, split: str = "train", n: int | None = None, seed: int = 0, *
   return ds
 
 
-__all__ = ["TASKS", "arithmetic", "common", "countdown", "gsm8k", "knobs", "load", "math_task", "names",
+__all__ = ["TASKS", "arithmetic", "common", "countdown", "file_task", "gsm8k", "knobs", "load", "math_task", "names",
            "register"]

@@ -1,0 +1,39 @@
+"""Evaluation settings: which task, how many prompts and samples, which rewards decide "correct".
+
+    python -m experiments.evaluate --config configs/evaluate.py:arithmetic --config.checkpoint=runs/sft \
+        --workdir runs/eval
+    python -m experiments.evaluate --config configs/evaluate.py:countdown --config.checkpoint=runs/grpo_countdown \
+        --workdir runs/eval_countdown
+    python -m experiments.evaluate --config configs/evaluate.py:file --config.checkpoint=/ckpt/Qwen2.5-Math-1.5B \
+        --config.tokenizer=/ckpt/Qwen2.5-Math-1.5B --config.task.knobs.path=/data/qa.jsonl --workdir runs/eval
+
+Variants: arithmetic and countdown (the synthetic tasks, with the same prompts as their training configs), file (a
+local question/answer file; set its path and fields under task.knobs). Every key:
+r1jax.trainers.settings.EvaluateSettings.
+"""
+
+import ml_collections
+
+from configs import grpo_arithmetic, grpo_countdown
+from r1jax.trainers import settings
+
+VARIANTS = ("arithmetic", "countdown", "file")
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  variant = arg or "arithmetic"
+  if variant not in VARIANTS:
+    raise ValueError(f"unknown variant {variant!r} of configs/evaluate.py; valid: {VARIANTS}")
+  c = settings.to_config(settings.EvaluateSettings())
+  c.checkpoint = "runs/sft"
+  source = grpo_countdown.get_config("tiny") if variant == "countdown" else grpo_arithmetic.get_config("tiny")
+  c.task = source.task
+  c.eval = source.eval
+  c.eval.update(num_prompts=256, num_samples=4, ks=(1, 4))
+  c.task.n_test = 256
+  if variant == "file":
+    c.task.update(name="file", template="r1_zero", max_prompt_len=1024, n_test=500)
+    c.task.knobs = dict(path="/path/to/qa.jsonl", question_field="question", answer_field="answer",
+                        answer_format="raw")
+    c.eval.update(max_new_tokens=1024)
+  return c

@@ -1,0 +1,384 @@
+"""What every trainer builds and does the same way: the run directory, mesh, tokenizer, model, sharded state,
+checked data, evaluation, the end-of-step tail, the export and the summary.
+
+Every trainer's settings have the sections seed, tokenizer, model, task, optimizer, train, eval and mesh
+(r1jax.trainers.settings), so these helpers take them by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm import tqdm
+
+from r1jax import evaluation, rollout, sharding
+from r1jax.checks import SettingsError
+from r1jax.data import batching, tasks
+from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
+from r1jax.sampling import SamplingConfig
+from r1jax.tokenizer import BUILTIN, load_tokenizer, stop_token_ids
+from r1jax.train import (Checkpointer, OptimizerConfig, TrainState, abstract_like, create_train_state, make_optimizer,
+                         read_metrics, train_state_from_params)
+from r1jax.trainers import settings as settings_lib
+
+log = logging.getLogger("r1jax")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building blocks.
+
+
+def local_path(path: str, key: str) -> Path:
+  """`path` as an existing local directory, or FileNotFoundError naming the setting `key`.
+
+  r1jax never downloads weights or tokenizers at run time: every checkpoint and tokenizer is a local directory.
+  """
+  p = Path(os.path.expanduser(path))
+  if not p.is_dir():
+    what = "no such directory" if not p.exists() else "not a directory"
+    raise FileNotFoundError(f"{key}={path!r}: {what} (r1jax loads local Hugging Face directories only; nothing is "
+                            "downloaded)")
+  return p
+
+
+def build_tokenizer(name: str, key: str = "config.tokenizer"):
+  """`builtin` (the synthetic tasks' character tokenizer) or a local HF tokenizer directory."""
+  if name == BUILTIN:
+    return load_tokenizer(name)
+  return load_tokenizer(str(local_path(name, key)))
+
+
+def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "config.model"
+                ) -> tuple[ModelConfig, Any]:
+  """(cfg, params or None). `init_from` (a local HF directory) loads weights; otherwise `preset` + `overrides`
+  describe a model that the caller initialises randomly."""
+  if model.init_from:
+    path = local_path(model.init_from, f"{key}.init_from")
+    cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
+    cfg = cfg.replace(remat=model.remat)
+  else:
+    try:
+      cfg = get_config(model.preset, param_dtype=model.param_dtype, dtype=model.dtype, remat=model.remat,
+                       **model.overrides)
+    except (KeyError, TypeError, ValueError) as e:
+      raise SettingsError(f"{key}: {e}") from None
+    params = None
+  if len(tokenizer) > cfg.vocab_size:
+    raise SettingsError(f"config.tokenizer has {len(tokenizer)} tokens but {key} has vocab_size={cfg.vocab_size}")
+  eos = stop_token_ids(tokenizer)
+  if cfg.eos_token_id is None and eos:
+    cfg = cfg.replace(eos_token_id=eos[0] if len(eos) == 1 else eos, pad_token_id=tokenizer.pad_token_id,
+                      bos_token_id=tokenizer.bos_token_id)
+  return cfg, params
+
+
+def make_mesh(mesh: settings_lib.MeshSettings) -> jax.sharding.Mesh:
+  return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor)
+
+
+def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int):
+  """(state, shardings, tx, schedule): the TrainState born sharded on `mesh` (random init when params is None).
+
+  The schedule spans `optimizer.total_steps` updates, or `total_updates` (what the run will make) when that is 0.
+  """
+  tx, schedule = make_optimizer(optimizer.with_total_steps(total_updates))
+  rng = jax.random.PRNGKey(seed)
+  if params is None:
+    state, shardings = create_train_state(lambda r: init_params(cfg, r), tx, rng, mesh, param_logical_axes(cfg))
+  else:
+    state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(cfg))
+  return state, shardings, tx, schedule
+
+
+def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int):
+  """`n` rows of the task's `split`; a bad task name or knob is an error naming config.task."""
+  if task.name not in tasks.TASKS:
+    raise SettingsError(f"config.task.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
+  try:
+    return tasks.load(task.name, split=split, n=n, seed=seed, **task.knobs)
+  except TypeError as e:  # an unknown knob
+    raise SettingsError(f"config.task.knobs: {e}") from None
+
+
+def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: settings_lib.TaskSettings, split: str
+                ) -> list[Mapping[str, Any]]:
+  """The rows whose rendered prompt fits `task.max_prompt_len`, by `task.prompt_policy`, checked once up front.
+
+  "error" (the default) stops with the count and the longest prompt: a prompt cut before its question teaches
+  nothing, so a run never trains on one silently. "drop" leaves those rows out (logged once). "truncate_left"
+  keeps them (their start is cut at sampling time; logged once).
+  """
+  rows = list(rows)
+  rendered = batching.render_rows(tokenizer, rows, task.template, **task.template_opts)
+  lengths = np.array([len(ids) for ids in rendered])
+  over = np.flatnonzero(lengths > task.max_prompt_len)
+  if not len(over):
+    return rows
+  what = (f"{len(over)} of {len(rows)} {split} prompts of task {task.name!r} with template {task.template!r} are "
+          f"longer than config.task.max_prompt_len={task.max_prompt_len} (longest {lengths.max()} tokens)")
+  if task.prompt_policy == "error":
+    raise SettingsError(f"{what}: raise config.task.max_prompt_len to at least {lengths.max()}, use a shorter "
+                        "template, or set config.task.prompt_policy to 'drop'")
+  log.warning("%s; prompt_policy=%r", what, task.prompt_policy)
+  if task.prompt_policy == "drop":
+    keep = np.flatnonzero(lengths <= task.max_prompt_len)
+    if not len(keep):
+      raise SettingsError(f"{what}: none is left to train on")
+    return [rows[i] for i in keep]
+  return rows
+
+
+def sampling_config(section: Any, tokenizer: Any, num_samples: int | None = None) -> SamplingConfig:
+  """A SamplingConfig from an eval or rollout settings section."""
+  return SamplingConfig(max_new_tokens=section.max_new_tokens, temperature=section.temperature, top_p=section.top_p,
+                        top_k=section.top_k, eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
+                        num_samples=section.num_samples if num_samples is None else num_samples)
+
+
+def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings_lib.TaskSettings,
+             ev: settings_lib.EvalSettings, rng: jax.Array, prefix: str = "eval/", batch_prompts: int | None = None
+             ) -> tuple[dict[str, float], rollout.Rollouts]:
+  """Sample `ev.num_samples` completions per held-out row, score them with `ev.rewards`, and compute pass@1 (with
+  its standard error), pass@k, maj@k, format rate and lengths. `batch_prompts` bounds the prompts per sampling
+  call (all at once when None)."""
+  rows = list(rows)
+  step = batch_prompts or len(rows)
+  parts = []
+  for i, start in enumerate(range(0, len(rows), step)):
+    ro = rollout.sample(cfg, params, tokenizer, rows[start:start + step], task.template,
+                        sampling_config(ev, tokenizer), jax.random.fold_in(rng, i), max_prompt_len=task.max_prompt_len,
+                        prompt_policy=task.prompt_policy, template_opts=task.template_opts)
+    parts.append(rollout.score(ro, ev.rewards))
+  ro = rollout.concatenate(parts)
+  metrics = evaluation.rollout_metrics(ro, ev.correct_reward, ks=tuple(ev.ks), prefix=prefix)
+  return metrics, ro
+
+
+def write_samples(path: Path, ro: rollout.Rollouts, step: int, limit: int = 16) -> None:
+  """Append a few (prompt, completion, rewards) records to a jsonl file a person can read."""
+  if jax.process_index() != 0:
+    return
+  with path.open("a") as f:
+    for i, text in enumerate(ro.completions[:limit]):
+      row = ro.rows[i // ro.group_size]
+      rec = {"step": step, "question": row.get("question"), "gold": row.get("gold"),
+             "completion": ro.prompts[i // ro.group_size].prefill + text,
+             "reward": float(ro.rewards[i]) if ro.rewards is not None else None}
+      rec.update({f"reward/{k}": float(v[i]) for k, v in ro.reward_parts.items()})
+      f.write(json.dumps(rec) + "\n")
+
+
+def write_json(path: Path, obj: Any) -> None:
+  """Write `obj` as JSON atomically (a temporary file renamed into place)."""
+  tmp = path.with_suffix(path.suffix + ".tmp")
+  tmp.write_text(json.dumps(obj, indent=2, default=lambda x: np.asarray(x).tolist()))
+  tmp.replace(path)
+
+
+def step_rng(seed: int, step: int, purpose: int) -> jax.Array:
+  """A key that depends only on (seed, step, purpose): resumed runs draw the same randomness."""
+  return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), purpose)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A run: start, log, end of step, finish.
+
+
+@dataclasses.dataclass
+class Run:
+  """What every trainer builds first: where it writes, the mesh, the tokenizer, the model and its state."""
+
+  name: str
+  settings: Any
+  workdir: Path
+  mesh: jax.sharding.Mesh
+  tokenizer: Any
+  cfg: ModelConfig
+  state: TrainState
+  shardings: TrainState
+  tx: Any
+  schedule: Any
+  checkpointer: Checkpointer
+  started: float = dataclasses.field(default_factory=time.perf_counter)
+
+
+def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None
+              ) -> tuple[Run, dict]:
+  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint.
+
+  `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
+  the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0).
+  -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
+  """
+  sharding.maybe_initialize_distributed(s.mesh.multihost)
+  configure_logging()
+  workdir = Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  if jax.process_index() == 0:
+    write_json(workdir / "config.json", settings_lib.to_dict(s))
+  mesh = make_mesh(s.mesh)
+  tokenizer = build_tokenizer(s.tokenizer)
+  cfg, params = build_model(s.model, tokenizer)
+  if init_params is not None:
+    params = init_params
+  state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates)
+  ckpt = Checkpointer(workdir / "checkpoints", every_steps=s.train.checkpoint_every, keep=s.train.keep_checkpoints)
+  extra = {}
+  if ckpt.latest_step() is not None:
+    state, extra = ckpt.restore(abstract_like(state, shardings))
+    log.info("%s: resumed %s from checkpoint %d", name, workdir, ckpt.latest_step())
+  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt), extra
+
+
+def initial_params(run: Run, init_params: Any = None) -> Any:
+  """The params the run started from (a GRPO reference policy): the state's own on a fresh start, else rebuilt from
+  the settings exactly as start_run built them."""
+  if run.checkpointer.latest_step() is None:
+    return run.state.params
+  if init_params is None:
+    _, init_params = build_model(run.settings.model, run.tokenizer)
+  if init_params is None:
+    init_params = init_params_like(run)
+  return jax.device_put(init_params, run.shardings.params)
+
+
+def init_params_like(run: Run) -> Any:
+  """The random initial params of the run's model and seed (what create_train_state drew)."""
+  return jax.jit(lambda r: init_params(run.cfg, r), out_shardings=run.shardings.params)(
+      jax.random.PRNGKey(run.settings.seed))
+
+
+def configure_logging() -> None:
+  """INFO for r1jax's own log lines; orbax/absl (which log every save) only from WARNING up."""
+  logging.getLogger("absl").setLevel(logging.WARNING)
+  log.setLevel(logging.INFO)
+  if not log.handlers and not logging.getLogger().handlers:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+
+
+def _short(row: Mapping[str, Any], keys: Sequence[str]) -> str:
+  parts = []
+  for k in keys:
+    v = row.get(k)
+    if isinstance(v, float) and math.isfinite(v):
+      parts.append(f"{k.split('/', 1)[-1]} {v:.4g}")
+  return " | ".join(parts)
+
+
+class Progress:
+  """A tqdm bar on a terminal, and one plain line per logged step everywhere (log files and pipes too)."""
+
+  def __init__(self, name: str, total_steps: int, start_step: int, keys: Sequence[str]):
+    self.name, self.total, self.keys = name, total_steps, tuple(keys)
+    interactive = sys.stderr.isatty()
+    self._bar = tqdm(total=total_steps, initial=start_step, desc=name, dynamic_ncols=True, disable=not interactive)
+
+  def step(self) -> None:
+    self._bar.update(1)
+
+  def line(self, step: int, row: Mapping[str, Any], **extra: float) -> None:
+    """One line for a logged step: `grpo step 20/60 | reward_mean 0.51 | loss 0.012 | 1.3 s/step`."""
+    text = f"{self.name} step {step}/{self.total}"
+    body = _short(row, self.keys)
+    text += f" | {body}" if body else ""
+    text += "".join(f" | {v:.3g} {k}" for k, v in extra.items())
+    if self._bar.disable:
+      print(text, file=sys.stderr, flush=True)
+    else:
+      self._bar.write(text, file=sys.stderr)
+
+  def close(self) -> None:
+    self._bar.close()
+
+
+def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int, state: TrainState, extra: dict,
+                run_eval) -> bool:
+  """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after
+  SIGTERM). Returns True when the loop must stop (a termination signal arrived)."""
+  t = run.settings.train
+  last = step == t.steps
+  if t.eval_every and (step % t.eval_every == 0 or last):
+    row = writer.write(step, run_eval(step))
+    progress.line(step, row)
+  run.checkpointer.save(step, state, extra=extra, force=guard.requested or last)
+  progress.step()
+  if guard.requested:
+    log.warning("%s: stopping at step %d after a termination signal; checkpoint saved", run.name, step)
+  return guard.requested
+
+
+def eval_history(workdir: Path) -> list[dict]:
+  """Every logged evaluation of a run (rows of metrics.jsonl with eval/ keys), across resumptions."""
+  path = Path(workdir) / "metrics.jsonl"
+  if not path.exists():
+    return []
+  return [r for r in read_metrics(path) if any(k.startswith("eval/") for k in r)]
+
+
+def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
+  """The run's last word: how the first and last values of `keys` compare, e.g.
+  `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
+
+  Per-step metrics are noisy, so their first and last tenths are averaged. A sampled accuracy with a logged
+  standard error (`<key>_se`) counts as improved only when it rose by more than 2 standard errors of the
+  difference; a loss improves when it falls.
+  """
+  changes, improved = [], []
+  for key in keys:
+    rows = [r for r in read_metrics(Path(workdir) / "metrics.jsonl") if isinstance(r.get(key), (int, float))
+            and math.isfinite(r[key])] if (Path(workdir) / "metrics.jsonl").exists() else []
+    if len(rows) < 2:
+      continue
+    window = max(1, len(rows) // 10)
+    first = float(np.mean([r[key] for r in rows[:window]]))
+    last = float(np.mean([r[key] for r in rows[-window:]]))
+    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    if f"{key}_se" in rows[0] and f"{key}_se" in rows[-1]:
+      se = math.hypot(rows[0][f"{key}_se"], rows[-1][f"{key}_se"])
+      text += f" ± {se:.3f}"
+      improved.append(delta > 2 * se)
+    else:
+      improved.append(delta < 0 if key.endswith("loss") else delta > 0)
+    changes.append(text + ")")
+  if not changes:
+    return f"{name}: nothing to compare (fewer than two logged values of {', '.join(keys)})"
+  verdict = "learned" if any(improved) else "did NOT improve"
+  return f"{name} {verdict}: " + "; ".join(changes)
+
+
+def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn_keys: Sequence[str],
+               **summary: Any) -> dict:
+  """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete, write summary.json
+  and say what the run did in one last line. -> the summary plus "params" and "cfg" for the caller."""
+  progress.close()
+  s = run.settings
+  history = eval_history(run.workdir)
+  complete = step >= s.train.steps
+  summary = {"step": step, "complete": complete, "workdir": str(run.workdir),
+             "wall_s": time.perf_counter() - run.started, **summary,
+             "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
+  if s.train.export_hf and complete and jax.process_index() == 0:
+    summary["hf_checkpoint"] = str(hf.save_pretrained(run.workdir / "hf", run.cfg, state.params))
+    run.tokenizer.save_pretrained(run.workdir / "hf")
+  summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
+  if jax.process_index() == 0:
+    write_json(run.workdir / "summary.json", summary)
+  status = "complete" if complete else f"stopped at step {step} of {s.train.steps} (run it again to resume)"
+  print(f"{run.name} {status} in {summary['wall_s']:.0f} s; workdir {run.workdir}"
+        + (f"; export {summary['hf_checkpoint']}" if "hf_checkpoint" in summary else ""), file=sys.stderr)
+  print(summary["learning"], file=sys.stderr, flush=True)
+  return {**summary, "params": state.params, "cfg": run.cfg}

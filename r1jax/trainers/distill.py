@@ -1,0 +1,169 @@
+"""Distillation of a teacher (e.g. the GRPO-trained reasoner) into a smaller student with the same tokenizer.
+
+    from r1jax.trainers import distill, settings
+    out = distill.train(settings.DistillSettings(...), "runs/distill", teacher=(cfg, params))
+
+settings.distill.source picks where the training sequences come from:
+  teacher_samples  R1's recipe: the teacher samples k completions per prompt, rejection sampling keeps the ones the
+                   rule rewards accept (saved to <workdir>/teacher_samples.jsonl and reused), the student trains on them
+  dataset          the task's own completions (a fixed dataset), teacher logits computed on the fly
+  on_policy        GKD: with probability lmbda a batch's completions are replaced by the student's own samples
+The loss is alpha * CE + (1 - alpha) * KD(divergence, beta, tau) on completion tokens. The teacher's forward pass
+runs at every step whatever alpha is (alpha = 1 makes its logits unused; use the SFT trainer for plain SFT).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import datasets
+import jax
+import numpy as np
+
+from r1jax import rollout, sharding
+from r1jax.checks import SettingsError
+from r1jax.data import batching
+from r1jax.losses import distill
+from r1jax.models import Transformer, param_logical_axes
+from r1jax.sampling import SamplingConfig, generate
+from r1jax.tokenizer import stop_token_ids
+from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
+from r1jax.train.metrics import to_python
+from r1jax.trainers import common
+from r1jax.trainers.settings import DistillSettings
+from r1jax.trainers.sft import heldout_batches, make_collate, sft_examples
+
+log = logging.getLogger("r1jax")
+
+
+def make_loss_fn(student_cfg, teacher_cfg, ds):
+  """loss_fn(params, batch, normalizer, teacher_params) = alpha * CE + (1 - alpha) * KD over the completion mask."""
+  student, teacher = Transformer(student_cfg), Transformer(teacher_cfg)
+
+  def loss_fn(params, batch, normalizer=None, teacher_params=None):
+    kwargs = dict(attention_mask=batch["attention_mask"], positions=batch.get("positions"),
+                  segment_ids=batch.get("segment_ids"))
+    logits = student.apply({"params": params}, batch["input_ids"], **kwargs)
+    teacher_logits = teacher.apply({"params": teacher_params}, batch["input_ids"], **kwargs)
+    return distill.kl_regularized_loss(logits, teacher_logits, batch["targets"], batch["loss_mask"], alpha=ds.alpha,
+                                       divergence=ds.divergence, beta=ds.beta, temperature=ds.temperature,
+                                       normalizer=normalizer)
+
+  return loss_fn
+
+
+def teacher_samples(teacher_cfg, teacher_params, tokenizer, rows, s: DistillSettings, workdir: Path) -> list[dict]:
+  """Rejection-sampled teacher traces, cached as a `datasets` jsonl file in the workdir."""
+  path = workdir / "teacher_samples.jsonl"
+  if path.exists():
+    return list(datasets.load_dataset("json", data_files=str(path), split="train"))
+  ds = s.distill
+  sc = SamplingConfig(max_new_tokens=ds.max_new_tokens, temperature=ds.sample_temperature,
+                      eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
+                      num_samples=ds.samples_per_prompt)
+  records, drawn = [], 0
+  for start in range(0, len(rows), ds.prompts_per_draw):
+    chunk = [rows[i] for i in range(start, min(start + ds.prompts_per_draw, len(rows)))]
+    ro = rollout.sample(teacher_cfg, teacher_params, tokenizer, chunk, s.task.template, sc,
+                        common.step_rng(s.seed, start, 7), max_prompt_len=s.task.max_prompt_len,
+                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts)
+    rollout.score(ro, ds.rewards)
+    records += rollout.rejection_sample(ro, ds.accept, ds.max_per_prompt)
+    drawn += len(ro.completions)
+  if not records:
+    raise SettingsError(f"rejection sampling accepted none of {drawn} teacher samples (config.distill.accept="
+                        f"{ds.accept}): the teacher is too weak for this task")
+  for r in records:
+    r.pop("rewards", None)
+  tmp = path.with_suffix(".tmp")
+  datasets.Dataset.from_list(records).to_json(str(tmp))
+  tmp.replace(path)
+  log.info("distill: rejection sampling kept %d of %d teacher samples", len(records), drawn)
+  return records
+
+
+def student_completions(cfg, params, examples, tokenizer, s: DistillSettings, rng) -> list[batching.SFTExample]:
+  """On-policy (GKD): the student's own completions of the examples' prompts, as new SFT examples."""
+  pad = batching.pad_id_of(tokenizer)
+  prompts = [e.tokens[:e.prompt_len] for e in examples]
+  ids, mask = batching.pad_left(prompts, max(len(p) for p in prompts), pad)
+  sc = SamplingConfig(max_new_tokens=s.distill.max_new_tokens, temperature=1.0, eos_ids=stop_token_ids(tokenizer),
+                      pad_id=pad)
+  out = jax.device_get(generate(cfg, params, ids, mask, sc, rng))
+  completions = [row[:n].tolist() for row, n in zip(out.tokens, out.lengths)]
+  new, _ = batching.make_sft_examples(prompts, completions, max_len=s.train.max_len + 1, policy="truncate_right")
+  return new
+
+
+def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_params: Any = None) -> dict:
+  """Run (or resume) distillation. `teacher=(cfg, params)` and `init_params` override the settings' models."""
+  ds = s.distill
+  run, extra = common.start_run("distill", s, workdir, total_updates=s.train.steps, init_params=init_params)
+  tokenizer, cfg, state = run.tokenizer, run.cfg, run.state
+  if teacher is not None:
+    teacher_cfg, teacher_params = teacher
+  else:
+    teacher_cfg, teacher_params = common.build_model(s.teacher, tokenizer, key="config.teacher")
+  if teacher_params is None:
+    raise SettingsError("config.teacher.init_from must name the teacher's Hugging Face checkpoint directory")
+  # The teacher is sharded by the same rules as the student: a 7B teacher never sits whole on one device.
+  teacher_sh = sharding.logical_to_shardings(run.mesh, param_logical_axes(teacher_cfg), teacher_params)
+  teacher_params = jax.device_put(teacher_params, teacher_sh)
+
+  train_rows = common.load_rows(s.task, "train", s.task.n_train, s.seed)
+  test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
+  if ds.source == "teacher_samples":
+    train_rows = teacher_samples(teacher_cfg, teacher_params, tokenizer,
+                                 common.fit_prompts(tokenizer, train_rows, s.task, "train"), s, run.workdir)
+  examples, _ = sft_examples(tokenizer, train_rows, s.task, s.train.max_len)
+  heldout, _ = sft_examples(tokenizer, test_rows, s.task, s.train.max_len)
+  collate = make_collate(tokenizer, s.train)
+  held = heldout_batches(collate, heldout, s.train.batch_size, max(s.eval.heldout_batches, 1))
+  eval_rows = common.fit_prompts(tokenizer, test_rows, s.task, "test")[:s.eval.num_prompts]
+
+  iterator = batching.DataIterator(list(range(len(examples))), s.train.batch_size, seed=s.seed,
+                                   state=extra.get("data"))
+  loss_fn = make_loss_fn(cfg, teacher_cfg, ds)
+  batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(run.mesh, np.ndim(x)), collate(examples[:1]))
+  step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=s.train.micro_batches,
+                            normalizer_fn=lambda b: b["loss_mask"].sum(), state_shardings=run.shardings,
+                            batch_shardings=batch_sh, aux_shardings=teacher_sh, with_aux=True)
+  eval_loss = jax.jit(lambda p, b, t: loss_fn(p, b, None, t))
+
+  def run_eval(step: int) -> dict:
+    metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, s.task, s.eval,
+                                  common.step_rng(s.seed, step, 1))
+    if held:
+      parts = [eval_loss(state.params, b, teacher_params) for b in held]
+      metrics.update({"eval/heldout_loss": float(np.mean([float(l) for l, _ in parts])),
+                      "eval/heldout_kd": float(np.mean([float(m["kd"]) for _, m in parts])),
+                      "eval/heldout_ce": float(np.mean([float(m["ce"]) for _, m in parts]))})
+    common.write_samples(run.workdir / "samples.jsonl", ro, step)
+    return metrics
+
+  start = step = int(state.step)
+  writer = MetricWriter(run.workdir, start_step=start)
+  progress = common.Progress("distill", s.train.steps, start, ("train/loss", "train/kd_loss", "eval/pass@1"))
+  if start == 0 and s.train.eval_every:
+    progress.line(0, writer.write(0, run_eval(0)))
+  with PreemptionGuard() as guard:
+    for step in range(start + 1, s.train.steps + 1):
+      t0 = time.perf_counter()
+      picked = [examples[i] for i in next(iterator)]
+      on_policy = ds.source == "on_policy" and np.random.default_rng([s.seed, step]).random() < ds.lmbda
+      if on_policy:
+        picked = student_completions(cfg, state.params, picked, tokenizer, s, common.step_rng(s.seed, step, 3))
+      state, metrics = step_fn(state, sharding.shard_batch(run.mesh, collate(picked)), teacher_params)
+      if step % s.train.log_every == 0 or step == s.train.steps:
+        row = {f"train/{k}": v for k, v in to_python(metrics).items()}
+        row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})
+        progress.line(step, writer.write(step, row))
+      if common.end_of_step(run, writer, progress, guard, step, state, {"data": iterator.state()}, run_eval):
+        break
+  run.checkpointer.close()
+  writer.close()
+  return common.finish_run(run, state, step, progress, ("eval/pass@1", "eval/heldout_kd", "train/kd_loss"),
+                           source=ds.source, train_examples=len(examples))

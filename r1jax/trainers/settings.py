@@ -1,0 +1,557 @@
+"""Typed settings of the trainers: every knob defined once, with its default and its meaning, next to its checks.
+
+    from r1jax.trainers import settings
+    s = settings.parse(settings.GRPOSettings, config)      # a ConfigDict / dict  ->  GRPOSettings (strict)
+    c = settings.to_config(settings.GRPOSettings())        # the defaults as a ConfigDict, for configs/*.py
+
+`parse` is the one place where a config becomes settings. An unknown key is an error that names it
+(`config.grpo.dual_clip`) and lists the valid keys of its section, whether it came from the command line or was set
+in Python; a value of the wrong type or out of range is an error that names the key. Sections typed `dict`
+(`task.knobs`, `model.overrides`, `rewards`, `grpo.loss_options`, ...) are open: their keys are checked by whatever
+consumes them (the task, ModelConfig, the reward or loss registry), which name the key too.
+
+Each field's meaning is the string under it. The trainers (`r1jax.trainers.sft / grpo / distill / evaluate`) take
+these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults and set what their variant changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import ml_collections
+
+from r1jax.checks import SettingsError, non_negative, positive, require
+from r1jax.train.state import OptimizerConfig
+
+S = TypeVar("S")
+
+PROMPT_POLICIES = ("error", "drop", "truncate_left")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sections shared by the trainers.
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSettings:
+  """The model a trainer starts from."""
+
+  preset: str = "tiny"
+  """A preset of r1jax.models (tiny, small, qwen2.5-1.5b, llama-3.1-8b, ...) used when init_from is empty."""
+  init_from: str = ""
+  """A local Hugging Face checkpoint directory (config.json + *.safetensors) to load; empty: random init."""
+  param_dtype: str = "float32"
+  """How weights are stored and updated (float32, bfloat16)."""
+  dtype: str = "float32"
+  """The compute dtype of activations."""
+  remat: str = "none"
+  """Rematerialisation policy of the layers (none, full, dots)."""
+  overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...). Only with a random init: a
+  checkpoint's shapes come from its config.json."""
+
+  def __post_init__(self):
+    require(not (self.init_from and self.overrides), "overrides",
+             f"cannot change a loaded checkpoint's architecture (init_from={self.init_from!r}); got "
+             f"{sorted(self.overrides)}: drop them or drop init_from")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSettings:
+  """The data: a registered task, how its rows become prompts, and how many."""
+
+  name: str = "arithmetic"
+  """A registered task (r1jax.data.tasks): arithmetic, countdown, gsm8k, math, file, ..."""
+  knobs: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Keyword knobs of the task (difficulty, a file path, ...); an unknown knob is an error listing the valid ones."""
+  n_train: int = 1000
+  """Rows of the train split (generated tasks need it; file tasks take at most this many)."""
+  n_test: int = 64
+  """Rows of the held-out split."""
+  template: str = "r1_zero_short"
+  """A registered prompt template (r1jax.data.templates)."""
+  template_opts: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Keyword options of the template (e.g. the chat template's system prompt)."""
+  max_prompt_len: int = 128
+  """Longest prompt in tokens. A prompt longer than this is handled by prompt_policy."""
+  prompt_policy: str = "error"
+  """What to do with a prompt over max_prompt_len: "error" (stop and say so), "drop" (leave those rows out, counted
+  and logged once), "truncate_left" (keep its end; only safe when the question is at the end of the prompt)."""
+  completion_field: str = "completion"
+  """The row field an SFT target is read from (a <think>...</think><answer>...</answer> trace)."""
+
+  def __post_init__(self):
+    positive(self, "n_train", "n_test", "max_prompt_len")
+    require(self.prompt_policy in PROMPT_POLICIES, "prompt_policy",
+             f"must be one of {PROMPT_POLICIES}, got {self.prompt_policy!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopSettings:
+  """The outer loop every trainer shares: how long, and how often it logs, evaluates and checkpoints."""
+
+  steps: int = 100
+  """Train steps (GRPO: rollout batches; each may make several optimizer updates)."""
+  log_every: int = 10
+  """Write a metrics row (and a log line) every this many steps, and at the last step."""
+  eval_every: int = 50
+  """Evaluate on the held-out rows every this many steps, at step 0 and at the last step; 0: never."""
+  checkpoint_every: int = 50
+  """Save an orbax checkpoint every this many steps (and at the last step and on SIGTERM)."""
+  keep_checkpoints: int = 2
+  """How many recent checkpoints to keep."""
+  export_hf: bool = True
+  """Write a Hugging Face checkpoint (with the tokenizer) to <workdir>/hf when the run completes."""
+  max_bad_steps: int = 0
+  """Consecutive steps with a non-finite loss or gradient the run tolerates (skipping their update) before it stops
+  with an error; 0: the first one stops it."""
+
+  def __post_init__(self):
+    positive(self, "steps", "log_every", "checkpoint_every", "keep_checkpoints")
+    non_negative(self, "eval_every", "max_bad_steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class SFTLoopSettings(LoopSettings):
+  """The SFT loop: batches of (prompt, completion) sequences with the loss on the completion."""
+
+  batch_size: int = 32
+  """Sequences per optimizer update."""
+  micro_batches: int = 1
+  """Gradient accumulation: the batch is split into this many sequential slices (exact, see r1jax.train.step)."""
+  max_len: int = 256
+  """Longest training sequence in tokens (prompt + completion + EOS); longer examples are dropped and counted."""
+  pack: bool = False
+  """Pack several examples into each row (segment ids keep them apart)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    positive(self, "batch_size", "micro_batches", "max_len")
+    require(self.batch_size % self.micro_batches == 0, "micro_batches",
+             f"must divide batch_size={self.batch_size}, got {self.micro_batches}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalSettings:
+  """Held-out evaluation: k samples per prompt, scored by the rewards; pass@1 is the mean over samples."""
+
+  num_prompts: int = 64
+  """Held-out prompts evaluated (the first rows of the test split)."""
+  num_samples: int = 4
+  """Samples per prompt (k)."""
+  max_new_tokens: int = 64
+  """Longest completion."""
+  temperature: float = 1.0
+  """Sampling temperature; 0: greedy."""
+  top_p: float = 1.0
+  """Nucleus sampling mass (1: off)."""
+  top_k: int = 0
+  """Top-k sampling (0: off)."""
+  ks: tuple[int, ...] = (1,)
+  """pass@k and maj@k are reported for these k (each <= num_samples)."""
+  rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
+  """Rewards that score the samples: {name: weight or {"weight": w, **options}}."""
+  correct_reward: str = "math_accuracy"
+  """The reward whose value 1 means "correct" (pass@k, maj@k)."""
+  heldout_batches: int = 1
+  """Batches of held-out SFT examples whose loss is reported (SFT and distillation)."""
+
+  def __post_init__(self):
+    positive(self, "num_prompts", "num_samples", "max_new_tokens")
+    non_negative(self, "temperature", "top_k", "heldout_batches")
+    require(0.0 < self.top_p <= 1.0, "top_p", f"must be in (0, 1], got {self.top_p!r}")
+    require(self.correct_reward in self.rewards, "correct_reward",
+             f"{self.correct_reward!r} must be one of eval.rewards {sorted(self.rewards)}")
+    for k in self.ks:
+      require(1 <= k <= self.num_samples, "ks", f"must lie in [1, num_samples={self.num_samples}], got {self.ks}")
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshSettings:
+  """The device mesh ("data", "fsdp", "tensor"); -1 takes the devices the other axes leave."""
+
+  data: int = 1
+  """Data-parallel replicas."""
+  fsdp: int = -1
+  """Fully-sharded data parallelism (parameters and batch split over these devices)."""
+  tensor: int = 1
+  """Tensor parallelism (heads and MLP split over these devices)."""
+  multihost: bool = False
+  """Call jax.distributed.initialize() first (SLURM, TPU pods, or coordinator settings from the environment)."""
+
+  def __post_init__(self):
+    for name in ("data", "fsdp", "tensor"):
+      value = getattr(self, name)
+      require(value == -1 or value >= 1, name, f"must be -1 or >= 1, got {value!r}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# GRPO.
+
+
+@dataclasses.dataclass(frozen=True)
+class RolloutSettings:
+  """How the policy samples its training completions."""
+
+  prompts_per_step: int = 16
+  """Prompts per rollout batch (B)."""
+  num_generations: int = 8
+  """Completions per prompt (G), the group the advantages are relative to."""
+  max_new_tokens: int = 64
+  """Longest completion (also dr_grpo's constant normaliser)."""
+  temperature: float = 1.0
+  """Sampling temperature; the loss computes log-probs at the same temperature."""
+  top_p: float = 1.0
+  """Nucleus sampling mass (1: off)."""
+  top_k: int = 0
+  """Top-k sampling (0: off)."""
+
+  def __post_init__(self):
+    positive(self, "prompts_per_step", "num_generations", "max_new_tokens")
+    require(self.temperature > 0, "temperature", f"must be > 0 for RL rollouts, got {self.temperature!r}")
+    non_negative(self, "top_k")
+    require(0.0 < self.top_p <= 1.0, "top_p", f"must be in (0, 1], got {self.top_p!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOAlgorithmSettings:
+  """The GRPO update: advantages, the policy loss and its knobs, and how many updates each rollout batch makes.
+
+  `loss_type` names a registered policy loss (r1jax.losses.grpo.POLICY_LOSSES: grpo, bnpo, dapo, dr_grpo, or one a
+  notebook registered). The loss receives every field of this section that its signature names, plus
+  `loss_options` for knobs of its own.
+  """
+
+  loss_type: str = "grpo"
+  """A registered policy loss: grpo (per-sequence mean), bnpo / dapo (token mean), dr_grpo (constant), or yours."""
+  advantage_estimator: str = "grpo"
+  """A registered advantage estimator: grpo, grpo_batch_std, dr_grpo (no std division), rloo, or yours."""
+  epsilon_low: float = 0.2
+  """Clip range below 1 of the importance ratio."""
+  epsilon_high: float = 0.2
+  """Clip range above 1 (DAPO's clip-higher: 0.28)."""
+  beta: float = 0.04
+  """Weight of the per-token KL to the reference (initial) policy; 0 skips the reference model entirely."""
+  kl_estimator: str = "k3"
+  """k1, k2 or k3 (Schulman's estimators; k3 is DeepSeekMath's)."""
+  importance_sampling: str = "token"
+  """token (PPO/GRPO) or sequence (GSPO: one length-normalised ratio per sequence)."""
+  loss_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Extra keyword knobs of a registered loss that are not fields of this section."""
+  mask_truncated: bool = False
+  """Drop completions without EOS from the loss (they still count in their group's statistics)."""
+  num_iterations: int = 1
+  """Passes over each rollout batch (PPO epochs); > 1 records old log-probs before the first."""
+  mini_batches: int = 1
+  """Optimizer updates per pass: the rollout batch is split into this many mini-batches of whole prompt groups."""
+  micro_batches: int = 1
+  """Gradient accumulation inside each mini-batch (exact), in slices of whole prompt groups."""
+  dynamic_sampling: bool = False
+  """DAPO: drop groups whose rewards are all equal and draw more prompts until the batch is full."""
+  max_draws: int = 3
+  """Dynamic sampling's bound on rollout draws per step."""
+  logprob_chunk: int = 128
+  """Tokens per chunk when computing log-probs from the LM head (bounds the [B, T, V] logits held at once)."""
+
+  def __post_init__(self):
+    non_negative(self, "epsilon_low", "epsilon_high", "beta")
+    positive(self, "num_iterations", "mini_batches", "micro_batches", "max_draws", "logprob_chunk")
+    require(self.epsilon_low < 1.0, "epsilon_low", f"must be < 1, got {self.epsilon_low!r}")
+
+  @property
+  def updates_per_step(self) -> int:
+    """Optimizer updates each rollout batch makes: num_iterations x mini_batches."""
+    return self.num_iterations * self.mini_batches
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOLoopSettings(LoopSettings):
+  """The GRPO loop."""
+
+  samples_every: int = 10
+  """Append a few rollouts (prompt, completion, rewards) to rollouts.jsonl every this many steps; 0: never."""
+  max_flat_steps: int = 20
+  """Stop with an error after this many consecutive steps in which every group's rewards were equal (no learning
+  signal: a reward that is always 0 or always 1); 0: never stop."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    non_negative(self, "samples_every", "max_flat_steps")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Distillation.
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillAlgorithmSettings:
+  """KL-regularised distillation: alpha * CE(data) + (1 - alpha) * KD(teacher || student) on completion tokens."""
+
+  source: str = "teacher_samples"
+  """Where training sequences come from: teacher_samples (R1: rejection-sampled teacher traces), dataset (the
+  task's own completions), on_policy (GKD: the student's samples with probability lmbda)."""
+  alpha: float = 0.5
+  """Weight of the cross-entropy on the data; 1 is plain SFT."""
+  divergence: str = "forward_kl"
+  """forward_kl, reverse_kl or jsd (generalised JSD with beta)."""
+  beta: float = 0.5
+  """The JSD mixture weight."""
+  temperature: float = 1.0
+  """Distillation temperature tau (the loss is scaled by tau^2)."""
+  lmbda: float = 0.5
+  """on_policy: probability that a batch's completions are the student's own samples."""
+  samples_per_prompt: int = 4
+  """teacher_samples: teacher completions drawn per prompt."""
+  max_per_prompt: int = 2
+  """teacher_samples: accepted traces kept per prompt."""
+  prompts_per_draw: int = 64
+  """teacher_samples: prompts per sampling batch."""
+  sample_temperature: float = 1.0
+  """teacher_samples: the teacher's sampling temperature."""
+  max_new_tokens: int = 64
+  """Longest sampled completion (teacher or student)."""
+  rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 1.0})
+  """Rewards that score the teacher's samples."""
+  accept: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 1.0})
+  """Rejection sampling keeps a sample when every named reward reaches its threshold."""
+
+  def __post_init__(self):
+    require(self.source in ("teacher_samples", "dataset", "on_policy"), "source",
+             f"must be teacher_samples, dataset or on_policy, got {self.source!r}")
+    require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha!r}")
+    require(0.0 <= self.beta <= 1.0, "beta", f"must be in [0, 1], got {self.beta!r}")
+    require(0.0 <= self.lmbda <= 1.0, "lmbda", f"must be in [0, 1], got {self.lmbda!r}")
+    require(self.temperature > 0, "temperature", f"must be > 0, got {self.temperature!r}")
+    non_negative(self, "sample_temperature")
+    positive(self, "samples_per_prompt", "max_per_prompt", "prompts_per_draw", "max_new_tokens")
+    missing = sorted(set(self.accept) - set(self.rewards))
+    require(not missing, "accept", f"names rewards {missing} that distill.rewards does not compute")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Whole-trainer settings.
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+  """The sections every trainer has; each trainer's settings add their own."""
+
+  seed: int = 0
+  """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
+  tokenizer: str = "builtin"
+  """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
+  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The model trained (for distillation: the student)."""
+  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
+  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+  train: LoopSettings = dataclasses.field(default_factory=LoopSettings)
+  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
+  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class SFTSettings(RunSettings):
+  """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
+
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOSettings(RunSettings):
+  """GRPO with rule rewards (DeepSeekMath, DeepSeek-R1) and its variants (Dr. GRPO, DAPO, GSPO) by settings."""
+
+  train: GRPOLoopSettings = dataclasses.field(default_factory=GRPOLoopSettings)
+  rollout: RolloutSettings = dataclasses.field(default_factory=RolloutSettings)
+  grpo: GRPOAlgorithmSettings = dataclasses.field(default_factory=GRPOAlgorithmSettings)
+  rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
+  """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillSettings(RunSettings):
+  """Distillation of a teacher into a (smaller) student with the same tokenizer."""
+
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The teacher (init_from names its checkpoint)."""
+  distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateSettings:
+  """Evaluation of a checkpoint on a task: pass@1 (mean over k samples) with its standard error, pass@k, maj@k."""
+
+  seed: int = 0
+  """Seeds the sampling keys."""
+  tokenizer: str = ""
+  """A local HF tokenizer directory or "builtin"; empty: the checkpoint's own tokenizer."""
+  checkpoint: str = ""
+  """An HF checkpoint directory, or an r1jax run directory (its hf/ export, else its newest orbax checkpoint)."""
+  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """dtypes of the evaluated model (init_from and overrides are ignored: the checkpoint decides)."""
+  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
+  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
+  batch_prompts: int = 64
+  """Prompts sampled per batch."""
+  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
+
+  def __post_init__(self):
+    positive(self, "batch_prompts")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ConfigDict <-> settings.
+
+
+def _plain(value: Any) -> Any:
+  """ConfigDicts (and FieldReferences) inside a value -> plain dicts / values."""
+  if isinstance(value, ml_collections.ConfigDict):
+    return value.to_dict()
+  if isinstance(value, ml_collections.FieldReference):
+    return value.get()
+  if isinstance(value, Mapping):
+    return {k: _plain(v) for k, v in value.items()}
+  return value
+
+
+def _type_name(tp: Any) -> str:
+  return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+  """`value` as type `tp` (a field annotation), or a SettingsError naming `key`."""
+  origin = typing.get_origin(tp)
+  if origin in (typing.Union, types.UnionType):
+    options = typing.get_args(tp)
+    if value is None and type(None) in options:
+      return None
+    errors = []
+    for option in options:
+      if option is type(None):
+        continue
+      try:
+        return _convert(value, option, key)
+      except SettingsError as e:
+        errors.append(str(e))
+    raise SettingsError(errors[0] if len(errors) == 1 else f"{key} must be {_type_name(tp)}, got {value!r}")
+  if dataclasses.is_dataclass(tp):
+    if isinstance(value, tp):
+      return value
+    return parse(tp, value, key)
+  if tp is Any:
+    return _plain(value)
+  if tp is bool:
+    require(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+    return value
+  if tp is int:
+    require(isinstance(value, int) and not isinstance(value, bool), key, f"must be an integer, got {value!r}")
+    return value
+  if tp is float:
+    require(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}")
+    return float(value)
+  if tp is str:
+    require(isinstance(value, str), key, f"must be a string, got {value!r}")
+    return value
+  if origin is tuple:
+    require(isinstance(value, (tuple, list)), key, f"must be a list, got {value!r}")
+    args = typing.get_args(tp)
+    item = args[0] if args else Any
+    return tuple(_convert(v, item, f"{key}[{i}]") for i, v in enumerate(value))
+  if origin is dict or tp is dict:
+    value = _plain(value)
+    require(isinstance(value, Mapping), key, f"must be a mapping, got {value!r}")
+    return dict(value)
+  raise TypeError(f"settings field {key} has an unsupported type {tp!r}")
+
+
+def parse(cls: type[S], config: Any, key: str = "config") -> S:
+  """A ConfigDict / mapping -> the settings dataclass `cls`, strictly (see the module docstring).
+
+  Keys the mapping lacks keep their defaults; an instance of `cls` is returned as it is. Raises SettingsError naming
+  the first bad key.
+  """
+  if isinstance(config, cls):
+    return config
+  values = _plain(config)
+  require(isinstance(values, Mapping), key, f"must be a mapping of settings, got {type(config).__name__}")
+  fields = {f.name: f for f in dataclasses.fields(cls)}
+  unknown = sorted(set(values) - set(fields))
+  if unknown:
+    raise SettingsError(f"unknown key{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(f'{key}.{k}' for k in unknown)}; valid keys of {key}: {', '.join(fields)}")
+  hints = typing.get_type_hints(cls)
+  kwargs = {name: _convert(values[name], hints[name], f"{key}.{name}") for name in fields if name in values}
+  try:
+    return cls(**kwargs)
+  except SettingsError as e:
+    raise SettingsError(f"{key}.{e}") from None
+
+
+def updated(settings: S, changes: Mapping[str, Any]) -> S:
+  """`settings` with dotted keys changed, checked like `parse`: updated(s, {"rollout.prompts_per_step": 4,
+  "grpo.loss_type": "dual_clip", "task.knobs": {"digits": 2}}). An unknown key is an error naming it."""
+  values = to_dict(settings)
+  for dotted, value in changes.items():
+    node, parts = values, dotted.split(".")
+    for part in parts[:-1]:
+      if not isinstance(node.get(part), dict):
+        raise SettingsError(f"unknown key config.{dotted}: config.{part} is not a section")
+      node = node[part]
+    node[parts[-1]] = value
+  return parse(type(settings), values)
+
+
+def to_config(settings: Any) -> ml_collections.ConfigDict:
+  """Settings (a dataclass instance) -> a ConfigDict with the same nesting, e.g. a config file's defaults."""
+  return ml_collections.ConfigDict(to_dict(settings))
+
+
+def to_dict(settings: Any) -> dict[str, Any]:
+  """Settings -> plain nested dicts (JSON-friendly: tuples stay tuples)."""
+  return {f.name: (to_dict(v) if dataclasses.is_dataclass(v := getattr(settings, f.name)) else
+                   (dict(v) if isinstance(v, Mapping) else v))
+          for f in dataclasses.fields(settings)}
+
+
+def open_sections(cls: type) -> set[str]:
+  """Dotted paths of the dict-typed (open) sections of `cls`, e.g. {"task.knobs", "rewards", ...}."""
+  paths: set[str] = set()
+  hints = typing.get_type_hints(cls)
+  for f in dataclasses.fields(cls):
+    tp = hints[f.name]
+    if dataclasses.is_dataclass(tp):
+      paths |= {f"{f.name}.{p}" for p in open_sections(tp)}
+    elif typing.get_origin(tp) is dict or tp is dict:
+      paths.add(f.name)
+  return paths
+
+
+def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
+  """(key, default, meaning) of every setting of `cls`, from the strings under the fields: the reference table."""
+  import ast
+  import inspect
+  import textwrap
+
+  docs: dict[str, str] = {}
+  for klass in reversed(cls.__mro__):
+    if not dataclasses.is_dataclass(klass):
+      continue
+    tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    body = tree.body[0].body
+    for node, nxt in zip(body, body[1:]):
+      if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
+          and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
+        docs[node.target.id] = " ".join(nxt.value.value.split())
+  rows = []
+  default = cls()
+  hints = typing.get_type_hints(cls)
+  for f in dataclasses.fields(cls):
+    if dataclasses.is_dataclass(hints[f.name]):
+      rows += describe(hints[f.name], f"{prefix}.{f.name}")
+    else:
+      rows.append((f"{prefix}.{f.name}", getattr(default, f.name), docs.get(f.name, "")))
+  return rows

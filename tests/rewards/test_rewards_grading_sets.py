@@ -1,0 +1,98 @@
+"""The math grader on cases from other projects' test files and on a reward-hacking policy's answers, and the
+per-call cap under slow answers. The case files live in benchmarks/data (see benchmarks/rewards.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from r1jax import rewards
+from r1jax.rewards import math as rmath
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+
+
+def _cases(name: str) -> list[dict]:
+  with open(DATA / name, encoding="utf-8") as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+ADVERSARIAL = _cases("math_adversarial_cases.jsonl")
+OUTSIDE = _cases("math_outside_cases.jsonl")
+
+
+@pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
+                         ids=lambda c: f"{c['gold'][:10]}|{c['prediction'][24:60]}")
+def test_every_false_positive_found_by_probing_scores_zero(case):
+  total, _, _ = rewards.combine({"math_accuracy": 1.0}, [case["prediction"]], gold=[case["gold"]])
+  assert total.tolist() == [0.0]
+
+
+def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one():
+  rewards_, stats = rmath.score([c["prediction"] for c in ADVERSARIAL], [c["gold"] for c in ADVERSARIAL])
+  false_positives = [c for c, r in zip(ADVERSARIAL, rewards_) if r == 1.0 and not c["expected"]]
+  refused = [c for c, r in zip(ADVERSARIAL, rewards_) if r == 0.0 and c["expected"]]
+  assert not false_positives and not refused and stats["errors"] == 0
+  assert sum(not c["expected"] for c in ADVERSARIAL) >= 80
+
+
+def _agreement(split: str) -> tuple[float, list[dict]]:
+  cases = [c for c in OUTSIDE if c["split"] == split]
+  rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
+  agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
+  return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
+
+
+def test_outside_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("tune")
+  assert agree >= 0.94 and not false_positives
+
+
+@pytest.mark.xfail(strict=True, reason="target not met yet: 83% agreement and 2 false positives on the held-out "
+                                       "part (python -m benchmarks.rewards)")
+def test_outside_cases_held_out_reach_the_target():
+  agree, false_positives = _agreement("report")
+  assert agree >= 0.97 and not false_positives
+
+
+def _slow_batch():
+  slow = [rf"<answer>\boxed{{\frac{{(x+1)^{{{k}}}(y+1)^{{200}}(z+1)^{{200}}}}{{\lfloor x^2/100\rfloor}}}}</answer>"
+          for k in range(3, 13)]
+  right = [rf"<answer>\boxed{{(x+{k})^2}}</answer>" for k in range(40)]
+  return slow + right, ["x"] * len(slow) + [f"x^2 + {2 * k}x + {k * k}" for k in range(40)], len(slow)
+
+
+def test_slow_answers_cost_no_other_answer_its_reward_and_their_timeouts_are_cached():
+  completions, golds, n_slow = _slow_batch()
+  rmath.clear_cache()
+  rmath.configure(timeout=1.0, batch_timeout=3.0, first_timeout=0.1)  # 10 slow items need ~5 s at full timeout
+  try:
+    start = time.monotonic()
+    rewards_, stats = rmath.score(completions, golds)
+    first = time.monotonic() - start
+    start = time.monotonic()
+    again, stats_again = rmath.score(completions, golds)
+    second = time.monotonic() - start
+  finally:
+    rmath.configure(timeout=3.0, batch_timeout=60.0, first_timeout=0.25)
+  assert rewards_[n_slow:] == [1.0] * 40 and again[n_slow:] == [1.0] * 40
+  assert rewards_[:n_slow] == [0.0] * n_slow
+  assert stats["timeouts"] == n_slow and 0 < stats["batch_cap"] < n_slow  # the cap fell on slow items only
+  assert first < 10.0 and second < 10.0
+  assert stats_again["cached"] >= 40 + n_slow - stats["batch_cap"]  # timed-out answers are not judged again
+
+
+@pytest.mark.parametrize("completion", [
+    "<think>.</think>" + r"\boxed{" + "{}" * 5_000_000 + "}",
+    "<think>.</think>" + r"\boxed{" * 1_000_000,
+    "<think>.</think><answer>" + "(" * 5_000_000 + "</answer>",
+    "x " * 5_000_000 + "= 5",
+])
+def test_extraction_of_a_huge_completion_is_bounded(completion):
+  start = time.monotonic()
+  rmath.extract_answer(completion)
+  assert rmath.score([completion], ["7"])[0] == [0.0]
+  assert time.monotonic() - start < 2.0
