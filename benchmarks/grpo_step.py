@@ -134,8 +134,7 @@ class R1jaxEngine:
     tx, schedule = make_optimizer(OptimizerConfig(learning_rate=LEARNING_RATE, schedule="constant", b1=BETAS[0],
                                                   b2=BETAS[1], eps=EPS, weight_decay=0.0, grad_clip_norm=CLIP_NORM))
     mesh = sharding.make_mesh()
-    self.state, shardings = train_state_from_params(params, tx, jax.random.PRNGKey(0), mesh,
-                                                    param_logical_axes(self.cfg))
+    self.state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(self.cfg))
     self.ref_params = jax.tree.map(jnp.copy, self.state.params)
     self.step_fn = make_train_step(grpo_train.make_loss_fn(self.cfg, loss, knobs, temperature=1.0), tx,
                                    schedule=schedule, normalizer_fn=grpo_train.normalizer_fn(loss, knobs),
