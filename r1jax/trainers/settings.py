@@ -247,9 +247,9 @@ class GRPOAlgorithmSettings:
   num_iterations: int = 1
   """Passes over each rollout batch (PPO epochs); > 1 records old log-probs before the first."""
   mini_batches: int = 1
-  """Optimizer updates per pass: the rollout batch is split into this many mini-batches."""
+  """Optimizer updates per pass: the rollout batch is split into this many mini-batches of whole prompt groups."""
   micro_batches: int = 1
-  """Gradient accumulation inside each mini-batch (exact)."""
+  """Gradient accumulation inside each mini-batch (exact), in slices of whole prompt groups."""
   dynamic_sampling: bool = False
   """DAPO: drop groups whose rewards are all equal and draw more prompts until the batch is full."""
   max_draws: int = 3
