@@ -68,6 +68,12 @@ def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "c
     path = local_path(model.init_from, f"{key}.init_from")
     cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
     cfg = cfg.replace(remat=model.remat)
+    clash = {k: (v, getattr(cfg, k, "(no such field)")) for k, v in model.overrides.items()
+             if getattr(cfg, k, None) != v}
+    if clash:  # a config.json that records a model which was not trained is worse than an error
+      raise SettingsError(f"{key}.overrides disagree with the checkpoint {key}.init_from={model.init_from!r}: "
+                          + ", ".join(f"{k}={v!r} (checkpoint: {c!r})" for k, (v, c) in sorted(clash.items()))
+                          + "; a checkpoint's architecture comes from its config.json: drop these overrides")
   else:
     try:
       cfg = get_config(model.preset, param_dtype=model.param_dtype, dtype=model.dtype, remat=model.remat,

@@ -132,13 +132,16 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:
           raise ValueError(f"{rows_n} prompt groups do not split into config.grpo.mini_batches={gs.mini_batches}")
-        order = np.arange(rows_n)
+        order, updates = np.arange(rows_n), []
         for it in range(gs.num_iterations):
           if it:  # later passes see the mini-batches in a new order, as in PPO epochs
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
             state, m = step_fn(state, jax.tree.map(lambda x: x[part], dev))
-        metrics.update({f"train/{k}": v for k, v in to_python(m).items()})
+            updates.append(m)
+        # The step's train/* metrics average its updates (min / max metrics too: a mean of per-update extremes).
+        metrics.update({f"train/{k}": float(np.mean(v)) for k, v in to_python(
+            jax.tree.map(lambda *xs: jnp.stack(xs), *updates)).items()})
       metrics.update({f"rollout/{k}": v for k, v in extra_stats.items()})
       metrics["time/rollout_s"], metrics["time/step_s"] = t_rollout, time.perf_counter() - t0
       flat_steps = 0 if signal else flat_steps + 1

@@ -51,13 +51,8 @@ class ModelSettings:
   remat: str = "none"
   """Rematerialisation policy of the layers (none, full, dots)."""
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...). Only with a random init: a
-  checkpoint's shapes come from its config.json."""
-
-  def __post_init__(self):
-    require(not (self.init_from and self.overrides), "overrides",
-             f"cannot change a loaded checkpoint's architecture (init_from={self.init_from!r}); got "
-             f"{sorted(self.overrides)}: drop them or drop init_from")
+  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...) for a random init. With init_from
+  the checkpoint's config.json decides, and an override that disagrees with it is an error."""
 
 
 @dataclasses.dataclass(frozen=True)
