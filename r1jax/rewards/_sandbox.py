@@ -305,7 +305,10 @@ class _Running:
         self.proc.wait(timeout=5)
       except subprocess.TimeoutExpired:
         _log.warning("sandbox process %d did not exit 5 s after SIGKILL", self.proc.pid)
-    shutil.rmtree(self.tmpdir, onerror=_rmtree_error)
+    if sys.version_info >= (3, 12):
+      shutil.rmtree(self.tmpdir, onexc=_rmtree_error)
+    else:
+      shutil.rmtree(self.tmpdir, onerror=_rmtree_error)
 
   def result(self) -> Result:
     report, outcome, values, detail = _parse_records(bytes(self.results), self.num_calls)
@@ -328,7 +331,7 @@ class _Running:
                   exit_code=code, seconds=time.monotonic() - self.started, detail=detail)
 
 
-def _rmtree_error(function, path, exc_info):
+def _rmtree_error(function, path, exc):
   """A program can leave a directory it made unreadable: make it searchable and retry once, else say so."""
   parent = os.path.dirname(path)
   try:

@@ -43,9 +43,10 @@ MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 0x20, 0x400, 0x800, 0x1
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 0x40000, 0x200000, 0x1000000
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 # statvfs flag -> mount flag for the per-mount flags a read-only remount must keep (in a user namespace the kernel
-# refuses to clear flags the parent namespace set).
-_KEPT_FLAGS = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
-               (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME))
+# refuses to clear flags the parent namespace set). getattr: the names are Linux's.
+_KEPT_FLAGS = tuple((getattr(os, st, 0), ms) for st, ms in (
+    ("ST_NOSUID", MS_NOSUID), ("ST_NODEV", MS_NODEV), ("ST_NOEXEC", MS_NOEXEC), ("ST_NOATIME", MS_NOATIME),
+    ("ST_NODIRATIME", MS_NODIRATIME), ("ST_RELATIME", MS_RELATIME)))
 
 
 def _line(fd, obj, dumps=json.dumps, write=os.write):
@@ -184,7 +185,7 @@ def setup(result_fd):
   uid, gid = os.getuid(), os.getgid()
   report = {"namespaces": False, "readonly": False, "proc": False, "uid": uid, "nproc_limited": uid != 0,
             "errors": []}
-  libc = _Libc()
+  libc = _Libc()  # its calls raise OSError (AttributeError where the libc lacks one)
   in_namespaces = False
   if limits["isolation"] != "none":
     try:
@@ -194,8 +195,8 @@ def setup(result_fd):
           with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
       in_namespaces = True
-    except OSError as e:
-      report["errors"].append(f"no namespaces ({e.strerror or e})")
+    except (OSError, AttributeError) as e:  # AttributeError: a libc without unshare (not Linux)
+      report["errors"].append(f"no namespaces ({getattr(e, 'strerror', None) or e})")
   alive_r = None
   if in_namespaces:
     alive_r, alive_w = os.pipe()
@@ -255,9 +256,9 @@ def setup(result_fd):
       if select.select([alive_r], [], [], 0)[0]:  # the supervisor died before PDEATHSIG was armed
         os._exit(1)
       os.close(alive_r)
-  except OSError as e:
+  except (OSError, AttributeError) as e:
     _line(result_fd, ["isolation", report])
-    _line(result_fd, ["setup_error", f"{e.strerror or e} ({getattr(e, 'filename', '') or ''})"])
+    _line(result_fd, ["setup_error", f"{getattr(e, 'strerror', None) or e} ({getattr(e, 'filename', '') or ''})"])
     os._exit(1)
   _line(result_fd, ["isolation", report])
   complete = report["namespaces"] and report["readonly"] and report["proc"] and report["nproc_limited"]
@@ -288,9 +289,10 @@ _PATH_EVENTS = {"os.rename": (0, 1), "os.remove": (0,), "os.rmdir": (0,), "os.mk
 
 def _install_audit_hook(sandbox):
   """Refuse, with PermissionError, what a test program has no business doing (see the module docstring)."""
-  realpath, fsdecode, fspath, getpid = os.path.realpath, os.fsdecode, os.fspath, os.getpid
+  realpath, fsdecode, fspath, getpid, isdir = os.path.realpath, os.fsdecode, os.fspath, os.getpid, os.path.isdir
   inside_prefix = sandbox.rstrip("/") + "/"
   write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+  directory_flags = os.O_DIRECTORY | getattr(os, "O_PATH", 0)
   own_proc = f"/proc/{getpid()}"
 
   def resolved(path):
@@ -310,6 +312,9 @@ def _install_audit_hook(sandbox):
       if flags & write_flags and not writable(path):
         raise PermissionError(f"sandbox: writing {path!r} is refused")
       p = resolved(path)
+      # A directory descriptor outside would let dir_fd= calls (whose events name only the relative path) write there.
+      if (flags & directory_flags or isdir(p)) and not writable(p):
+        raise PermissionError(f"sandbox: opening the directory {path!r} is refused")
       if p.startswith("/proc/") and p.split("/")[2].isdigit() and not (p + "/").startswith(own_proc + "/"):
         raise PermissionError(f"sandbox: reading {path!r} is refused")
     elif event in _PATH_EVENTS:

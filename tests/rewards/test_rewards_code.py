@@ -170,7 +170,7 @@ def escape_paths(tmp_path):
               str(tmp_path / "escape")]
   relative = f"../r1jax-escape-rel-{token}"  # from the sandbox directory: its parent, the temporary root
   checked = [p + suffix for p in absolute + [os.path.join(tempfile.gettempdir(), relative[3:])]
-             for suffix in ("", ".d", ".ln")]
+             for suffix in ("", ".d", ".ln", ".fd")]
   yield absolute + [relative], checked
   for path in checked:
     if os.path.isdir(path) and not os.path.islink(path):
@@ -203,8 +203,10 @@ def _hostile_programs(port_tcp: int, port_udp: int, escape: list[str], isolated:
       "memory_creep": ("chunks = []\nwhile True:\n  chunks.append(b'x' * (1 << 24))" + solve, ADD_ONE_TESTS, 0.0),
       "write_outside": (
           f"import os\nwritten = []\nfor p in {escape!r}:\n"
+          "  parent, name = os.path.split(os.path.abspath(p))\n"
           "  for attempt in (lambda: open(p, 'w').write('x'), lambda: os.mkdir(p + '.d'),\n"
-          "                  lambda: os.symlink('/etc/hostname', p + '.ln')):\n"
+          "                  lambda: os.symlink('/etc/hostname', p + '.ln'),\n"
+          "                  lambda: os.open(name + '.fd', os.O_WRONLY | os.O_CREAT, dir_fd=os.open(parent, 0))):\n"
           "    try:\n      attempt()\n      written.append(p)\n    except OSError:\n      pass\n"
           "def f(x):\n  return written", ["assert f(0) == []"], 1.0),
       "network": (
