@@ -23,13 +23,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "tiny"
   if variant not in VARIANTS:
     raise ValueError(f"unknown variant {variant!r} of configs/grpo_code.py; valid: {VARIANTS}")
-  c = grpo_arithmetic.get_config(variant)
-  c.task.update(name="code", n_train=600, n_test=64, template="r1_zero_short", max_prompt_len=64)
-  c.task.knobs = dict(sft_code.CODE_KNOBS)
+  c = sft_code.use_code_task(grpo_arithmetic.get_config(variant), variant)
   c.rollout.update(max_new_tokens=112)
   c.rewards = dict(sft_code.CODE_REWARDS)
-  c.eval.update(max_new_tokens=112, correct_reward="code_accuracy")
-  c.eval.rewards = dict(sft_code.CODE_REWARDS)
-  if variant == "quick":
-    c.task.update(n_train=300, n_test=32)
   return c

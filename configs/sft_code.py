@@ -19,16 +19,20 @@ CODE_KNOBS = dict(kinds=("chain",), steps=(1, 2), ops="+-*", max_operand=9, num_
 CODE_REWARDS = dict(code_accuracy=1.0, think_answer=0.5)  # execution accuracy and DeepSeek-R1's format rule
 
 
+def use_code_task(c: ml_collections.ConfigDict, variant: str) -> ml_collections.ConfigDict:
+  """Point a trainer's config at the code task and judge its evaluation by execution (shared with grpo_code)."""
+  c.task.update(name="code", template="r1_zero_short", max_prompt_len=64,
+                **(dict(n_train=600, n_test=64) if variant == "tiny" else dict(n_train=300, n_test=32)))
+  c.task.knobs = dict(CODE_KNOBS)
+  c.eval.update(max_new_tokens=112, correct_reward="code_accuracy")
+  c.eval.rewards = dict(CODE_REWARDS)
+  return c
+
+
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "tiny"
   if variant not in VARIANTS:
     raise ValueError(f"unknown variant {variant!r} of configs/sft_code.py; valid: {VARIANTS}")
-  c = sft_arithmetic.get_config(variant)
-  c.task.update(name="code", n_train=600, n_test=64, template="r1_zero_short", max_prompt_len=64)
-  c.task.knobs = dict(CODE_KNOBS)
+  c = use_code_task(sft_arithmetic.get_config(variant), variant)
   c.train.update(max_len=176)
-  c.eval.update(max_new_tokens=112, correct_reward="code_accuracy")
-  c.eval.rewards = dict(CODE_REWARDS)
-  if variant == "quick":
-    c.task.update(n_train=300, n_test=32)
   return c
