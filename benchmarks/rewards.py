@@ -1,7 +1,7 @@
 """Agreement, false positives and speed of `r1jax.rewards.math` against math-verify, on cases from other projects.
 
     pip install "math-verify[antlr4_13_2]"      # benchmark-only dependency (pip install -e ".[bench]")
-    python -m benchmarks.rewards                  # [--batch 512] [--skip-slow]
+    python -m benchmarks.rewards                  # [--batch 512] [--skip-slow] [--skip-held-out] [--backends]
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
@@ -12,6 +12,14 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 against) and "report" (held out). Four labels that contradict the mathematics or
                                 collide between sources are relabelled; each keeps its `source_expected` and a
                                 `relabel_reason`, and the agreement with the source labels as they are is printed too.
+  math_dev_cases.jsonl          163 more labelled pairs, split "dev", from eight more projects' test files (lighteval,
+                                AReaL, slime, NeMo-RL, open-instruct, simple-evals, SkyRL, verifiers), each with its
+                                source; pairs already in the outside file are left out. r1jax's grader is tuned on
+                                "tune" and "dev"; "report" stays held out. `note` marks normalisation tests read as
+                                "input and normal form are the same answer". The 32 cases of those files left out
+                                (multiple-choice letter modes, labels set by a project's own format requirement,
+                                timeouts or stop tokens, a label its test calls wrong) are in
+                                math_dev_left_out.jsonl with the reason for each; none is relabelled.
   math_adversarial_cases.jsonl  whole completions a reward-hacking policy could write (garbage around the gold,
                                 false equations, prose, several answers, answers only inside <think>, unicode
                                 lookalikes, huge numbers, nested or unclosed boxes, tiny perturbations), almost all
@@ -19,9 +27,13 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
   math_answer_pairs.jsonl       231 pairs written together with r1jax's first grader: a regression set only.
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
-answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side; the cases either
-gets wrong; time per pair (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch
-of typical completions from a warm pool; and a batch with slow items (80 of 512) to show the per-call cap's effect.
+answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
+labelled pairs from other projects together ("whole": outside and dev); the cases either gets wrong; time per pair
+(sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
+from a warm pool; and a batch with slow items (80 of 512) to show the per-call cap's effect. `--skip-held-out`
+leaves the "report" half out entirely (for development). `--backends` also measures math-verify as a backend
+behind r1jax's extraction and normalisation (its LaTeX parsing, which evaluates nothing, and its verify()) against
+r1jax's own parser, on the same cases.
 math-verify runs as its own tests call it where a case comes from them (`options`: extraction targets and float
 precision), else as documented: `verify(parse(gold), parse(prediction))`, with a bare answer wrapped in $...$.
 """
@@ -39,8 +51,9 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"outside": "math_outside_cases.jsonl", "adversarial": "math_adversarial_cases.jsonl",
+FILES = {"outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl", "adversarial": "math_adversarial_cases.jsonl",
          "regression": "math_answer_pairs.jsonl"}
+HELD_OUT = "report"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -115,8 +128,9 @@ def summary(verdicts: list[bool], labels: list[bool]) -> str:
 
 def report(name: str, cases: list[dict], ours: list[bool], theirs: list[bool]):
   splits = [("all", [True] * len(cases))]
-  if any("split" in c for c in cases):
-    splits = [(s, [c.get("split") == s for c in cases]) for s in ("tune", "report")] + splits
+  names = sorted({c["split"] for c in cases if "split" in c})
+  if names:
+    splits = [(s, [c.get("split") == s for c in cases]) for s in names] + splits
   for split, mask in splits:
     picked = [i for i, m in enumerate(mask) if m]
     labels = [cases[i]["expected"] for i in picked]
@@ -126,6 +140,33 @@ def report(name: str, cases: list[dict], ours: list[bool], theirs: list[bool]):
     labels = [c.get("source_expected", c["expected"]) for c in cases]
     print(f"  {name:11s} source labels as they are (n={len(cases)}): r1jax {summary(ours, labels)}   "
           f"math-verify {summary(theirs, labels)}")
+
+
+def backend_experiment(cases_by_file: dict[str, list[dict]]):
+  """r1jax's extraction, normalisation and exact fast path in front of two backends: r1jax's parser and sympy
+  comparison (in the worker pool), or math-verify's LaTeX parsing and verify() (sequential, its own timeout)."""
+  import math_verify
+  from math_verify import LatexExtractionConfig
+
+  from r1jax.rewards import math as rmath
+
+  targets = [LatexExtractionConfig(boxed_match_priority=0)]
+
+  def math_verify_backend(case: dict) -> bool:
+    prepared = rmath._prepare(case["prediction"], case["gold"])  # extraction, normalisation, fast path
+    if prepared[0] == "done":
+      return prepared[1]
+    gold, answer = prepared[1][0], prepared[1][1]
+    return bool(math_verify.verify(math_verify.parse(f"${gold}$", targets), math_verify.parse(f"${answer}$", targets)))
+
+  print("\nbackends behind r1jax's extraction (agreement, FP, FN; mean time per pair):")
+  for name, cases in cases_by_file.items():
+    for backend, verify in (("r1jax parser", lambda c: rmath.verify(c["gold"], c["prediction"])),
+                            ("math-verify", math_verify_backend)):
+      rmath.clear_cache()
+      verdicts, seconds = run_grader(verify, cases)
+      print(f"  {name:11s} n={len(cases):3d}  {backend:12s} {summary(verdicts, [c['expected'] for c in cases])}  "
+            f"{statistics.mean(seconds) * 1e3:.1f} ms")
 
 
 def typical_batch(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -169,20 +210,27 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--batch", type=int, default=512)
   parser.add_argument("--skip-slow", action="store_true", help="skip the slow-batch run (two calls of up to 60 s)")
+  parser.add_argument("--skip-held-out", action="store_true", help=f"leave the {HELD_OUT!r} split out entirely")
+  parser.add_argument("--backends", action="store_true", help="also compare math-verify as a backend (see above)")
   args = parser.parse_args()
 
   ours_verify, theirs_verify = r1jax_grader(), math_verify_grader()
   print("agreement with the labels ± standard error; FP: wrong answers rewarded; FN: right answers refused")
   times = {"r1jax": [], "math-verify": []}
-  wrong = []
+  wrong, labelled, by_file = [], ([], [], []), {}
   for name, filename in FILES.items():
-    cases = load_cases(DATA / filename)
+    cases = [c for c in load_cases(DATA / filename) if not (args.skip_held_out and c.get("split") == HELD_OUT)]
+    by_file[name] = cases
     ours, ours_time = run_grader(ours_verify, cases)
     theirs, theirs_time = run_grader(theirs_verify, cases)
     times["r1jax"] += ours_time
     times["math-verify"] += theirs_time
     report(name, cases, ours, theirs)
+    if name in ("outside", "dev"):
+      for store, values in zip(labelled, (cases, ours, theirs)):
+        store.extend(values)
     wrong += [(name, c, o, t) for c, o, t in zip(cases, ours, theirs) if o != c["expected"] or t != c["expected"]]
+  report("whole", [{k: v for k, v in c.items() if k != "split"} for c in labelled[0]], labelled[1], labelled[2])
   ours_mean, theirs_mean = statistics.mean(times["r1jax"]), statistics.mean(times["math-verify"])
   print(f"\ntime per pair, mean: r1jax {ours_mean * 1e3:.2f} ms, math-verify {theirs_mean * 1e3:.2f} ms "
         f"(math-verify / r1jax = {theirs_mean / ours_mean:.1f}x); median: r1jax "
@@ -192,6 +240,9 @@ def main():
   for name, case, o, t in wrong:
     where = case.get("split", case.get("kind", case.get("category", "")))
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
+
+  if args.backends:
+    backend_experiment({name: by_file[name] for name in ("outside", "dev", "adversarial")})
 
   from r1jax.rewards import math as rmath
 

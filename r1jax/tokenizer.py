@@ -2,9 +2,17 @@
 
 The built-in tokenizer is character-level: one token per printable ASCII character (plus newline), and one token
 each for the reasoning tags and BOS/EOS/PAD/UNK -- 104 tokens, so it fits the `tiny` model preset (vocab 128).
-It has no normalizer and a fusing decoder, so `decode(encode(s)) == s` for any ASCII text, spaces included.
-It is written in the standard HF format (tokenizer.json + tokenizer_config.json), so it loads through
-`transformers.AutoTokenizer` exactly like a real model's tokenizer, chat template included.
+`decode(encode(s)) == s` for any text of that alphabet, spaces included; other characters (tabs, non-ASCII) have
+no token and are dropped, so texts for the built-in tokenizer must stay in the alphabet (the synthetic tasks and the
+templates do).
+
+It is stored in the layout of Qwen2's tokenizer -- a byte-level BPE without merges, each character under its
+byte-level symbol ("Ġ" for a space), Qwen2's normalizer, pre-tokenizer and decoder -- so that every loader builds
+the same tokenizer from its files. transformers 5 does not always read tokenizer.json whole: next to a config.json
+with model_type "qwen2", `AutoTokenizer` builds `Qwen2Tokenizer` whatever tokenizer_config.json names, and that
+class takes the vocab, merges, added tokens and post-processor from tokenizer.json but brings its own normalizer,
+pre-tokenizer and decoder. A character tokenizer in another layout loses every space and newline there (an exported
+tiny model reloaded that way scores near zero). `differences` tells whether a reloaded tokenizer is the one written.
 
     tok = build_builtin_tokenizer("/tmp/tok")      # writes the files, returns the loaded tokenizer
     tok = load_tokenizer("/tmp/tok")               # or any HF tokenizer dir (or "builtin")
@@ -16,7 +24,7 @@ import json
 import logging
 import os
 import tempfile
-from typing import Any
+from typing import Any, Sequence
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 THINK, END_THINK, ANSWER, END_ANSWER = "<think>", "</think>", "<answer>", "</answer>"
@@ -40,21 +48,35 @@ BUILTIN_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}Assistant: {% endif %}")
 
 
+def _byte_level_symbol(char: str) -> str:
+  """The symbol byte-level BPE vocabularies (GPT-2, Qwen2, Llama 3) store a single-byte character under."""
+  from tokenizers import pre_tokenizers
+
+  ((symbol, _),) = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False).pre_tokenize_str(char)
+  return symbol
+
+
 def builtin_vocab() -> dict[str, int]:
-  """Token -> id of the built-in tokenizer: special tokens, reasoning tags, then characters (ids are stable)."""
-  tokens = SPECIAL_TOKENS + REASONING_TAGS + CHARACTERS
+  """Token -> id of the built-in tokenizer, as `get_vocab()` returns it: special tokens, reasoning tags, then the
+  characters under their byte-level symbols (ids are stable: id 8 is newline, id 9 is space, ...)."""
+  tokens = SPECIAL_TOKENS + REASONING_TAGS + tuple(_byte_level_symbol(c) for c in CHARACTERS)
   return {token: i for i, token in enumerate(tokens)}
 
 
 def _builtin_backend():
-  """The `tokenizers.Tokenizer` behind the built-in tokenizer (a WordLevel model over single characters)."""
-  from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+  """The `tokenizers.Tokenizer` behind the built-in tokenizer: the pipeline transformers' `Qwen2Tokenizer` builds
+  around a vocab, over a vocab of single characters and no merges (so each character is one token)."""
+  from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+  from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
-  tok = Tokenizer(models.WordLevel(vocab=builtin_vocab(), unk_token=UNK))
-  # Every character is its own pre-token, so the WordLevel lookup is a per-character lookup.
-  tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
-  # Without a decoder, tokens would be joined with spaces; Fuse concatenates them unchanged.
-  tok.decoder = decoders.Fuse()
+  tok = Tokenizer(models.BPE(vocab=builtin_vocab(), merges=[], dropout=None, unk_token=None,
+                             continuing_subword_prefix="", end_of_word_suffix="", fuse_unk=False,
+                             byte_fallback=False))
+  tok.normalizer = normalizers.NFC()
+  tok.pre_tokenizer = pre_tokenizers.Sequence([
+      pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
+      pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+  tok.decoder = decoders.ByteLevel()
   tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
   # The tags are whole tokens but not "special": decode(skip_special_tokens=True) must keep them, because rewards
   # read them in the decoded completion.
@@ -129,3 +151,44 @@ def stop_token_ids(tokenizer) -> tuple[int, ...]:
 def encode(tokenizer, text: str) -> list[int]:
   """Token ids of `text` with no special tokens added (templates put BOS/EOS where they belong)."""
   return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+# The parts of a `tokenizers.Tokenizer` that decide how text becomes ids and ids become text.
+_PIPELINE = ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder")
+
+
+def differences(expected, got, texts: Sequence[str] = ()) -> list[str]:
+  """Why tokenizer `got` may encode or decode differently from `expected` (an empty list when it does not).
+
+  Checks the `tokenizers` pipeline of both (normalizer, pre-tokenizer, model with its vocab and merges,
+  post-processor, decoder), the added tokens with their matching flags, the special tokens, the decode clean-up, and
+  `texts` encoded (without special tokens added) and decoded by both.
+  """
+  problems = []
+  backends = [getattr(t, "backend_tokenizer", None) for t in (expected, got)]
+  if all(b is not None for b in backends):
+    want, have = (json.loads(b.to_str()) for b in backends)
+    problems += [f"its {part} differs" for part in _PIPELINE if want.get(part) != have.get(part)]
+  else:
+    problems.append(f"cannot compare the pipelines of {type(expected).__name__} and {type(got).__name__}")
+  flags = lambda t: {i: (a.content, a.special, a.lstrip, a.rstrip, a.single_word, a.normalized)  # noqa: E731
+                     for i, a in t.added_tokens_decoder.items()}
+  want_added, have_added = flags(expected), flags(got)
+  if want_added != have_added:
+    ids = sorted(i for i in set(want_added) | set(have_added) if want_added.get(i) != have_added.get(i))
+    problems.append(f"its added tokens differ at ids {ids[:8]}")
+  for name in ("bos_token", "eos_token", "pad_token", "unk_token"):
+    want_token, have_token = getattr(expected, name, None), getattr(got, name, None)
+    want_id, have_id = getattr(expected, name + "_id", None), getattr(got, name + "_id", None)
+    if (want_token, want_id) != (have_token, have_id):
+      problems.append(f"its {name} is {have_token!r} (id {have_id}), not {want_token!r} (id {want_id})")
+  if bool(getattr(expected, "clean_up_tokenization_spaces", False)) != bool(
+      getattr(got, "clean_up_tokenization_spaces", False)):
+    problems.append("its clean_up_tokenization_spaces differs")
+  for text in texts:
+    want_ids, have_ids = encode(expected, text), encode(got, text)
+    if want_ids != have_ids:
+      problems.append(f"it encodes {text[:60]!r} as {have_ids[:12]}... instead of {want_ids[:12]}...")
+    elif expected.decode(want_ids) != got.decode(have_ids):
+      problems.append(f"it decodes {text[:60]!r} as {got.decode(have_ids)[:60]!r}")
+  return problems

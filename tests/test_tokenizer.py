@@ -2,6 +2,7 @@
 
 import filecmp
 import os
+import shutil
 
 import pytest
 
@@ -50,13 +51,40 @@ def test_round_trip_exact(tok, text):
   assert tok.decode(ids) == text
   # The reasoning tags are kept when special tokens are skipped: rewards read them.
   assert tok.decode(ids, skip_special_tokens=True) == text
-  assert tok.unk_token_id not in ids
 
 
 def test_tags_are_single_tokens_and_chars_are_single_tokens(tok):
   ids = tok.encode("<think>ab </think><answer>7</answer>", add_special_tokens=False)
-  assert tok.convert_ids_to_tokens(ids) == ["<think>", "a", "b", " ", "</think>", "<answer>", "7", "</answer>"]
+  # Characters are stored under their byte-level symbols: a space is "Ġ", as in GPT-2 and Qwen2 vocabularies.
+  assert tok.convert_ids_to_tokens(ids) == ["<think>", "a", "b", "Ġ", "</think>", "<answer>", "7", "</answer>"]
+  assert [tok.decode([i]) for i in ids] == ["<think>", "a", "b", " ", "</think>", "<answer>", "7", "</answer>"]
   assert tok.encode("ab", add_special_tokens=True) == tok.encode("ab", add_special_tokens=False)
+
+
+@pytest.mark.parametrize("model_type", ["qwen2", "qwen3", "llama"])
+def test_loads_the_same_beside_any_model_config(tok_dir, tok, model_type, tmp_path):
+  # transformers 5 picks the tokenizer class from config.json's model_type: Qwen2Tokenizer for qwen2 whatever
+  # tokenizer_config.json says, rebuilt from the vocab alone. The built-in tokenizer must survive that.
+  from transformers import AutoConfig, AutoTokenizer
+
+  shutil.copytree(tok_dir, tmp_path, dirs_exist_ok=True)
+  AutoConfig.for_model(model_type, vocab_size=128, hidden_size=64, intermediate_size=64, num_hidden_layers=1,
+                       num_attention_heads=4).save_pretrained(tmp_path)
+  loaded = AutoTokenizer.from_pretrained(tmp_path)
+  for text in TEXTS:
+    ids = loaded.encode(text, add_special_tokens=False)
+    assert ids == tok.encode(text, add_special_tokens=False) and loaded.decode(ids) == text
+  assert tok_lib.differences(tok, loaded, TEXTS) == []
+
+
+def test_differences_names_what_differs(tok):
+  other = tok_lib.load_tokenizer("builtin")
+  assert tok_lib.differences(tok, other, TEXTS) == []
+  other.pad_token = tok_lib.EOS
+  other.backend_tokenizer.decoder = None
+  problems = tok_lib.differences(tok, other, ["a b"])
+  assert problems[0] == "its decoder differs" and "pad_token is '<eos>' (id 2), not '<pad>' (id 0)" in problems[1]
+  assert "decodes 'a b' as" in problems[2]
 
 
 def test_eos_is_skipped_as_special(tok):
@@ -65,9 +93,9 @@ def test_eos_is_skipped_as_special(tok):
   assert tok.decode(ids) == "hi<eos>"
 
 
-def test_unknown_characters_map_to_unk(tok):
-  ids = tok.encode("a\u00e9b", add_special_tokens=False)
-  assert ids[1] == tok.unk_token_id and len(ids) == 3
+def test_characters_outside_the_alphabet_are_dropped(tok):
+  # As in any byte-level BPE whose vocab lacks their bytes (transformers' Qwen2Tokenizer builds exactly this).
+  assert tok.decode(tok.encode("a\u00e9b\tc", add_special_tokens=False)) == "abc"
 
 
 def test_build_is_deterministic(tmp_path, tok_dir):
@@ -93,4 +121,5 @@ def test_builtin_shortcut_and_stop_ids(tok):
   same = tok_lib.load_tokenizer("builtin")
   assert same.get_vocab() == tok.get_vocab()
   assert tok_lib.stop_token_ids(tok) == (tok.eos_token_id,)
-  assert tok_lib.encode(tok, "a b") == [tok.get_vocab()[c] for c in "a b"]
+  first_char = len(tok_lib.SPECIAL_TOKENS) + len(tok_lib.REASONING_TAGS)
+  assert tok_lib.encode(tok, "a b\n") == [first_char + tok_lib.CHARACTERS.index(c) for c in "a b\n"]

@@ -309,12 +309,22 @@ def _get_path(tree: dict, keys: tuple[str, ...]) -> Any:
   return tree
 
 
+# Files of a tokenizer as transformers writes them. A save that writes a tokenizer replaces all of them: a file of
+# an earlier tokenizer left beside the new one (a vocab.json, a chat_template.jinja) would be read with it.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                   "chat_template.jinja", "chat_template.json", "additional_chat_templates", "vocab.json",
+                   "merges.txt", "tokenizer.model")
+
+
 def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max_shard_bytes: int = 5 * 2**30,
-                    dtype: Any = None) -> Path:
+                    dtype: Any = None, extra_files: Callable[[Path], None] | None = None) -> Path:
   """Write config.json, generation_config.json and safetensors (sharded with an index above `max_shard_bytes`).
 
-  Files are staged in a temporary directory and moved into place only when all are written, so an
-  interrupted save never leaves a checkpoint that looks complete.
+  `extra_files(staging)` is called once these are written to the staging directory, before anything is moved into
+  place: it writes further files there (a tokenizer) and may raise to abort the save. Files are staged in a
+  temporary directory beside `path` and published only when all are written, so an interrupted save never leaves a
+  checkpoint that looks complete: a new `path` appears whole (one rename); an existing one loses its config.json
+  first and gets the new one last.
   """
   path = Path(path)
   out_dtype = np.dtype(ml_dtypes.bfloat16) if jnp.dtype(dtype or cfg.param_dtype).name == "bfloat16" else (
@@ -345,8 +355,8 @@ def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max
     shards[-1][name] = arr
     size += arr.nbytes
 
-  path.mkdir(parents=True, exist_ok=True)
-  staging = Path(tempfile.mkdtemp(prefix=".r1jax-save-", dir=path))
+  path.parent.mkdir(parents=True, exist_ok=True)
+  staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.r1jax-save-", dir=path.parent))
   try:
     names = ([SAFE_WEIGHTS] if len(shards) == 1 else
              [f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors" for k in range(len(shards))])
@@ -363,13 +373,28 @@ def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max
     if cfg.pad_token_id is not None:
       gen["pad_token_id"] = cfg.pad_token_id
     (staging / "generation_config.json").write_text(json.dumps(gen, indent=2))
-    # Old weights of another sharding would be picked up by loaders that glob: remove them first.
-    for stale in list(path.glob("model*.safetensors")) + [path / SAFE_INDEX]:
-      if stale.exists():
-        stale.unlink()
-    # config.json goes last: a directory without it is never taken for a checkpoint.
-    for f in sorted(staging.iterdir(), key=lambda f: f.name == "config.json"):
-      os.replace(f, path / f.name)
+    if extra_files is not None:
+      extra_files(staging)
+    _publish(staging, path)
   finally:
     shutil.rmtree(staging, ignore_errors=True)
   return path
+
+
+def _publish(staging: Path, path: Path) -> None:
+  """Moves the files of `staging` into `path`, so that `path` has a config.json only while it is complete."""
+  if not path.exists():
+    os.rename(staging, path)
+    return
+  # Old weights of another sharding would be picked up by loaders that glob, and the files of an earlier tokenizer
+  # by tokenizer loaders: remove them. config.json goes first and comes back last.
+  stale = [path / "config.json", path / SAFE_INDEX, *path.glob("model*.safetensors")]
+  if (staging / "tokenizer_config.json").exists():
+    stale += [path / name for name in TOKENIZER_FILES]
+  for f in stale:
+    if f.is_dir():
+      shutil.rmtree(f)
+    elif f.exists():
+      f.unlink()
+  for f in sorted(staging.iterdir(), key=lambda f: f.name == "config.json"):
+    os.replace(f, path / f.name)

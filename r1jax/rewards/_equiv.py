@@ -7,18 +7,27 @@ Rules, in the order they apply:
   * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
   * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
     `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`.
-  * Scalars: exact when both sides are exact; relative tolerance 1e-6 when a decimal literal appears on either
-    side. Symbolic expressions are evaluated at several fixed probe points where every variable takes its own
-    value (so `x = y` never matches `x = z`, nor `x - y` a constant), exactly where the expression is rational and
-    at 50 digits otherwise; sympy's expand / simplify of the difference decides what the probes cannot, and is
-    required when an expression holds a literal too large or too small for the probes to be trusted
-    (`x + 10^{-40}` is not `x`).
+  * Numbers: exact when both sides are exact. When a decimal literal appears on either side, a number without a
+    finite decimal expansion (pi, sqrt(2), 8/3) also equals a decimal within 1e-6 (relative, absolute below 1) or
+    one that is it rounded or truncated to the digits shown with at least 4 significant digits (125.663 for
+    40 pi; see r1jax.rewards.math); a number with a finite expansion is never approximated. Complex numbers
+    compare their real and imaginary parts so.
+  * Symbolic expressions are evaluated at fixed probe points where every variable takes its own value (so `x = y`
+    never matches `x = z`, nor `x - y` a constant): six rows of mixed signs, then, only if those leave fewer than
+    three usable points, four rows of positive values. Exactly where the expression is rational, at 50 digits
+    otherwise. For real answers a point where both sides are non-real is skipped (principal branches of roots and
+    logarithms: 1/sqrt(x) is sqrt(1/x) wherever both are real) and a point where only one side is real is a
+    difference (sqrt(|x|) is not sqrt(x)). sympy's expand / simplify of the difference decides what the probes
+    cannot, and is required when an expression holds a literal too large or too small for the probes to be
+    trusted (`x + 10^{-40}` is not `x`). With decimals, a polynomial whose coefficients are the other's rounded
+    the way numbers may be is equal (x + 1.414i and x + sqrt(2) i).
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
     (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval).
   * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
-    interval with different brackets differ; a row or column vector equals the tuple of its entries.
+    interval with different brackets differ; a row or column vector equals the tuple of its entries, and the
+    `[a, b]` list of them when compared with a matrix.
   * A one-element set or list equals its element.
 """
 
@@ -26,10 +35,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from fractions import Fraction
 
 import sympy
 
-from r1jax.rewards._parser import PM_PREFIX, Bracket, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
+from r1jax.rewards.math import decimal_places, rounds_to
+from r1jax.rewards._parser import PM_PREFIX, Bracket, Builder, ListOf, Matrix, ParseError, Relation, SetOf, UnionOf, parse
 
 PRECISION = 50  # digits for numeric evaluation
 EXACT_RTOL = sympy.Float("1e-35", PRECISION)  # equal exact expressions agree to ~50 digits
@@ -40,19 +51,23 @@ MAX_OPS_FOR_SIMPLIFY = 200  # larger differences skip simplify (numeric evaluati
 
 MAX_TRUSTED_LITERAL_BITS = 64  # an exact literal with more bits (10^{-40}) makes probe agreement no proof
 NUM_PROBES = 6
+NUM_POSITIVE_PROBES = 4
 MAX_PROBE_SYMBOLS = 16
 
 
 def _probe_table():
-  """[NUM_PROBES][MAX_PROBE_SYMBOLS] rationals of both signs, magnitudes 0.1 to 3, drawn once with a fixed seed, so
-  that every variable moves on its own (no two variables keep a fixed difference or ratio across the points)."""
+  """[NUM_PROBES + NUM_POSITIVE_PROBES][MAX_PROBE_SYMBOLS] rationals of magnitude 0.1 to 3, drawn once with a fixed
+  seed, so that every variable moves on its own (no two variables keep a fixed difference or ratio across the
+  points): NUM_PROBES rows of both signs, then NUM_POSITIVE_PROBES rows of positive values (where roots and logs of
+  the variables are real)."""
   rng = random.Random(1729)
   table = []
-  for _ in range(NUM_PROBES):
+  for r in range(NUM_PROBES + NUM_POSITIVE_PROBES):
     row = []
     for _ in range(MAX_PROBE_SYMBOLS):
       magnitude = rng.randint(1000, 30000)
-      row.append(sympy.Rational(rng.choice((-1, 1)) * magnitude, 9973))  # 9973 is prime: no short decimals
+      sign = rng.choice((-1, 1)) if r < NUM_PROBES else 1
+      row.append(sympy.Rational(sign * magnitude, 9973))  # 9973 is prime: no short decimals
     table.append(row)
   return table
 
@@ -95,8 +110,8 @@ def equal(g, p, inexact: bool) -> bool:
     return _unordered_equal(g.items, p.items, inexact)
   if _is_collection(g) and len(g.items) == 1:
     return equal(g.items[0], p, inexact)
-  if _is_collection(p) and len(p.items) == 1:
-    return equal(g, p.items[0], inexact)
+  if _is_collection(p) and not _is_collection(g) and all(equal(g, item, inexact) for item in p.items):
+    return bool(p.items)  # one answer, or the same answer repeated ("-2 and -2")
   if isinstance(g, Relation) and isinstance(p, Relation):
     return _relation_equal(g, p, inexact)
   if isinstance(g, (Bracket, UnionOf, SetOf)) and isinstance(p, Relation):
@@ -109,7 +124,7 @@ def equal(g, p, inexact: bool) -> bool:
   gi, pi = intervals(g), intervals(p)
   if gi is not None and pi is not None:
     return _intervals_equal(gi, pi, inexact)
-  gv, pv = _vector(g), _vector(p)
+  gv, pv = _vector(g, p), _vector(p, g)
   if gv is not None and pv is not None:
     return _ordered_equal(gv, pv, inexact)
   return False
@@ -127,6 +142,14 @@ def _expand_pm(v):
       expanded = _expand_pm(item)
       items.extend(expanded.items if isinstance(expanded, ListOf) and not isinstance(item, ListOf) else [expanded])
     return type(v)(tuple(items))
+  if isinstance(v, Relation):  # x = \\pm 2 is the list x = 2, x = -2
+    values = [_expand_pm(e) for e in v.exprs]
+    if not any(isinstance(e, ListOf) for e in values) or not all(isinstance(e, (ListOf, sympy.Expr)) for e in values):
+      return v
+    options = [e.items if isinstance(e, ListOf) else (e,) for e in values]
+    if sum(len(o) > 1 for o in options) > 1:
+      return v  # several sides with \\pm: their signs are not independent
+    return ListOf(tuple(Relation(tuple(combo), v.ops) for combo in itertools.product(*options)))
   if not isinstance(v, sympy.Expr):
     return v
   signs = sorted((s for s in v.free_symbols if s.name.startswith(PM_PREFIX)), key=lambda s: s.name)
@@ -145,6 +168,10 @@ def _is_name(e, value) -> bool:
   of up to three letters naming a quantity (`AB = 4`), or a tuple of names (`(p, q) = (3, 2)`)."""
   if isinstance(e, sympy.Symbol):
     return True
+  if (isinstance(e, sympy.Mul) and len(e.args) == 2 and isinstance(value, sympy.Expr)
+      and any(isinstance(a, sympy.Pow) and a.exp == -1 and isinstance(a.base, sympy.Symbol) for a in e.args)
+      and any(isinstance(a, sympy.Symbol) and a in value.free_symbols for a in e.args)):
+    return True  # f^{-1}(x), read as f^{-1} * x, naming a formula in x
   if isinstance(e, Bracket):
     return e.open == "(" and e.close == ")" and all(isinstance(i, sympy.Symbol) for i in e.items)
   if not (isinstance(e, sympy.Mul) and 2 <= len(e.args) <= 3 and all(isinstance(a, sympy.Symbol) for a in e.args)):
@@ -229,11 +256,12 @@ def _unordered_equal(gs, ps, inexact) -> bool:
           and all(any(eq(i, j) for i in range(len(gs))) for j in range(len(ps))))
 
 
-def _vector(v):
-  """Entries of a row/column matrix or of a ( ) tuple, else None."""
+def _vector(v, other=None):
+  """Entries of a row/column matrix or of a ( ) tuple (also of a [ ] list when `other` is a matrix), else None."""
   if isinstance(v, Matrix) and (len(v.rows) == 1 or len(v.rows[0]) == 1):
     return sum(v.rows, ())
-  if isinstance(v, Bracket) and (v.open, v.close) == ("(", ")"):
+  if isinstance(v, Bracket) and ((v.open, v.close) == ("(", ")") or (
+      (v.open, v.close) == ("[", "]") and isinstance(other, Matrix))):
     return v.items
   return None
 
@@ -300,6 +328,11 @@ def intervals(v):
   """A value as a list of (lo, hi, lo_open, hi_open) real intervals, or None if it is not a set of reals."""
   if isinstance(v, Bracket):
     return _bracket_interval(v)
+  if isinstance(v, Builder):  # {x | x > 2}: its condition, when that is about its variable alone
+    found = intervals(v.condition)
+    variables = set().union(*(e.free_symbols for e in v.condition.exprs if isinstance(e, sympy.Expr))) \
+        if isinstance(v.condition, Relation) else None
+    return found if found is not None and variables == {v.variable} else None
   if isinstance(v, Relation):
     if v.ops == ("in",) and isinstance(v.exprs[0], sympy.Symbol):  # x \\in [a, b]
       return intervals(v.exprs[1])
@@ -366,16 +399,25 @@ def _inequality_equal(g: Relation, p: Relation, inexact) -> bool:
   (gk, gd), (pk, pd) = normal(g), normal(p)
   if gk != pk:
     return False
-  return expr_equal(gd, pd, inexact) or (gk == "!=" and expr_equal(gd, -pd, inexact))
+  if expr_equal(gd, pd, inexact) or (gk == "!=" and expr_equal(gd, -pd, inexact)):
+    return True
+  ratio = _constant_ratio(gd, pd, inexact)  # -2x > 4 is x < -2: the positive sides differ by a factor 2 > 0
+  return ratio is not None and (ratio > 0 or gk == "!=")
 
 
 def equation_equal(d1, d2, inexact) -> bool:
   """Equations lhs1 - rhs1 = 0 and lhs2 - rhs2 = 0 are equal when the differences agree up to a constant factor."""
   if expr_equal(d1, d2, inexact) or expr_equal(d1, -d2, inexact):
     return True
+  return _constant_ratio(d1, d2, inexact) is not None
+
+
+def _constant_ratio(d1, d2, inexact):
+  """d1 / d2 when it is the same non-zero real number at every probe point (checked at MIN_PROBE_POINTS or more,
+  both sides in variables), else None."""
   symbols = sorted(d1.free_symbols | d2.free_symbols, key=str)
   if not symbols:
-    return False
+    return None
   ratios = []
   for point in _points(symbols):
     v1, v2 = _evaluate(d1, point), _evaluate(d2, point)
@@ -383,9 +425,11 @@ def equation_equal(d1, d2, inexact) -> bool:
       continue
     ratios.append(v1 / v2)
   if len(ratios) < MIN_PROBE_POINTS:
-    return False
+    return None
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
-  return all(_close(r, ratios[0], tol) for r in ratios[1:])
+  if not all(_close(r, ratios[0], tol) for r in ratios[1:]) or not _is_real_value(ratios[0]):
+    return None
+  return sympy.re(ratios[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -426,13 +470,9 @@ def _close(a, b, rtol) -> bool:
   return bool(abs(a - b) <= rtol * scale)
 
 
-def _terminates(q) -> bool:
-  """Whether a sympy Rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
-  den = int(q.q)
-  for p in (2, 5):
-    while den % p == 0:
-      den //= p
-  return den == 1
+def _decimals(q):
+  """Digits after the point of a sympy Rational's finite decimal expansion, or None when it has none."""
+  return decimal_places(Fraction(int(q.p), int(q.q)))
 
 
 def _bad(expr) -> bool:
@@ -443,34 +483,81 @@ def expr_equal(a, b, inexact: bool) -> bool:
   """Equivalence of two scalar expressions (exact, or within INEXACT_RTOL when `inexact`)."""
   if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
     return False
+  if _bad(a) or _bad(b):
+    return False  # nan and complex infinity are no answers, not even equal to themselves
   if a == b:
     return True
-  if _bad(a) or _bad(b) or a.has(sympy.oo, -sympy.oo) or b.has(sympy.oo, -sympy.oo):
+  if a.has(sympy.oo, -sympy.oo) or b.has(sympy.oo, -sympy.oo):
     return False  # infinities only match structurally (oo == oo above)
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
   symbols = sorted(a.free_symbols | b.free_symbols, key=str)
   if not symbols:
-    # Distinct exact rationals differ, and a decimal never approximates a number with a finite decimal expansion
-    # (1000001.0 is not 1000000); it may approximate 1/3 or pi.
-    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and (
-        not inexact or (_terminates(a) and _terminates(b))):
-      return False
-    va, vb = _evaluate(a), _evaluate(b)
-    if va is None or vb is None:
-      return False
-    if inexact and va.is_real and vb.is_real:  # six decimals (as Math-Verify rounds), relative below 1
-      return bool(abs(va - vb) <= tol * min(1, max(abs(va), abs(vb))))
-    if not _close(va, vb, tol):
-      return False
-    return inexact or not _has_untrusted_literal(a, b) or _simplifies_to_zero(a - b)
+    return _numbers_equal(a, b, inexact)
   verdict = _probe(a, b, symbols, tol)
-  if verdict is False:
-    return False
+  if verdict is False:  # a decimal answer may still be the exact one with its numbers rounded: x + 1.414i
+    return bool(inexact) and _coefficients_equal(a, b, symbols, inexact)
   if verdict and (inexact or not _has_untrusted_literal(a, b)):
     return True
   if inexact:
     return False
   return _simplifies_to_zero(a - b)
+
+
+def _numbers_equal(a, b, inexact: bool) -> bool:
+  """Two numbers (no variables): exact equality, or with a decimal involved, agreement to 1e-6 relative (below 1:
+  absolute) or the decimal being the other number rounded or truncated to its digits (see _rounds_to)."""
+  if a == b:
+    return True
+  # Distinct exact rationals differ, and a decimal never approximates a number with a finite decimal expansion
+  # (1000001.0 is not 1000000); it may approximate 1/3 or pi.
+  if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and (
+      not inexact or (_decimals(a) is not None and _decimals(b) is not None)):
+    return False
+  va, vb = _evaluate(a), _evaluate(b)
+  if va is None or vb is None:
+    return False
+  tol = INEXACT_RTOL if inexact else EXACT_RTOL
+  if inexact and va.is_real and vb.is_real:  # six decimals (as Math-Verify rounds), relative below 1
+    return bool(abs(va - vb) <= tol * min(1, max(abs(va), abs(vb)))) or _rounds_to(a, b) or _rounds_to(b, a)
+  if inexact:  # complex: the real and the imaginary parts each
+    (ra, ia), (rb, ib) = a.as_real_imag(), b.as_real_imag()
+    return _numbers_equal(ra, rb, inexact) and _numbers_equal(ia, ib, inexact)
+  if not _close(va, vb, tol):
+    return False
+  return not _has_untrusted_literal(a, b) or _simplifies_to_zero(a - b)
+
+
+def _rounds_to(decimal, exact) -> bool:
+  """Whether `decimal` (a rational with a finite decimal expansion) is `exact` rounded or truncated to its digits,
+  where `exact` has no finite decimal expansion (pi, sqrt(3), 8/3): see r1jax.rewards.math.rounds_to. A number
+  that could be written exactly is never approximated (1000001.0 is not 1000000, 4.9999999 is not 5)."""
+  if not isinstance(decimal, sympy.Rational) or _decimals(decimal) is None:
+    return False
+  if isinstance(exact, sympy.Rational) and _decimals(exact) is not None:
+    return False
+
+  def scaled(digits):
+    value = _evaluate(exact * 10**digits)
+    if value is None or not _is_real_value(value) or abs(value) >= 10**(PRECISION - 10):  # digits it can trust
+      return None
+    return sympy.re(value)
+
+  return rounds_to(Fraction(int(decimal.p), int(decimal.q)), scaled)
+
+
+def _coefficients_equal(a, b, symbols, inexact) -> bool:
+  """Polynomials in their variables whose coefficients are equal numbers, decimals compared as numbers are
+  (x + 1.414i against x + sqrt(2) i); False for anything that is not a small polynomial."""
+  if sympy.count_ops(a) + sympy.count_ops(b) > MAX_OPS_FOR_SIMPLIFY:
+    return False
+  try:
+    pa, pb = sympy.Poly(a, *symbols), sympy.Poly(b, *symbols)
+  except (sympy.PolynomialError, TypeError, ValueError):
+    return False
+  ca, cb = pa.as_dict(), pb.as_dict()
+  if set(ca) != set(cb) or len(ca) > MAX_PROBE_SYMBOLS:
+    return False
+  return all(_numbers_equal(sympy.sympify(ca[k]), sympy.sympify(cb[k]), inexact) for k in ca)
 
 
 def _has_untrusted_literal(*exprs) -> bool:
@@ -481,16 +568,37 @@ def _has_untrusted_literal(*exprs) -> bool:
 
 
 def _probe(a, b, symbols, tol):
-  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree."""
+  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree.
+
+  For real answers (no i in either) a point where both values are non-real is skipped: there the principal
+  branches of roots and logarithms need not agree (sqrt(1/x) and 1/sqrt(x) at x < 0), while a point where only one
+  value is real is a difference (sqrt(x) against sqrt(|x|) at x < 0)."""
+  real_answers = not (a.has(sympy.I) or b.has(sympy.I))
   agree = 0
-  for point in _points(symbols):
+  for row, point in enumerate(_points(symbols)):
+    if row == NUM_PROBES and agree >= MIN_PROBE_POINTS:
+      break  # the positive rows are for answers with too few real points among the mixed-sign ones
     va, vb = _evaluate(a, point), _evaluate(b, point)
     if va is None or vb is None:
       continue
+    if real_answers:
+      real_a, real_b = _is_real_value(va), _is_real_value(vb)
+      if not real_a and not real_b:
+        continue
+      if real_a != real_b:
+        return False
     if not _close(va, vb, tol):
       return False
     agree += 1
   return True if agree >= MIN_PROBE_POINTS else None
+
+
+def _is_real_value(v) -> bool:
+  """Whether an evaluated number is real (its imaginary part is zero at the working precision)."""
+  if isinstance(v, sympy.Rational) or v.is_real:
+    return True
+  re_part, im_part = v.as_real_imag()
+  return bool(abs(im_part) <= TINY * max(1, abs(re_part)))
 
 
 def _simplifies_to_zero(diff) -> bool:

@@ -14,10 +14,15 @@ Values are sympy expressions, or the small structures below for what is not a sc
     SetOf      \\{1, 2\\}: unordered
     ListOf     1, 2, 3 (a bare comma list, as in "enter all solutions"): unordered
     UnionOf    (-\\infty, 1) \\cup (2, \\infty)
-    Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}
+    Builder    \\{x \\mid x > 2\\}: compared as the set of reals its condition describes
+    Matrix     \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}; sums, scalar multiples and (small) products of
+               matrices are computed; a vmatrix is its determinant (up to 4x4)
 
 Decimal literals are kept exact (0.1 is 1/10) and flag the result `inexact`, which turns on the relative float
 tolerance when comparing. `\\pm` becomes a placeholder symbol that the comparison expands into two values.
+`a \\bmod b` is sympy's Mod; a numeral in another base (`664_7`, `4210_{7}`) is an opaque symbol compared as
+written; an integer followed by a proper fraction is a mixed number (`2\\frac{1}{4}`, `2 1/4`), while two numbers
+side by side otherwise are refused ("1 2" is neither 12 nor a product).
 """
 
 from __future__ import annotations
@@ -79,6 +84,14 @@ class ListOf:
 
 
 @dataclasses.dataclass(frozen=True)
+class Builder:
+  """`\\{x \\mid condition\\}`: the set of the values of `variable` where `condition` holds."""
+
+  variable: object
+  condition: object
+
+
+@dataclasses.dataclass(frozen=True)
 class UnionOf:
   """`a \\cup b \\cup ...` of intervals or sets."""
 
@@ -108,7 +121,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[^a-zA-Z])"
     r"|(?P<word>[a-zA-Z]+)"
-    r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&'])"
+    r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&':])"
     r"|(?P<space>\s+)")
 
 _FUNCS = {
@@ -137,9 +150,13 @@ _CMD_ALIASES = {
     "\\ne": ("rel", "!="), "\\neq": ("rel", "!="), "\\in": ("rel", "in"), "\\approx": ("rel", "="),
     "\\dfrac": ("cmd", "\\frac"), "\\tfrac": ("cmd", "\\frac"), "\\cfrac": ("cmd", "\\frac"),
     "\\dbinom": ("cmd", "\\binom"), "\\tbinom": ("cmd", "\\binom"), "\\infty": ("const", "inf"),
-    "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"),
+    "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"), "\\bmod": ("op", "mod"), "\\mod": ("op", "mod"),
 }
 _OP_RELS = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!="}
+
+
+# Short words that are prose, not products of variables: "not 0" is no answer (as n*o*t*0 it would equal 0).
+_SHORT_WORDS = frozenset("not no nor non nil neg but or and yes any all few".split())
 
 
 def _split_word(word: str) -> list[tuple[str, str]]:
@@ -151,6 +168,8 @@ def _split_word(word: str) -> list[tuple[str, str]]:
     return [("func", word)]
   if word in _CONSTS:
     return [("const", word)]
+  if word.lower() in _SHORT_WORDS:
+    raise ParseError(f"word {word!r}")
   if len(word) <= 3:
     return [("sym", c) for c in word]
   for name in sorted(_FUNCS, key=len, reverse=True):
@@ -228,20 +247,65 @@ def _checked(v):
   return v
 
 
+def _cells(m: Matrix) -> int:
+  return len(m.rows) * len(m.rows[0])
+
+
+def _same_shape(a: Matrix, b: Matrix) -> bool:
+  return len(a.rows) == len(b.rows) and len(a.rows[0]) == len(b.rows[0])
+
+
 def _add(a, b):
+  """a + b for scalars, or for two matrices of one shape (cell by cell)."""
+  if isinstance(a, Matrix) and isinstance(b, Matrix):
+    if not _same_shape(a, b):
+      raise ParseError("adding matrices of different shapes")
+    return Matrix(tuple(tuple(_add(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(a.rows, b.rows)))
   return _checked(_scalar(a) + _scalar(b))
 
 
 def _mul(a, b):
+  """a * b for scalars, a scalar times a matrix, or a matrix product (at most MAX_ITEMS cells, small inner size)."""
+  if isinstance(a, Matrix) and isinstance(b, Matrix):
+    inner = len(a.rows[0])
+    if inner != len(b.rows) or len(a.rows) * len(b.rows[0]) > MAX_ITEMS or inner > 8:
+      raise ParseError("matrix product of these shapes")
+    return Matrix(tuple(tuple(_sum_of(_mul(row[k], b.rows[k][j]) for k in range(inner)) for j in range(len(b.rows[0])))
+                        for row in a.rows))
+  if isinstance(a, Matrix) or isinstance(b, Matrix):
+    matrix, scalar = (a, b) if isinstance(a, Matrix) else (b, a)
+    return Matrix(tuple(tuple(_mul(_scalar(scalar), x) for x in row) for row in matrix.rows))
   return _checked(_scalar(a) * _scalar(b))
 
 
+def _sum_of(values):
+  total = sympy.Integer(0)
+  for v in values:
+    total = _add(total, v)
+  return total
+
+
 def _div(a, b):
-  return _checked(_scalar(a) / _scalar(b))
+  if isinstance(a, Matrix):
+    return _mul(a, _div(sympy.Integer(1), b))
+  b = _scalar(b)
+  if b.is_zero:
+    raise ParseError("division by zero")
+  return _checked(_scalar(a) / b)
 
 
 def _neg(a):
+  if isinstance(a, Matrix):
+    return _mul(sympy.Integer(-1), a)
   return -_scalar(a)
+
+
+def _modulo(a, b):
+  """a mod b (\\bmod): integers give the remainder; symbols stay a sympy Mod."""
+  a, b = _scalar(a), _scalar(b)
+  if b == 0:
+    raise ParseError("modulo by zero")
+  return sympy.Mod(a, b)
 
 
 def _max_literal_bits(expr) -> int:
@@ -395,11 +459,21 @@ class _Parser:
     return parts[0] if len(parts) == 1 else UnionOf(tuple(parts))
 
   def relation(self):
-    exprs, ops = [self.expr()], []
+    exprs, ops = [self.ratio()], []
     while self.at("rel"):
       ops.append(self.take()[1])
-      exprs.append(self.expr())
+      exprs.append(self.ratio())
     return exprs[0] if not ops else Relation(tuple(exprs), tuple(ops))
+
+  def ratio(self):
+    """`a : b`, a ratio, is the number a / b (3:4 answers 6:8 and 0.75); one colon at most."""
+    value = self.expr()
+    if self.at("op", ":"):
+      self.take()
+      if self.at("num") and len(self.peek()[1]) == 2 and self.peek()[1].isdigit() and self.tokens[self.i + 1][0] == "end":
+        raise ParseError("a time of day, not a ratio")  # 12:00, 4:30: compared as written
+      value = _div(value, self.expr())
+    return value
 
   def expr(self):
     self.enter()
@@ -419,14 +493,17 @@ class _Parser:
   def term(self):
     single_integer = self.at("num") and self.peek()[1].isdigit()
     acc = self.factor()
-    if single_integer and isinstance(acc, sympy.Integer) and self.at("cmd", "\\frac"):
+    if single_integer and isinstance(acc, sympy.Integer) and (self.at("cmd", "\\frac") or self.at("num")):
       fraction = self.mixed_fraction()
-      if fraction is not None:  # 2\frac{1}{4} is the mixed number 9/4
+      if fraction is not None:  # 2\frac{1}{4} and 2 1/4 are the mixed number 9/4
         acc = _add(acc, fraction)
     while True:
       if self.at("op", "*"):
         self.take()
         acc = _mul(acc, self.factor())
+      elif self.at("op", "mod"):
+        self.take()
+        acc = _modulo(acc, self.factor())
       elif self.at("op", "/"):
         self.take()
         acc = _div(acc, self.factor())
@@ -438,11 +515,15 @@ class _Parser:
         return acc
 
   def mixed_fraction(self):
-    """After an integer: `\\frac{a}{b}` / `\\frac ab` with integer a < b, consumed as the fraction part of a mixed
-    number; None (nothing consumed) for anything else, which then multiplies as usual (2\\frac{\\pi}{3})."""
+    """After an integer: `\\frac{a}{b}` / `\\frac ab` / `a/b` (not followed by more of a term) with integer a < b,
+    consumed as the fraction part of a mixed number; None (nothing consumed) for anything else, which then
+    multiplies as usual (2\\frac{\\pi}{3})."""
     toks = self.tokens[self.i:self.i + 7]
     kinds = [t[0] + ":" + t[1] for t in toks]
-    if kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \
+    if toks[0][0] == "num" and len(toks) >= 3 and kinds[1] == "op:/" and toks[2][0] == "num" \
+        and not (len(toks) > 3 and toks[3][0] in ("num", "sym", "const", "func") or kinds[3:4] == ["op:^"]):
+      num, den, length = toks[0][1], toks[2][1], 3  # "1 1/2"
+    elif kinds[:2] == ["cmd:\\frac", "op:{"] and len(toks) == 7 and toks[2][0] == "num" and kinds[3:5] == ["op:}", "op:{"] \
         and toks[5][0] == "num" and kinds[6] == "op:}":
       num, den, length = toks[2][1], toks[5][1], 7
     elif len(toks) >= 2 and toks[1][0] == "num" and len(toks[1][1]) == 2 and toks[1][1].isdigit():
@@ -493,7 +574,7 @@ class _Parser:
   def starts_atom(self) -> bool:
     """Whether the next token can start an implicitly multiplied factor (2x, 2\\pi, x(y+1), 3\\sqrt{2})."""
     kind, text = self.peek()
-    if kind in ("num", "sym", "const", "func"):
+    if kind in ("num", "sym", "const", "func", "env_begin"):
       return True
     if kind == "op":
       return text in "({" or (text == "|" and self.abs_depth == 0)
@@ -502,7 +583,10 @@ class _Parser:
   def atom(self):
     self.enter()
     kind, text = self.take()
-    if kind == "num":
+    if kind == "num" and self.at("op", "_"):  # a numeral in another base, 664_7: compared as written
+      self.take()
+      value = sympy.Symbol(f"{text}_{self.subscript()}", real=True)
+    elif kind == "num":
       value = self.number(text)
     elif kind == "sym":
       value = self.symbol(text)
@@ -529,10 +613,25 @@ class _Parser:
   def number(self, text: str):
     if len(text) > MAX_LITERAL_DIGITS:
       raise ParseError("literal too long")
+    if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline"):
+      return self.repeating_decimal(text)
     if "." in text:
       self.inexact = True
     frac = Fraction(text)
     return _checked(sympy.Rational(frac.numerator, frac.denominator))
+
+  def repeating_decimal(self, text: str):
+    """`0.1\\overline{6}`: the digits in the bar repeat forever, an exact rational (1/6)."""
+    self.take()
+    self.expect("op", "{")
+    kind, digits = self.take()
+    if kind != "num" or not digits.isdigit() or len(digits) > MAX_LITERAL_DIGITS:
+      raise ParseError("bad repeating digits")
+    self.expect("op", "}")
+    head = text.rstrip(".")
+    shift = len(head.split(".", 1)[1]) if "." in head else 0
+    value = Fraction(head) + Fraction(int(digits), (10 ** len(digits) - 1) * 10**shift)
+    return _checked(sympy.Rational(value.numerator, value.denominator))
 
   def symbol(self, name: str):
     if self.at("op", "_"):
@@ -665,6 +764,12 @@ class _Parser:
       if self.at("cmd", "\\}"):
         self.take()
         return SetOf(())
+      if self.tokens[self.i][0] == "sym" and self.tokens[self.i + 1] == ("op", "|"):  # \{x | x > 2\}
+        variable = self.symbol(self.take()[1])
+        self.take()
+        condition = self.union()
+        self.expect("cmd", "\\}")
+        return Builder(variable, condition)
       items = self.seq()
       self.expect("cmd", "\\}")
       return SetOf(tuple(items))
@@ -679,7 +784,7 @@ class _Parser:
 
   def environment(self, name: str):
     """pmatrix / bmatrix / matrix / array rows: cells separated by & and rows by \\\\."""
-    if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array"):
+    if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array", "vmatrix"):
       raise ParseError(f"unsupported environment {name!r}")
     if name == "array" and self.at("op", "{"):  # column spec such as {cc} or {|c|c|}
       while not self.at("op", "}"):
@@ -705,6 +810,10 @@ class _Parser:
       rows.pop()
     if not rows or len({len(r) for r in rows}) != 1:
       raise ParseError("ragged matrix")
+    if name == "vmatrix":  # a determinant
+      if len(rows) != len(rows[0]) or len(rows) > 4:
+        raise ParseError("determinant of a non-square or large matrix")
+      return _checked(sympy.Matrix([[_scalar(c) for c in r] for r in rows]).det(method="berkowitz"))
     return Matrix(tuple(tuple(r) for r in rows))
 
 

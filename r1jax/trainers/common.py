@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from r1jax import evaluation, rollout, sharding
+from r1jax import evaluation, export, rollout, sharding
 from r1jax.checks import SettingsError
 from r1jax.data import batching, tasks
 from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
@@ -68,6 +68,12 @@ def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "c
     path = local_path(model.init_from, f"{key}.init_from")
     cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
     cfg = cfg.replace(remat=model.remat)
+    clash = {k: (v, getattr(cfg, k, "(no such field)")) for k, v in model.overrides.items()
+             if getattr(cfg, k, None) != v}
+    if clash:  # a config.json that records a model which was not trained is worse than an error
+      raise SettingsError(f"{key}.overrides disagree with the checkpoint {key}.init_from={model.init_from!r}: "
+                          + ", ".join(f"{k}={v!r} (checkpoint: {c!r})" for k, (v, c) in sorted(clash.items()))
+                          + "; a checkpoint's architecture comes from its config.json: drop these overrides")
   else:
     try:
       cfg = get_config(model.preset, param_dtype=model.param_dtype, dtype=model.dtype, remat=model.remat,
@@ -236,6 +242,12 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
     write_json(workdir / "config.json", settings_lib.to_dict(s))
   mesh = make_mesh(s.mesh)
   tokenizer = build_tokenizer(s.tokenizer)
+  if s.train.export_hf:  # a template the export cannot express must fail now, not after the run
+    try:
+      export.chat_template(s.task.template, tokenizer, **s.task.template_opts)
+    except ValueError as e:
+      raise SettingsError(f"config.train.export_hf: {e}; set config.train.export_hf=false to train without a "
+                          "Hugging Face export") from None
   cfg, params = build_model(s.model, tokenizer)
   if init_params is not None:
     params = init_params
@@ -378,8 +390,9 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
              "wall_s": time.perf_counter() - run.started, **summary,
              "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
   if s.train.export_hf and complete and jax.process_index() == 0:
-    summary["hf_checkpoint"] = str(hf.save_pretrained(run.workdir / "hf", run.cfg, state.params))
-    run.tokenizer.save_pretrained(run.workdir / "hf")
+    summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, state.params, run.tokenizer,
+                                                            template=s.task.template,
+                                                            template_opts=dict(s.task.template_opts)))
   summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
   if jax.process_index() == 0:
     write_json(run.workdir / "summary.json", summary)

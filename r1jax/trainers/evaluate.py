@@ -17,6 +17,7 @@ from typing import Any
 
 import jax
 
+from r1jax import export
 from r1jax.checks import SettingsError
 from r1jax.models import ModelConfig
 from r1jax.train import Checkpointer, abstract_like
@@ -62,6 +63,17 @@ def load_checkpoint(path: str, model: settings.ModelSettings) -> tuple[ModelConf
   return cfg, state.params, trained.tokenizer
 
 
+def trained_template(path: str) -> str | None:
+  """The prompt template a checkpoint was trained with, when it records one (an r1jax export, or a run dir)."""
+  p = Path(path)
+  for candidate in (p, p / "hf"):
+    if (candidate / export.TEMPLATE_FILE).is_file():
+      return export.load_template(candidate)["template"]
+  if (p / "config.json").is_file() and (p / "checkpoints").is_dir():
+    return _run_settings(p).task.template
+  return None
+
+
 def metrics_table(metrics: dict[str, float], title: str) -> str:
   """A markdown table of the headline metrics (pass@1 with its standard error first)."""
   rows = [("pass@1", f"{metrics['eval/pass@1']:.3f} ± {metrics['eval/pass@1_se']:.3f}")]
@@ -82,6 +94,10 @@ def run(s: EvaluateSettings, workdir: str | Path) -> dict[str, float]:
   workdir.mkdir(parents=True, exist_ok=True)
   cfg, params, own_tokenizer = load_checkpoint(s.checkpoint, s.model)
   tokenizer = common.build_tokenizer(s.tokenizer or own_tokenizer)
+  trained_with = trained_template(s.checkpoint)
+  if trained_with and trained_with != s.task.template:
+    common.log.warning("evaluate: %s was trained with template %r; evaluating with config.task.template=%r",
+                       s.checkpoint, trained_with, s.task.template)
   rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
   rows = common.fit_prompts(tokenizer, rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
   metrics, ro = common.evaluate(cfg, params, tokenizer, rows, s.task, s.eval, jax.random.PRNGKey(s.seed),

@@ -121,22 +121,28 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
       if ro is not None:
         metrics.update({f"rollout/{k}": v for k, v in rollout_stats(ro).items()})
         adv = np.asarray(grpo.advantages(gs.advantage_estimator, ro.rewards, g))
-        batch = grpo_train.update_batch(ro, adv, mask_truncated=gs.mask_truncated)
+        # Shared-prefix layout (each prompt once per group; mini-/micro-batches are whole groups), trimmed to the
+        # longest completion in quarters of max_new_tokens (at most 4 compiled shapes).
+        batch = grpo_train.update_batch(ro, adv, mask_truncated=gs.mask_truncated, share_prompt=True,
+                                        bucket=-(-s.rollout.max_new_tokens // 4))
         dev = {k: jnp.asarray(v) for k, v in batch.items()}
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
         if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
           dev["old_logp"] = logp_fn(state.params, dev)
-        rows_n = batch["input_ids"].shape[0]
+        rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:
-          raise ValueError(f"{rows_n} rollouts do not split into config.grpo.mini_batches={gs.mini_batches}")
-        order = np.arange(rows_n)
+          raise ValueError(f"{rows_n} prompt groups do not split into config.grpo.mini_batches={gs.mini_batches}")
+        order, updates = np.arange(rows_n), []
         for it in range(gs.num_iterations):
           if it:  # later passes see the mini-batches in a new order, as in PPO epochs
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
             state, m = step_fn(state, jax.tree.map(lambda x: x[part], dev))
-        metrics.update({f"train/{k}": v for k, v in to_python(m).items()})
+            updates.append(m)
+        # The step's train/* metrics average its updates (min / max metrics too: a mean of per-update extremes).
+        metrics.update({f"train/{k}": float(np.mean(v)) for k, v in to_python(
+            jax.tree.map(lambda *xs: jnp.stack(xs), *updates)).items()})
       metrics.update({f"rollout/{k}": v for k, v in extra_stats.items()})
       metrics["time/rollout_s"], metrics["time/step_s"] = t_rollout, time.perf_counter() - t0
       flat_steps = 0 if signal else flat_steps + 1

@@ -51,13 +51,8 @@ class ModelSettings:
   remat: str = "none"
   """Rematerialisation policy of the layers (none, full, dots)."""
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...). Only with a random init: a
-  checkpoint's shapes come from its config.json."""
-
-  def __post_init__(self):
-    require(not (self.init_from and self.overrides), "overrides",
-             f"cannot change a loaded checkpoint's architecture (init_from={self.init_from!r}); got "
-             f"{sorted(self.overrides)}: drop them or drop init_from")
+  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...) for a random init. With init_from
+  the checkpoint's config.json decides, and an override that disagrees with it is an error."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,11 +258,12 @@ class GRPOAlgorithmSettings:
   num_iterations: int = 1
   """Passes over each rollout batch (PPO epochs)."""
   mini_batches: int = 1
-  """Optimizer updates per pass: the rollout batch is split into this many mini-batches. With more than one update
-  per rollout batch (num_iterations x mini_batches > 1) the old log-probs are recorded before the first, so that
-  every later update's importance ratio and clipping are against the policy that sampled."""
+  """Optimizer updates per pass: the rollout batch is split into this many mini-batches of whole prompt groups.
+  With more than one update per rollout batch (num_iterations x mini_batches > 1) the old log-probs are recorded
+  before the first, so that every later update's importance ratio and clipping are against the policy that
+  sampled."""
   micro_batches: int = 1
-  """Gradient accumulation inside each mini-batch (exact)."""
+  """Gradient accumulation inside each mini-batch (exact), in slices of whole prompt groups."""
   dynamic_sampling: bool = False
   """DAPO: drop groups whose rewards are all equal and draw more prompts until the batch is full."""
   max_draws: int = 3
@@ -358,59 +354,48 @@ class DistillAlgorithmSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class SFTSettings:
-  """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
+class RunSettings:
+  """The sections every trainer has; each trainer's settings add their own."""
 
   seed: int = 0
   """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
   tokenizer: str = "builtin"
   """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
   model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The model trained (for distillation: the student)."""
   task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
   optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  train: LoopSettings = dataclasses.field(default_factory=LoopSettings)
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)
-class GRPOSettings:
+class SFTSettings(RunSettings):
+  """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
+
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class GRPOSettings(RunSettings):
   """GRPO with rule rewards (DeepSeekMath, DeepSeek-R1) and its variants (Dr. GRPO, DAPO, GSPO) by settings."""
 
-  seed: int = 0
-  """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
-  tokenizer: str = "builtin"
-  """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
-  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
-  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
+  train: GRPOLoopSettings = dataclasses.field(default_factory=GRPOLoopSettings)
   rollout: RolloutSettings = dataclasses.field(default_factory=RolloutSettings)
   grpo: GRPOAlgorithmSettings = dataclasses.field(default_factory=GRPOAlgorithmSettings)
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
   """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
-  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: GRPOLoopSettings = dataclasses.field(default_factory=GRPOLoopSettings)
-  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
-  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)
-class DistillSettings:
+class DistillSettings(RunSettings):
   """Distillation of a teacher into a (smaller) student with the same tokenizer."""
 
-  seed: int = 0
-  """Seeds the data order, the initialisation and every sampling key (a resumed run draws the same)."""
-  tokenizer: str = "builtin"
-  """"builtin" (the character tokenizer of the synthetic tasks) or a local HF tokenizer directory."""
-  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
-  """The student."""
+  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
-  task: TaskSettings = dataclasses.field(default_factory=TaskSettings)
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
-  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-  train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
-  eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
-  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -562,8 +547,9 @@ def open_sections(cls: type) -> set[str]:
   return paths
 
 
-def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
-  """(key, default, meaning) of every setting of `cls`, from the strings under the fields: the reference table."""
+def _field_docs(cls: type) -> dict[str, str]:
+  """{field: the string under it} for `cls` and its dataclass bases (empty when the source is unavailable, e.g. a
+  class typed at an interactive prompt)."""
   import ast
   import inspect
   import textwrap
@@ -572,18 +558,94 @@ def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
   for klass in reversed(cls.__mro__):
     if not dataclasses.is_dataclass(klass):
       continue
-    tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    try:
+      tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    except (OSError, TypeError):
+      continue
     body = tree.body[0].body
     for node, nxt in zip(body, body[1:]):
       if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
           and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
         docs[node.target.id] = " ".join(nxt.value.value.split())
+  return docs
+
+
+def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, Any, str]]:
+  """(key, default, meaning) of every setting, from the strings under the fields: the reference table.
+
+  Takes a settings class (its defaults) or an instance (its values), so a section's values are the ones its trainer
+  sets, not the section class's own defaults.
+  """
+  settings = cls_or_settings() if isinstance(cls_or_settings, type) else cls_or_settings
+  docs = _field_docs(type(settings))
   rows = []
-  default = cls()
-  hints = typing.get_type_hints(cls)
-  for f in dataclasses.fields(cls):
-    if dataclasses.is_dataclass(hints[f.name]):
-      rows += describe(hints[f.name], f"{prefix}.{f.name}")
+  for f in dataclasses.fields(settings):
+    value = getattr(settings, f.name)
+    if dataclasses.is_dataclass(value):
+      rows += describe(value, f"{prefix}.{f.name}")
     else:
-      rows.append((f"{prefix}.{f.name}", getattr(default, f.name), docs.get(f.name, "")))
+      rows.append((f"{prefix}.{f.name}", value, docs.get(f.name, "")))
   return rows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
+
+REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
+                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+
+
+def _cell(value: Any, code: bool = False) -> str:
+  """A markdown table cell: whitespace collapsed, `|` escaped; outside code also `*` (not emphasis) and `<` `>` (as
+  entities: a rendered page would otherwise swallow <think> as an HTML tag)."""
+  text = " ".join(str(value).split()).replace("|", "\\|")
+  return f"`{text}`" if code else text.replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def reference_markdown() -> str:
+  """The settings reference of every trainer: each key (as `config.a.b`) with its default and meaning, one table
+  per section, from `describe`. docs/configuration.md is this text (a test checks that it never drifts)."""
+  out = ["# Configuration reference", "",
+         "Every key of every trainer's settings, with its default and its meaning. Generated from the field docstrings "
+         "of `r1jax/trainers/settings.py` by `python -m r1jax.trainers.settings docs/configuration.md`; do not edit "
+         "by hand.", "",
+         "A config file (`configs/*.py`) starts from these defaults and changes what its variant needs; "
+         "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
+         "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
+         "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
+  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  for title, cls, job in REFERENCE_TRAINERS:
+    rows = describe(cls)
+    hints = typing.get_type_hints(cls)
+    open_keys = {f"config.{p}" for p in open_sections(cls)}
+    out += ["", f"## {title}", "", f"`r1jax.trainers.settings.{cls.__name__}`: {_cell(cls.__doc__)} Trainer: "
+            f"`r1jax.trainers.{job}`; command line: `python -m experiments.{job}`."]
+    groups: dict[str, list[tuple[str, Any, str]]] = {}
+    for key, default, meaning in rows:
+      section = key.split(".")[1]
+      groups.setdefault(section if dataclasses.is_dataclass(hints[section]) else "", []).append(
+          (key, default, meaning))
+    for section, section_rows in groups.items():
+      heading = (f"### `config.{section}`: {_cell(hints[section].__doc__)}" if section else
+                 "### Top-level keys")
+      out += ["", heading, "", "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in section_rows:
+        mark = " (*open*)" if key in open_keys else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+  return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+  import argparse
+  import pathlib
+  import sys
+
+  parser = argparse.ArgumentParser(prog="python -m r1jax.trainers.settings",
+                                   description="Print the settings reference (docs/configuration.md), or write it.")
+  parser.add_argument("output", nargs="?", help="the file to write (e.g. docs/configuration.md); stdout if omitted")
+  args = parser.parse_args()
+  text = reference_markdown()
+  if args.output:
+    pathlib.Path(args.output).write_text(text, encoding="utf-8")
+  else:
+    sys.stdout.write(text)

@@ -26,13 +26,17 @@ def _eval_settings(checkpoint: str) -> settings.EvaluateSettings:
   return settings.EvaluateSettings(checkpoint=checkpoint, task=s.task, eval=ev, batch_prompts=5)
 
 
-def _direct(params, cfg, es: settings.EvaluateSettings) -> dict:
-  """The same evaluation on params in memory (the truth a checkpoint load must reproduce)."""
+def _direct(params, cfg, es: settings.EvaluateSettings) -> tuple[dict, list[str]]:
+  """The same evaluation on params in memory (the truth a checkpoint load must reproduce): (metrics, texts)."""
   tok = common.build_tokenizer("builtin")
-  rows = common.load_rows(es.task, "test", es.task.n_test, es.seed)[:es.eval.num_prompts]
-  metrics, _ = common.evaluate(cfg, params, tok, rows, es.task, es.eval, jax.random.PRNGKey(es.seed),
-                               batch_prompts=es.batch_prompts)
-  return metrics
+  rows = list(common.load_rows(es.task, "test", es.task.n_test, es.seed))[:es.eval.num_prompts]
+  metrics, ro = common.evaluate(cfg, params, tok, rows, es.task, es.eval, jax.random.PRNGKey(es.seed),
+                                batch_prompts=es.batch_prompts)
+  return metrics, ro.judged_texts
+
+
+def _texts(workdir: Path) -> list[str]:
+  return [json.loads(x)["completion"] for x in (workdir / "eval_samples.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.slow
@@ -40,7 +44,8 @@ def _direct(params, cfg, es: settings.EvaluateSettings) -> dict:
 def test_evaluating_an_export_equals_evaluating_the_trained_params(sft_quick_run, tmp_path):
   es = _eval_settings(str(sft_quick_run["workdir"]))  # a run directory with an hf/ export
   got = evaluate.run(es, tmp_path)
-  want = _direct(sft_quick_run["params"], sft_quick_run["cfg"], es)
+  want, texts = _direct(sft_quick_run["params"], sft_quick_run["cfg"], es)
+  assert _texts(tmp_path) == texts  # the export's tokenizer reads and writes exactly like the training one
   assert got["eval/pass@1"] == pytest.approx(want["eval/pass@1"]) and got["eval/pass@1"] > 0
   assert got["eval/pass@1_se"] > 0 and "eval/maj@2" in got and "eval/format_rate" in got
   samples = [json.loads(x) for x in (tmp_path / "eval_samples.jsonl").read_text().splitlines()]
@@ -55,8 +60,8 @@ def test_evaluating_a_run_without_export_restores_its_newest_checkpoint(tmp_path
   assert not (tmp_path / "run" / "hf").exists()
   es = _eval_settings(str(tmp_path / "run"))
   got = evaluate.run(es, tmp_path / "eval")
-  want = _direct(out["params"], out["cfg"], es)
-  assert got["eval/pass@1"] == want["eval/pass@1"] and got["eval/completion_length"] == want["eval/completion_length"]
+  want, texts = _direct(out["params"], out["cfg"], es)
+  assert _texts(tmp_path / "eval") == texts and got["eval/pass@1"] == want["eval/pass@1"]
 
 
 def test_the_command_line_evaluates_a_local_file_task(sft_quick_run, tmp_path):

@@ -22,6 +22,7 @@ def _cases(name: str) -> list[dict]:
 
 ADVERSARIAL = _cases("math_adversarial_cases.jsonl")
 OUTSIDE = _cases("math_outside_cases.jsonl")
+DEV = _cases("math_dev_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -40,19 +41,21 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
-  cases = [c for c in OUTSIDE if c["split"] == split]
+  cases = [c for c in OUTSIDE + DEV if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-def test_outside_cases_the_grader_was_developed_against():
-  agree, false_positives = _agreement("tune")
-  assert agree >= 0.94 and not false_positives
+@pytest.mark.parametrize("split", ["tune", "dev"])
+def test_outside_cases_the_grader_was_developed_against(split):
+  agree, false_positives = _agreement(split)
+  assert agree >= 0.97 and not false_positives
 
 
-@pytest.mark.xfail(strict=True, reason="target not met yet: 83% agreement and 2 false positives on the held-out "
-                                       "part (python -m benchmarks.rewards)")
+@pytest.mark.xfail(strict=True, reason="target not met: 86.4% agreement and 3 false positives at the one run of the "
+                                       "held-out part, 86.9% and 2 after fixing the two bugs it showed "
+                                       "(python -m benchmarks.rewards)")
 def test_outside_cases_held_out_reach_the_target():
   agree, false_positives = _agreement("report")
   assert agree >= 0.97 and not false_positives

@@ -41,6 +41,14 @@ def _hostile_completions(marker) -> list[str]:
       "", " ", "\x00\x01\x02", "\ud800", "🙂" * 1000,
       r"\boxed{1/0}", r"\boxed{0/0}", r"\boxed{\infty - \infty}", r"\boxed{\log 0}",
       "<answer>1/0</answer>", "<answer>(9-9)/(9-9)</answer>",
+      # the constructs added for matrices, determinants, modulo and prose values, at their bounds
+      r"\boxed{" + "+".join([r"\begin{pmatrix} x^{99} & 2 \\ 3 & 4 \end{pmatrix}"] * 60) + "}",
+      r"\boxed{" + r"\begin{pmatrix} 9^{999} & 9 \\ 9 & 9 \end{pmatrix}" * 40 + "}",
+      r"\boxed{\begin{vmatrix} x^{200} & y^{200} & z & w \\ a & b^{99} & c & d \\ e & f & g^{99} & h \\ i & j & k & l^{99} \end{vmatrix}}",
+      r"\boxed{" + r" \bmod ".join(["9^{9999}"] * 60) + "}",
+      r"\boxed{3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706}",
+      "\u7b54\u6848" * 50_000 + "5",
+      r"\lim_{x \to 0} " * 5_000 + "= 2",
   ]
 
 

@@ -11,6 +11,10 @@ EQUIVALENT = {
     "integer": [("42", "42"), ("-7", "-7"), ("0", "0.0"), ("5", "5.00"), ("1024", "2^{10}"), ("100", "10^2")],
     "decimal": [("0.5", r"\frac{1}{2}"), ("0.25", r"\frac14"), ("0.3", "0.1+0.2"), ("2.50", "2.5"),
                 ("0.001", "10^{-3}"), ("1/3", "0.3333333")],
+    # A decimal of 4+ significant digits that is the exact value rounded or truncated (either side may be it).
+    "rounded": [(r"4\pi", "12.566"), (r"40\pi", "125.663"), ("1.4142", r"\sqrt{2}"), (r"\frac{8}{3}", "2.6667"),
+                (r"\frac13, \sqrt3, \pi", "1/3, 1.732, 3.1416"), (r"x + \sqrt{2} i", "x + 1.414i"),
+                (r"(\frac{3}{5}, \frac{8}{3}]", "(0.6, 2.6667]")],
     "fraction": [(r"\frac{3}{4}", "3/4"), (r"\dfrac{1}{2}", r"\tfrac12"), (r"-\frac{1}{2}", r"\frac{-1}{2}"),
                  (r"\frac{6}{8}", r"\frac34"), (r"\frac{1}{6}", r"\frac{1}{2}\cdot\frac{1}{3}")],
     "radical": [(r"2\sqrt{2}", r"\sqrt{8}"), (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"), (r"\sqrt{2}", "2^{1/2}"),
@@ -41,10 +45,11 @@ EQUIVALENT = {
 }
 DIFFERENT = {
     "integer": [("42", "43"), ("-7", "7"), ("8", "2^{3}+1"), ("3", "3.5")],
-    "decimal": [("3.14", r"\pi"), (r"\frac{1}{3}", "0.333"), ("1.5", "1.05"), ("1.4142", r"\sqrt{2}")],
+    "decimal": [("3.14", r"\pi"), (r"\frac{1}{3}", "0.333"), ("1.5", "1.05"), ("1.4143", r"\sqrt{2}"),
+                (r"\sqrt{2}", "1.415"), ("5", "4.9999999"), ("0.5", "0.5000001")],
     "fraction": [(r"\frac{2}{3}", r"\frac{3}{2}"), (r"\frac{1}{2}", r"-\frac{1}{2}"), (r"\frac{22}{7}", r"\pi")],
     "radical": [(r"\sqrt{3}", "3^{1/3}"), (r"\sqrt{12}", r"3\sqrt{2}"), (r"\sqrt{2}+\sqrt{3}", r"\sqrt{5}")],
-    "pi": [(r"\frac{\pi}{3}", r"\frac{\pi}{6}"), (r"4\pi", "12.566")],
+    "pi": [(r"\frac{\pi}{3}", r"\frac{\pi}{6}"), (r"4\pi", "12.567"), (r"4\pi", "12.58")],
     "symbolic": [("2x+1", "2y+1"), ("a+b", "a-b"), ("x", "|x|"), ("(x+1)^3", "x^3+3x^2+3x+3"), ("4!", "12")],
     "equation": [("y=2x+3", "y=3x+2"), ("x=5", "x=-5"), ("y = 2x", "y = 2x + 1")],
     "interval": [(r"(-\infty, 2]", r"(-\infty, 2)"), ("(1,5)", "[1,5]"), (r"(3, \infty)", r"x \geq 3"),
@@ -85,9 +90,32 @@ def test_different_pairs_do_not_verify(gold, prediction):
     ("We sum 3 and 4 to get 7 apples in total", "7"),
     (r"\frac{3}{4}", r"\frac{3}{4}"),
     ("even", "even"),
+    # prose in other scripts and languages, and values that are fractions or percents
+    ("\u6240\u4ee5\u4e00\u5171\u670913\u53ea\u9e1f\u3002", "13"),
+    ("\u8ba1\u5212\u7684\u6bd4\u4f8b\u4e3a13/28", "13/28"),
+    ("\u7b54\u6848\uff1a\u6bcf\u4efd\u5e94\u8be5\u662f (\\frac{2}{5}) \u5428\u3002", r"\frac{2}{5}"),
+    ("La probabilit\u00e9 est donc de **25%**.", "25%"),
+    ("the share is 40 percent of the total", "40%"),
+    (r"The ratio is [1/2].", "1/2"),
+    (r"The total is $\$16,\!386.20$ after a year.", r"\$16,\!386.20"),  # an escaped dollar inside the math
+    (r"The sum is $\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}$",
+     r"\begin{pmatrix}1 \\ 2\end{pmatrix} + \begin{pmatrix}3 \\ 4\end{pmatrix}"),
+    ("We add 2 and 3 to get 5.", "5"),
+    ("The probability is 1/4.", "1/4"),
+    ("**Answer:** 3", "3"),
+    ("The correct option is (B).", "(B)"),
+    ("The solutions are $x=1$, $x=2$, and $x=3$.", "x=1, x=2, x=3"),  # a run of spans is one list answer
 ])
 def test_extract_answer(completion, answer):
   assert rmath.extract_answer(completion) == answer
+
+
+@pytest.mark.parametrize("completion", [
+    "I think it is 4 or 5.", "\u7b54\u6848\u4e0d\u662f5", "La r\u00e9ponse n'est pas 5", "Die Antwort ist nicht 5",
+    "\u6240\u4ee5\u7b54\u6848\u662f4\u62165",
+])
+def test_a_negated_or_hedged_number_in_prose_is_no_answer(completion):
+  assert not rmath.verify("5", completion)
 
 
 def test_extract_answer_without_an_answer():
@@ -98,6 +126,8 @@ def test_extract_answer_without_an_answer():
 
 @pytest.mark.parametrize("gold,answer", [
     ("Janet sells 16 - 3 - 4 = <<9>>9 eggs.\n#### 18", "18"),
+    ("the answer is 0.25 + 3", "0.25 + 3"),
+    (r"\boxed{35 cm} ++++++ \boxed{4}", "35 cm, 4"),  # boxes with only punctuation between them are one answer
     (r"The sum is $2+3=\boxed{5}$.", "5"),
     ("  \\frac{1}{2} ", "\\frac{1}{2}"),
 ])
@@ -115,6 +145,14 @@ def test_extract_gold(gold, answer):
     ("$x = 3$.", "x = 3", False),
     (r"\text{(C)}", "(C)", False),
     (r"1 \text{ or } 2", "1 , 2", False),
+    (r"17\text{ apples}", "17", False),  # a label after the value goes
+    (r"5\text{ hundred}", "5 hundred", False),  # a word that changes the value stays (and fails to parse)
+    (r"5\text{ or more}", "5,more", False),
+    (r"\{35 cm, 4\}", r"\{35, 4\}", False),
+    (r"\lim_{x \to 0} \frac{\sin x}{x} = 1", "1", False),  # the side the parser cannot evaluate goes
+    (r"\lim_{x \to 0} x = 5 = 7", "5 = 7", False),  # the others stay, and must agree
+    (r"S = \sum_{i=1}^{n} i^2", r"S = \sum_{i=1}^{n} i^2", False),  # a formula ending in a sum stays whole
+    (r"5\mathrm{e}", "5 e", False),  # one letter is a symbol, not a label
 ])
 def test_normalize(raw, normal, percent):
   assert rmath.normalize(raw) == (normal, percent)
@@ -184,3 +222,8 @@ def test_importing_the_rewards_does_not_import_sympy():
 ])
 def test_assignments_and_relations(gold, prediction, expected):
   assert rmath.verify(gold, prediction) == expected
+
+
+def test_a_gold_keeps_its_one_letter_constants():
+  assert rmath.normalize(r"1 - \frac{1}{\mathrm{e}}", gold=True) == (r"1 - \frac{1}{ e }", False)
+  assert rmath.verify(r"$1 - \frac{1}{\mathrm{e}}$", r"$1 - e^{-1}$")

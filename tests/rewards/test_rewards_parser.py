@@ -112,3 +112,72 @@ def test_nearly_integer_constant_is_not_an_integer():
 
 def test_bounds_are_module_constants():
   assert _parser.MAX_EXPONENT >= 1000 and _parser.MAX_DEPTH >= 50
+
+
+def test_matrix_arithmetic_determinants_modulo_numerals_and_mixed_numbers():
+  assert parse(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix} + \begin{pmatrix} 5 & 6 \\ 7 & 8 \end{pmatrix}").value \
+      == Matrix(((6, 8), (10, 12)))
+  assert parse(r"2\begin{pmatrix} 1 \\ x \end{pmatrix}").value == Matrix(((2,), (2 * x,)))
+  assert parse(r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}\begin{pmatrix} 1 \\ 1 \end{pmatrix}").value \
+      == Matrix(((3,), (7,)))  # (1*1 + 2*1, 3*1 + 4*1)
+  assert parse(r"\begin{vmatrix} 2 & 1 \\ 1 & 2 \end{vmatrix}").value == 3  # 2*2 - 1*1
+  assert parse(r"17 \bmod 5").value == 2
+  assert parse("664_7").value == sympy.Symbol("664_7", real=True) != parse("664_{8}").value  # compared as written
+  assert parse("2 1/4").value == sympy.Rational(9, 4) and parse(r"1\frac12").value == sympy.Rational(3, 2)
+
+
+@pytest.mark.parametrize("text", [
+    r"\begin{pmatrix} 1 & 2 \end{pmatrix} + \begin{pmatrix} 1 \\ 2 \end{pmatrix}",  # shapes differ
+    r"\begin{pmatrix} 1 & 2 \end{pmatrix}\begin{pmatrix} 1 & 2 \end{pmatrix}",  # inner sizes differ
+    r"\begin{vmatrix} 1 & 2 \end{vmatrix}",  # not square
+    r"\begin{vmatrix} 1&0&0&0&0 \\ 0&1&0&0&0 \\ 0&0&1&0&0 \\ 0&0&0&1&0 \\ 0&0&0&0&1 \end{vmatrix}",  # over 4x4
+    r"5 \bmod 0", "1 2", "3 5/4",  # two numbers side by side unless a proper fraction follows an integer
+])
+def test_new_constructs_refuse_what_they_cannot_bound(text):
+  with pytest.raises(ParseError):
+    parse(text)
+
+
+def test_probes_skip_points_where_both_branches_are_complex_but_not_where_one_side_is_real():
+  # 1/sqrt(x) and sqrt(1/x) agree wherever they are real; sqrt(x) and sqrt(|x|) differ where only one is.
+  assert _equiv.judge(r"\frac{1}{\sqrt{x}}", r"\sqrt{\frac{1}{x}}") == (True, "ok")
+  assert _equiv.judge(r"\frac{v}{r} (1 + \frac{s}{r})^{-3/2}", r"\frac{v (\frac{r}{s + r})^{0.5}}{s + r}") == (True, "ok")
+  assert _equiv.judge(r"\sqrt{x}", r"\sqrt{|x|}") == (False, "ok")
+  assert _equiv.judge(r"\ln(x^2)", r"2 \ln x") == (False, "ok")
+  assert _equiv.judge(r"\sqrt{(x-3)(x-5)}", r"\sqrt{x-3}\sqrt{x-5}") == (False, "ok")
+
+
+def test_decimals_round_exact_values_digit_by_digit():
+  # Rounded or truncated to the digits shown, 4+ significant digits, only for values without a finite expansion.
+  for gold, prediction in [(r"40\pi", "125.663"), (r"40\pi", "125.664"), (r"\sqrt{2}", "1.414"), ("8/3", "2.6667"),
+                           (r"x + \sqrt{2} i", "x + 1.414 i"), (r"1 + \sqrt{2} i", "1 + 1.4142 i"),
+                           ("3.33333333", r"\frac{10}{3}")]:
+    assert _equiv.judge(gold, prediction) == (True, "ok"), (gold, prediction)
+  for gold, prediction in [(r"40\pi", "125.665"), (r"\sqrt{2}", "1.415"), ("1/3", "0.333"), ("5", "4.9999999"),
+                           ("0.5", "0.5000001"), ("1000000", "1000001.0"), (r"x + \sqrt{2} i", "x + 1.415 i"),
+                           (r"\pi x", "3.1416 x + 0.00001"), ("0.066666793", "0.0666668")]:
+    assert _equiv.judge(gold, prediction) == (False, "ok"), (gold, prediction)
+
+
+def test_ratios_repeating_decimals_and_set_builders():
+  assert parse("3:4").value == sympy.Rational(3, 4)
+  assert parse(r"0.1\overline{6}").value == sympy.Rational(1, 6) and not parse(r"0.\overline{3}").inexact
+  assert _equiv.judge(r"(2, \infty)", r"\{x \mid x > 2\}") == (True, "ok")
+  assert _equiv.judge(r"\{x | -2 \leq x < 1\}", "[-2, 1)") == (True, "ok")
+  assert _equiv.judge(r"\{x | -2 \leq x < 1\}", "[-2, 1]") == (False, "ok")
+  assert _equiv.judge(r"x = \pm 2", "x = 2, x = -2") == (True, "ok")
+  assert _equiv.judge(r"x = \pm 2", "x = 2") == (False, "ok")
+  assert _equiv.judge(r"f^{-1}(x) = \frac{x+2}{7}", r"\frac{x}{7} + \frac{2}{7}") == (True, "ok")
+  assert _equiv.judge("-2", r"-2, -2") == (True, "ok") and _equiv.judge("-2", "-2, 2") == (False, "ok")
+
+
+@pytest.mark.parametrize("text", ["12:00", "4:30", "1/0", r"\frac{3}{0}", "5:0"])
+def test_times_of_day_and_divisions_by_zero_are_no_numbers(text):
+  with pytest.raises(ParseError):
+    parse(text)
+
+
+def test_inequalities_equal_up_to_a_positive_factor():
+  assert _equiv.judge("x < -2", "-2x > 4") == (True, "ok")
+  assert _equiv.judge("x < -2", "-2x < 4") == (False, "ok")  # a negative factor flips the inequality
+  assert _equiv.judge("y > 2x", "2x - y > 0") == (False, "ok")

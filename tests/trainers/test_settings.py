@@ -37,14 +37,6 @@ def test_bad_values_name_their_key(key, value, message):
     settings.parse(settings.GRPOSettings, c)
 
 
-def test_overrides_of_a_checkpoints_architecture_are_refused():
-  c = settings.to_config(settings.SFTSettings())
-  c.model.init_from = "/ckpt/qwen"
-  c.model.overrides = {"num_layers": 2}
-  with pytest.raises(SettingsError, match=r"config\.model\.overrides cannot change a loaded checkpoint"):
-    settings.parse(settings.SFTSettings, c)
-
-
 def test_command_line_overrides_are_typed_and_open_sections_take_new_keys():
   overrides, rest = cli.split_overrides(["--config.train.steps=7", "--workdir", "w", "--config.task.name", "file",
                                         "--config.task.knobs.path=/data/qa.jsonl", "--config.train.export_hf=false",
