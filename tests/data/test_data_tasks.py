@@ -314,3 +314,18 @@ def test_arithmetic_base_text_answers_and_worked_solutions():
   other = tasks.load("arithmetic", "train", n=2000, seed=0, worked_fraction=0.0, **knobs)
   assert other["expression"] == ds["expression"]
   assert other["base_text"] == [f"{e} = {g}." for e, g in zip(ds["expression"], ds["gold"])]
+
+
+def test_arithmetic_drawn_with_replacement_keeps_each_chain_length_its_share():
+  """Distinct rows run out of one-step problems (81 in all at max_value 9) and fill up with long chains; drawn with
+  replacement, each of the 5 chain lengths keeps ~1/5 of the rows, and every row still belongs to its split."""
+  knobs = dict(digits=1, ops="+-", max_value=9, steps=(1, 5), dev_fraction=0.15, test_fraction=0.15)
+  distinct = tasks.load("arithmetic", "train", n=2000, seed=0, **knobs)
+  repeated = tasks.load("arithmetic", "train", n=2000, seed=0, distinct=False, **knobs)
+  share = lambda ds, k: sum(r == k for r in ds["num_steps"]) / len(ds)  # noqa: E731
+  assert share(distinct, 1) < 0.04  # at most the ~57 one-step train problems
+  assert all(0.16 < share(repeated, k) < 0.24 for k in range(1, 6))
+  assert len(set(repeated["expression"])) < len(repeated)
+  held_out = set(tasks.load("arithmetic", "test", n=300, seed=0, **knobs)["expression"])
+  assert all(common.split_of(common.canonical(e), 0.15, 0.15) == "train" for e in repeated["expression"])
+  assert not held_out & set(repeated["expression"])

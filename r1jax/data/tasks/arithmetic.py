@@ -174,9 +174,11 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *, digits: i
          steps: int | Sequence[int] = (1, 2), ops: str = "+-*", mul_digits: int = 1, allow_negative: bool = False,
          word_problems: float = 0.0, start_digits: int | None = None, max_value: int | None = None,
          worked_fraction: float = 0.15, slip_fraction: float = 0.3,
-         test_fraction: float = common.DEFAULT_TEST_FRACTION, dev_fraction: float = 0.0) -> datasets.Dataset:
+         test_fraction: float = common.DEFAULT_TEST_FRACTION, dev_fraction: float = 0.0,
+         distinct: bool = True) -> datasets.Dataset:
   """`n` arithmetic problems of `split` ("train", "test", or "dev" when dev_fraction > 0); `steps` is an int or an
-  inclusive (lo, hi) range of operations."""
+  inclusive (lo, hi) range of operations. `distinct=False` draws with replacement, so that every number of steps
+  keeps its share even where its problems are few (pretraining text); held-out splits want distinct problems."""
   steps_range = common.as_range(steps, "steps")
   if split == common.DEV and not dev_fraction:
     raise ValueError("arithmetic: split 'dev' needs dev_fraction > 0 (the share of problems held out for choosing "
@@ -204,4 +206,4 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *, digits: i
 
   # The problem is its arithmetic: a story and a bare expression with the same numbers share a split.
   return common.generate_unique(NAME, split, n, seed, make, lambda row: row["expression"], test_fraction,
-                                dev_fraction=dev_fraction)
+                                dev_fraction=dev_fraction, distinct=distinct)

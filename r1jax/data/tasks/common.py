@@ -71,9 +71,13 @@ def as_range(value: int | Sequence[int], name: str) -> tuple[int, int]:
 
 def generate_unique(task: str, split: str, n: int | None, seed: int, make: Callable[[random.Random], dict],
                     key: Callable[[dict], str], test_fraction: float, max_tries_per_row: int = 200,
-                    max_stall: int = 5000, dev_fraction: float = 0.0) -> datasets.Dataset:
+                    max_stall: int = 5000, dev_fraction: float = 0.0, distinct: bool = True) -> datasets.Dataset:
   """`n` distinct rows from `make(rng)` whose problem `key` hashes into `split` (see `split_of`; the split "dev"
   exists when dev_fraction > 0).
+
+  With `distinct=False` a problem may repeat: the rows follow `make`'s own distribution (e.g. as many one-step as
+  five-step problems), where distinct rows over-represent the difficulties with more problems once the small ones
+  are used up. Either way every row's problem belongs to `split`.
 
   Rows come out in generation order, so the same (n, seed, knobs) always gives the same rows, and the first k rows
   of a larger n equal the rows of n=k. Fails loudly when the problem space at this difficulty is too small.
@@ -90,7 +94,7 @@ def generate_unique(task: str, split: str, n: int | None, seed: int, make: Calla
     tries += 1
     row = make(rng)
     k = canonical(key(row))
-    if k in seen or split_of(k, test_fraction, dev_fraction) != split:
+    if (distinct and k in seen) or split_of(k, test_fraction, dev_fraction) != split:
       misses += 1
       # A long run of repeats means the problem space is used up; stop early instead of spinning.
       if misses > max_stall:
