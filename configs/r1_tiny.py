@@ -4,42 +4,47 @@
     python -m experiments.r1_tiny --workdir runs/dev --split dev      # how this recipe was chosen (dev split)
     python -m experiments.r1_tiny --workdir /tmp/r1 --quick           # the test-sized run
 
-Task: chained arithmetic (r1jax.data.tasks.arithmetic), "What is 7 + 5 - 8 + 6?": one-digit numbers, + and -,
-every intermediate value in 0..19 (few enough facts for a 0.7M-parameter model to learn on CPU in minutes). The
+Task: chained arithmetic (r1jax.data.tasks.arithmetic), "What is 7 + 2 - 8 + 6?": one-digit numbers, + and -,
+every intermediate value in 0..9 (a 10 x 10 table of facts, and every step of a trace the same shape). The
 difficulty knob is the chain's length (`steps`, operations per problem):
 
-    pretrain   1-5 operations   the base model's text
-    narrow     2-3 operations   the cold-start traces, and the in-band evaluation
+    pretrain   1-5 operations   the base model's text (drawn with replacement: each length ~1/5 of the rows)
+    narrow     2-4 operations   the cold-start traces, and the in-band evaluation
     rl         2-5 operations   GRPO's (and R1-Zero's, and the student RL's) prompts
-    hard       4-5 operations   the harder evaluation band: RL trains on it, the cold start never saw it
+    hard       5 operations     the harder evaluation band: RL trains on it, the cold start never saw it
 
-Problems are split by a hash of the expression into train, dev (10%: this recipe was chosen on it) and test (10%:
-the reported table), disjoint; every band has far more than 1000 distinct dev and test problems.
+Problems are split by a hash of the expression into train, dev (15%: this recipe was chosen on it) and test (15%:
+the reported table), disjoint; every evaluation band has more than 1000 distinct dev and test problems.
 
 Where each choice comes from:
   base         Plain language-model loss on "User: {question}\\nAssistant: {answer}" text (the SFT trainer with
-               train_on_prompt, documents packed): 80% direct answers ("7 + 5 - 8 = 4."), 20% worked solutions,
+               train_on_prompt, documents packed): 80% direct answers ("7 + 2 - 8 = 1."), 20% worked solutions,
                30% of which make a wrong step and correct it ("Wait, ..."); no <think>. DeepSeek-R1 (2025) §2.2:
                R1-Zero starts from a base model, and RL can only amplify what the base already does sometimes.
-  sft          Cold start (DeepSeek-R1 §2.3.1): SFT of the base on a few hundred <think>...</think><answer>...</answer>
-               traces of the narrow band only.
+               Small batches (16 documents) and many steps at lr 1e-3: on the dev split lr 3e-3 left the base
+               unable to copy the question's numbers after 1200 steps (dev pass@1 0.03), lr 1e-3 reached 0.30.
+  sft          Cold start (DeepSeek-R1 §2.3.1): SFT of the base on 300 <think>...</think><answer>...</answer>
+               traces of the narrow band only. A 2-3 operation band taught the model to stop after 3 steps
+               whatever the question (dev pass@1 on 4-5 operations 0.10); 2-4 operations leave room to generalise.
   grpo         GRPO (DeepSeekMath, Shao et al. 2024) with R1's two rule rewards, accuracy 1 + format 0.5
-               (DeepSeek-R1 §2.2.2), G = 8, on the wider band. From later small-scale work:
+               (DeepSeek-R1 §2.2.2), G = 8, 16 prompts per step, on the wider band. From later small-scale work:
                  Dr. GRPO (Liu et al. 2025): constant-length loss aggregation (loss_type dr_grpo) and no division
                    by the group's reward std (advantage_estimator dr_grpo);
                  beta = 0, no KL term and no reference model (Dr. GRPO; DAPO, Yu et al. 2025);
-                 2 updates per rollout batch (num_iterations = 2; DeepSeekMath's mu > 1, PPO epochs) with
-                   PPO clipping; DAPO's clip-higher (epsilon_high 0.28);
-                 zero-variance groups dropped and replaced by new draws (DAPO's dynamic sampling);
-                 linear warmup + cosine decay of the learning rate.
+                 2 updates per rollout batch (mini_batches = 2; DeepSeekMath's off-policy updates, PPO) with PPO
+                   clipping against the sampling policy; DAPO's clip-higher (epsilon_high 0.28);
+                 zero-variance groups dropped and replaced by a second draw (DAPO's dynamic sampling), a batch
+                   still short topped up with zero-advantage groups so that every update has one shape;
+                 linear warmup + cosine decay of the learning rate (lr 2e-4: on the dev split 5e-4 collapsed the
+                   traces within 12 steps; 60 steps at 2e-4 raised dev pass@1 on 5 operations 0.18 -> 0.31, so 80).
   sft_control  The cold-start model trained on with SFT (the same traces) for the same training time GRPO used:
                does RL add more than more SFT on what the cold start already had?
   r1_zero      The same GRPO recipe straight from the base (DeepSeek-R1 §2.2): the prompt ends at "Assistant: ",
                nothing prefilled, so the model must find the <think> format itself.
   student_*    DeepSeek-R1 §4.1 / Table 6, distillation vs RL on a smaller model. Both start from a smaller base
-               pretrained like the big one. student_distill: rejection-sample the GRPO model (keep correct,
-               well-formatted traces; R1 §2.3.3) and SFT the student on them; student_rl: the R1-Zero recipe on the
-               student, for the same student training time as the distillation's SFT.
+               pretrained like the big one. student_rl: the R1-Zero recipe on the student; student_distill:
+               rejection-sample the GRPO model (keep correct, well-formatted traces; R1 §2.3.3) and SFT the student
+               on them for as long as student_rl trained.
   eval         Every stage on the same held-out problems, 500 per band x 4 samples at temperature 1 (the policy's own
                distribution; pass@1 = mean over samples, with its standard error over prompts), maj@4, pass@4,
                format rate, mean length, and greedy accuracy (one sample at temperature 0).
@@ -59,17 +64,21 @@ STAGE_TRAINERS = {"base": "sft", "student_base": "sft", "cold_start": "sft", "gr
 MODEL = dict(hidden_size=128, intermediate_size=352, num_layers=4, num_heads=4, num_kv_heads=2)
 STUDENT = dict(hidden_size=64, intermediate_size=176, num_layers=4, num_heads=4, num_kv_heads=2)
 TEMPLATE_OPTS = dict(prefill_think=False)  # "User: {question}\nAssistant: " for every stage
+# One-digit numbers, + and -, every value in 0..9: a 10 x 10 table of facts and single-character values, so that
+# every step of a trace has the same shape. test and dev take 15% of the problems each (>= 1000 per band).
+KNOBS = dict(digits=1, ops="+-", max_value=9, test_fraction=0.15, dev_fraction=0.15, worked_fraction=0.2,
+             slip_fraction=0.3)
+MAX_NEW_TOKENS = 72  # the longest trace (5 steps) is 60 tokens with EOS; a 5-step worked solution is 72
 
 
-def _task(steps, n_train: int, completion_field: str = "completion") -> dict:
+def _task(steps, n_train: int, completion_field: str = "completion", **knobs) -> dict:
   return dict(name="arithmetic", n_train=n_train, n_test=500, template="r1_zero_short",
               template_opts=dict(TEMPLATE_OPTS), max_prompt_len=50, pad_prompts=True,
               completion_field=completion_field,
-              knobs=dict(digits=1, ops="+-", max_value=19, steps=tuple(steps), dev_fraction=0.1,
-                         worked_fraction=0.2, slip_fraction=0.3))
+              knobs=dict(KNOBS, steps=tuple(steps), **knobs))
 
 
-def _eval(num_prompts: int, num_samples: int = 4, max_new_tokens: int = 96) -> dict:
+def _eval(num_prompts: int, num_samples: int = 4, max_new_tokens: int = MAX_NEW_TOKENS) -> dict:
   return dict(num_prompts=num_prompts, num_samples=num_samples, max_new_tokens=max_new_tokens, temperature=1.0,
               ks=(1, num_samples), rewards=dict(math_accuracy=1.0, think_answer=0.5), heldout_batches=1)
 
@@ -91,7 +100,7 @@ def _grpo(model: dict, task: dict, steps: int, lr: float, eval_every: int, eval_
   c = settings.to_config(settings.GRPOSettings())
   c.model.overrides = dict(model)
   c.task.update(task)
-  c.rollout.update(prompts_per_step=16, num_generations=8, max_new_tokens=80, temperature=1.0)
+  c.rollout.update(prompts_per_step=16, num_generations=8, max_new_tokens=MAX_NEW_TOKENS, temperature=1.0)
   c.grpo.update(loss_type="dr_grpo", advantage_estimator="dr_grpo", beta=0.0, epsilon_low=0.2, epsilon_high=0.28,
                 num_iterations=1, mini_batches=2, dynamic_sampling=True, max_draws=2, fill_short_batch=True)
   c.rewards = dict(math_accuracy=1.0, think_answer=0.5)
@@ -112,23 +121,24 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
                                              num_kv_heads=1)
   student = dict(STUDENT) if not quick else dict(model, hidden_size=16)
   c = ml_collections.ConfigDict()
-  c.bands = dict(pretrain=(1, 5), narrow=(2, 3), rl=(2, 5), hard=(4, 5))
+  c.bands = dict(pretrain=(1, 5), narrow=(2, 4), rl=(2, 5), hard=(5, 5))
   c.eval = ml_collections.ConfigDict(dict(bands=("narrow", "hard"), num_prompts=500, num_samples=4, greedy=True,
-                                          batch_prompts=500, max_new_tokens=96))
+                                          batch_prompts=500, max_new_tokens=MAX_NEW_TOKENS))
   for name, dims in (("base", model), ("student_base", student)):
-    c[name] = _sft(dims, _task(c.bands.pretrain, 40000, "base_text"), steps=500, lr=3e-3, batch_size=32,
-                   max_len=144)
-    # Pretraining: the loss on all of the text, and documents packed (64 per batch of 32 rows) instead of padded.
-    c[name].train.update(train_on_prompt=True, pack=True, pack_examples=64)
+    c[name] = _sft(dims, _task(c.bands.pretrain, 40000, "base_text", distinct=False), steps=1200 if name == "base" else 800,
+                   lr=1e-3, batch_size=8, max_len=160)
+    # Pretraining: the loss on all of the text, and documents packed (16 per batch of 8 rows) instead of padded;
+    # small batches, many steps (more progress per CPU second than 4x the batch for a quarter of the steps).
+    c[name].train.update(train_on_prompt=True, pack=True, pack_examples=16, log_every=50)
   # What the stages' settings do not hold: the cold start's number of narrow-band traces; how often the control is
   # evaluated (as often as GRPO); how the GRPO model is rejection-sampled for the student's distillation data (the
   # correct, well-formatted completions, at most max_per_prompt per prompt, of RL-band train prompts).
   c.pipeline = ml_collections.ConfigDict(dict(
       cold_start_traces=300, control_evals=5,
       distill_sampling=dict(num_prompts=1000, samples_per_prompt=2, max_per_prompt=1, temperature=1.0,
-                            max_new_tokens=80, accept=dict(math_accuracy=1.0, think_answer=1.0))))
+                            max_new_tokens=MAX_NEW_TOKENS, accept=dict(math_accuracy=1.0, think_answer=1.0))))
   c.cold_start = _sft(model, _task(c.bands.narrow, 300), steps=150, lr=2e-3, batch_size=32, max_len=96)
-  c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=60, lr=2e-4, eval_every=12, eval_prompts=128)
+  c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=80, lr=2e-4, eval_every=16, eval_prompts=128)
   # The control continues the cold start on the same traces; the pipeline sets its steps so that it trains as long
   # as GRPO did.
   c.sft_control = _sft(model, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=32, max_len=96)

@@ -51,12 +51,18 @@ from r1jax.trainers import common  # noqa: E402
 from r1jax.trainers import settings as settings_lib  # noqa: E402
 
 STAGES = ("base", "sft", "grpo", "sft_control", "r1_zero", "student_distill", "student_rl")
-BAND_TITLES = {"narrow": "in-band (2-3 ops)", "hard": "harder (4-5 ops)"}
+BAND_KINDS = {"narrow": "in-band", "hard": "harder"}
 log = logging.getLogger("r1jax")
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Settings and bookkeeping.
+
+
+def band_title(c, band: str) -> str:
+  """"in-band (2-4 ops)": the band's role and its chain lengths (operations per problem), from the config."""
+  lo, hi = c.bands[band]
+  return f"{BAND_KINDS.get(band, band)} ({lo}-{hi} ops)" if lo != hi else f"{BAND_KINDS.get(band, band)} ({lo} ops)"
 
 
 def stage_settings(c, name: str, split: str, **changes: Any):
@@ -307,11 +313,11 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
   evaluate("student_distill", sd, s_sd)
 
   results = {name: results[name] for name in STAGES}
-  claims = claims_rows(results, workdir)
+  claims = claims_rows(c, results)
   meta = run_facts(split, quick, time.perf_counter() - t_start, ledger)
   write_report(workdir, c, results, claims, meta)
-  plot_grpo_vs_control(workdir, workdir / "grpo_vs_control.png")
-  plot_r1_zero(workdir, workdir / "r1_zero.png")
+  plot_grpo_vs_control(c, workdir, workdir / "grpo_vs_control.png")
+  plot_r1_zero(c, workdir, workdir / "r1_zero.png")
   plot_stages(c, results, workdir / "stages.png")
   slim = {name: {k: v for k, v in r.items()} for name, r in results.items()}
   for r in slim.values():
@@ -344,7 +350,7 @@ def _verdict(delta: float, se: float, want_positive: bool = True) -> str:
   return "not resolved (within 3 SE)"
 
 
-def claims_rows(r: dict, workdir: Path) -> list[dict]:
+def claims_rows(c, r: dict) -> list[dict]:
   """The paper's claims, each with what was run, the measured difference (paired by prompt, ± its SE) and a
   verdict: supported (>= 3 SE the paper's way), contradicted (>= 3 SE the other way), or not resolved."""
   rows = []
@@ -353,7 +359,7 @@ def claims_rows(r: dict, workdir: Path) -> list[dict]:
                                                                                                      float]:
     d, se = paired(r[a], r[b], band, key)
     unit = "" if key == "per_prompt_pass" else " tokens"
-    return f"{BAND_TITLES[band]}: {d * scale:+.3f} ± {se * scale:.3f}{unit} ({d / se if se else 0:+.1f} SE)", d, se
+    return f"{band_title(c, band)}: {d * scale:+.3f} ± {se * scale:.3f}{unit} ({d / se if se else 0:+.1f} SE)", d, se
 
   def add(claim: str, ran: str, parts: list[tuple[str, float, float]], want_positive: bool = True,
           verdict_band: int = -1) -> None:
@@ -363,7 +369,7 @@ def claims_rows(r: dict, workdir: Path) -> list[dict]:
 
   grpo_gain = [diff_text("sft", "grpo", b) for b in ("narrow", "hard")]
   add("RL after a cold start raises accuracy (R1 §2.3; the issue asks >= 15 points and >= 3 SE on the harder band)",
-      "GRPO on 2-5 op prompts from the cold-start model; pass@1 grpo − sft", grpo_gain)
+      f"GRPO on {'-'.join(map(str, c.bands.rl))} op prompts from the cold-start model; pass@1 grpo − sft", grpo_gain)
   hard_d, hard_se = grpo_gain[1][1], grpo_gain[1][2]
   rows[-1]["acceptance"] = bool(hard_d >= 0.15 and hard_d >= 3 * hard_se)
   add("RL adds more than further SFT of the cold-start data at the same training time",
@@ -411,7 +417,7 @@ def write_report(workdir: Path, c, results: dict, claims: list[dict], meta: dict
             "|---|---|---|---|---|---|---|---|---|---|"]
   for name, r in results.items():
     for band, m in r["bands"].items():
-      lines.append(f"| {name} | {r['params']:,} | {r.get('train_s', float('nan')):.0f} | {BAND_TITLES[band]} | "
+      lines.append(f"| {name} | {r['params']:,} | {r.get('train_s', float('nan')):.0f} | {band_title(c, band)} | "
                    f"{_fmt(m, 'pass@1', 'pass@1_se')} | {_fmt(m, 'greedy')} | {_fmt(m, f'maj@{k}')} | "
                    f"{_fmt(m, f'pass@{k}')} | {_fmt(m, 'format_rate')} | {m['completion_length']:.1f} |")
   lines += ["", "train s: the stage's training loop (rollouts and updates, or batches and updates), without "
@@ -439,7 +445,7 @@ def _smooth(values, window: int):
   return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
-def plot_grpo_vs_control(workdir: Path, out: Path) -> None:
+def plot_grpo_vs_control(c, workdir: Path, out: Path) -> None:
   fig, ax = plt.subplots(figsize=(7, 4))
   for name, label in (("grpo", "GRPO"), ("sft_control", "SFT control")):
     _, points = loop_seconds(workdir / name)
@@ -449,7 +455,7 @@ def plot_grpo_vs_control(workdir: Path, out: Path) -> None:
     ax.errorbar(x, [r["eval/pass@1"] for r in rows], yerr=[r.get("eval/pass@1_se", 0) for r in rows], marker="o",
                 capsize=3, label=label)
   ax.set_xlabel("training seconds (from the cold-start model)")
-  ax.set_ylabel("held-out pass@1 (2-5 ops)")
+  ax.set_ylabel(f"held-out pass@1 ({'-'.join(map(str, c.bands.rl))} ops)")
   ax.set_title("GRPO vs more SFT, same training time")
   ax.legend()
   fig.tight_layout()
@@ -457,7 +463,7 @@ def plot_grpo_vs_control(workdir: Path, out: Path) -> None:
   plt.close(fig)
 
 
-def plot_r1_zero(workdir: Path, out: Path) -> None:
+def plot_r1_zero(c, workdir: Path, out: Path) -> None:
   """R1-Zero's response length, accuracy and format share over its steps: held-out evaluations (± SE) where the run
   made them, and every rollout batch (kept groups of dynamic sampling, so informative prompts are over-represented)."""
   rows = [r for r in read_metrics(workdir / "r1_zero" / "metrics.jsonl") if "rollout/completion_length_mean" in r]
@@ -476,7 +482,7 @@ def plot_r1_zero(workdir: Path, out: Path) -> None:
     if evals:
       se = [r.get("eval/pass@1_se", 0.0) if held == "eval/pass@1" else 0.0 for r in evals]
       ax.errorbar([r["step"] for r in evals], [r.get(held, float("nan")) for r in evals], yerr=se, marker="o",
-                  capsize=3, color="black", label="held-out (2-5 ops)")
+                  capsize=3, color="black", label=f"held-out ({'-'.join(map(str, c.bands.rl))} ops)")
     ax.set_title(f"R1-Zero: {title}")
     ax.set_xlabel("GRPO step")
     ax.legend()
@@ -492,7 +498,7 @@ def plot_stages(c, results: dict, out: Path) -> None:
   for i, band in enumerate(c.eval.bands):
     x = np.arange(len(names)) + (i - (len(c.eval.bands) - 1) / 2) * width
     ax.bar(x, [results[n]["bands"][band]["pass@1"] for n in names], width,
-           yerr=[results[n]["bands"][band]["pass@1_se"] for n in names], capsize=3, label=BAND_TITLES[band])
+           yerr=[results[n]["bands"][band]["pass@1_se"] for n in names], capsize=3, label=band_title(c, band))
   ax.set_xticks(np.arange(len(names)), names)
   ax.set_ylabel("held-out pass@1 (± SE)")
   ax.set_title("R1 in miniature: every stage on the same held-out problems")
