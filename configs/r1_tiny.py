@@ -125,18 +125,22 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.eval = ml_collections.ConfigDict(dict(bands=("narrow", "hard"), num_prompts=500, num_samples=4, greedy=True,
                                           batch_prompts=500, max_new_tokens=MAX_NEW_TOKENS))
   for name, dims in (("base", model), ("student_base", student)):
-    c[name] = _sft(dims, _task(c.bands.pretrain, 40000, "base_text", distinct=False), steps=1200 if name == "base" else 800,
-                   lr=1e-3, batch_size=8, max_len=160)
+    c[name] = _sft(dims, _task(c.bands.pretrain, 40000, "base_text", distinct=False),
+                   steps=1200 if name == "base" else 800, lr=1e-3, batch_size=8, max_len=160)
     # Pretraining: the loss on all of the text, and documents packed (16 per batch of 8 rows) instead of padded;
     # small batches, many steps (more progress per CPU second than 4x the batch for a quarter of the steps).
     c[name].train.update(train_on_prompt=True, pack=True, pack_examples=16, log_every=50)
   # What the stages' settings do not hold: the cold start's number of narrow-band traces; how often the control is
   # evaluated (as often as GRPO); how the GRPO model is rejection-sampled for the student's distillation data (the
   # correct, well-formatted completions, at most max_per_prompt per prompt, of RL-band train prompts).
+  # `rounds` > 1 repeats SFT -> GRPO: round k fine-tunes the base on round k-1's GRPO samples (of RL-band train
+  # prompts, kept when correct and well formatted, as `round_sampling` says) instead of the cold-start traces, then
+  # runs GRPO from there (stages sft_round<k>, grpo_round<k>, reported after the others).
+  sampling = dict(num_prompts=1000, samples_per_prompt=2, max_per_prompt=1, temperature=1.0,
+                  max_new_tokens=MAX_NEW_TOKENS, accept=dict(math_accuracy=1.0, think_answer=1.0))
   c.pipeline = ml_collections.ConfigDict(dict(
-      cold_start_traces=300, control_evals=5,
-      distill_sampling=dict(num_prompts=1000, samples_per_prompt=2, max_per_prompt=1, temperature=1.0,
-                            max_new_tokens=MAX_NEW_TOKENS, accept=dict(math_accuracy=1.0, think_answer=1.0))))
+      cold_start_traces=300, control_evals=5, rounds=1, distill_sampling=dict(sampling),
+      round_sampling=dict(sampling, num_prompts=300)))
   c.cold_start = _sft(model, _task(c.bands.narrow, 300), steps=150, lr=2e-3, batch_size=32, max_len=96)
   c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=80, lr=2e-4, eval_every=16, eval_prompts=128)
   # The control continues the cold start on the same traces; the pipeline sets its steps so that it trains as long
@@ -146,8 +150,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.sft_control.eval.update(_eval(128))
   c.r1_zero = _grpo(model, _task(c.bands.rl, 20000), steps=40, lr=2e-4, eval_every=8, eval_prompts=128)
   c.student_rl = _grpo(student, _task(c.bands.rl, 20000), steps=20, lr=2e-4, eval_every=0, eval_prompts=64)
-  # The pipeline sets the distillation's SFT steps so that the student trains as long as student_rl did.
-  c.student_distill = _sft(student, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=32, max_len=128)
+  # The pipeline sets the distillation's SFT steps so that the student trains as long as student_rl did, from the
+  # student base's seconds per step: the batches have the student base's shape (16 documents packed into 8 rows of
+  # 160 tokens), so that its step time is the distillation's.
+  c.student_distill = _sft(student, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=8, max_len=160)
+  c.student_distill.train.update(pack=True, pack_examples=16)
   if quick:  # every stage runs, in seconds; the numbers mean nothing
     c.eval.update(num_prompts=8, num_samples=2, batch_prompts=8, max_new_tokens=24)
     for name in ("base", "student_base"):
@@ -157,6 +164,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     # A random model's samples are never correct: keep them all (the quick run checks the wiring, not the numbers).
     c.pipeline.distill_sampling.update(num_prompts=8, max_new_tokens=24)
     c.pipeline.distill_sampling.accept = {}
+    c.pipeline.round_sampling.update(num_prompts=8, max_new_tokens=24)
+    c.pipeline.round_sampling.accept = {}
+    c.pipeline.rounds = 2  # the quick run also checks a second round's wiring
     for name in ("cold_start", "sft_control", "student_distill"):
       c[name].train.update(steps=2, batch_size=8)
       c[name].eval.update(_eval(4, num_samples=2, max_new_tokens=24))

@@ -50,6 +50,7 @@ from r1jax.train import read_metrics  # noqa: E402
 from r1jax.trainers import common  # noqa: E402
 from r1jax.trainers import settings as settings_lib  # noqa: E402
 
+RUN_KEY = "run"  # the ledger's entry for the whole run (the others are stages)
 STAGES = ("base", "sft", "grpo", "sft_control", "r1_zero", "student_distill", "student_rl")
 BAND_KINDS = {"narrow": "in-band", "hard": "harder"}
 log = logging.getLogger("r1jax")
@@ -57,6 +58,16 @@ log = logging.getLogger("r1jax")
 
 # --------------------------------------------------------------------------------------------------------------
 # Settings and bookkeeping.
+
+
+def round_stages(k: int) -> tuple[str, str]:
+  """The stage names of round k >= 2: its SFT (of the base on round k-1's filtered GRPO samples) and its GRPO."""
+  return f"sft_round{k}", f"grpo_round{k}"
+
+
+def stage_names(c) -> tuple[str, ...]:
+  """Every stage the config runs, in report order: STAGES, then each later round's two stages."""
+  return STAGES + tuple(name for k in range(2, c.pipeline.rounds + 1) for name in round_stages(k))
 
 
 def band_title(c, band: str) -> str:
@@ -219,6 +230,8 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
   c = r1_config.get_config("quick" if quick else "demo")
   if overrides:
     cli.apply_overrides(c, overrides, _open_sections())
+  if c.pipeline.rounds < 1:
+    raise ValueError(f"config.pipeline.rounds must be >= 1 (1: cold start -> GRPO once), got {c.pipeline.rounds}")
   ledger = Ledger(workdir / "stages.json")
   evals = workdir / "eval"
   evals.mkdir(exist_ok=True)
@@ -312,9 +325,29 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
   record("student_distill", sd)
   evaluate("student_distill", sd, s_sd)
 
-  results = {name: results[name] for name in STAGES}
+  # Later rounds (DeepSeek-R1 §2.3.3): the previous round's GRPO model is rejection-sampled on RL-band prompts, the
+  # base is fine-tuned on the kept traces instead of the hand-made cold start, and GRPO runs again from there.
+  for k in range(2, c.pipeline.rounds + 1):
+    sft_name, rl_name = round_stages(k)
+    traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_grpo, c.pipeline.round_sampling,
+                                           s_grpo.seed + k, workdir / f"round{k}_traces.json")
+    s_round = stage_settings(c, "cold_start", split)
+    cold_k = sft.train(s_round, workdir / sft_name, init_params=base["params"], rows=traces)
+    if not finished(sft_name, cold_k):
+      return {"stopped": sft_name}
+    record(sft_name, cold_k, traces=trace_stats)
+    evaluate(sft_name, cold_k, s_round)
+    rl = grpo.train(s_grpo, workdir / rl_name, init_params=cold_k["params"])
+    if not finished(rl_name, rl):
+      return {"stopped": rl_name}
+    record(rl_name, rl)
+    evaluate(rl_name, rl, s_grpo)
+
+  results = {name: results[name] for name in stage_names(c)}
   claims = claims_rows(c, results)
-  meta = run_facts(split, quick, time.perf_counter() - t_start, ledger)
+  if "wall_s" not in ledger.get(RUN_KEY):  # the run that finished the last stage; a re-run only re-reports it
+    ledger.set(RUN_KEY, wall_s=time.perf_counter() - t_start)
+  meta = run_facts(split, quick, ledger.get(RUN_KEY)["wall_s"], ledger)
   write_report(workdir, c, results, claims, meta)
   plot_grpo_vs_control(c, workdir, workdir / "grpo_vs_control.png")
   plot_r1_zero(c, workdir, workdir / "r1_zero.png")
@@ -350,6 +383,11 @@ def _verdict(delta: float, se: float, want_positive: bool = True) -> str:
   return "not resolved (within 3 SE)"
 
 
+def _train_s(r: dict, name: str) -> str:
+  """A stage's measured training-loop seconds, for the claims that compare equal training times."""
+  return f"{r[name]['train_s']:.0f} s" if "train_s" in r[name] else "–"
+
+
 def claims_rows(c, r: dict) -> list[dict]:
   """The paper's claims, each with what was run, the measured difference (paired by prompt, ± its SE) and a
   verdict: supported (>= 3 SE the paper's way), contradicted (>= 3 SE the other way), or not resolved."""
@@ -373,7 +411,8 @@ def claims_rows(c, r: dict) -> list[dict]:
   hard_d, hard_se = grpo_gain[1][1], grpo_gain[1][2]
   rows[-1]["acceptance"] = bool(hard_d >= 0.15 and hard_d >= 3 * hard_se)
   add("RL adds more than further SFT of the cold-start data at the same training time",
-      "the cold-start model trained on its traces for GRPO's training time; pass@1 grpo − sft_control",
+      "the cold-start model trained on its traces for GRPO's training time (measured: control "
+      f"{_train_s(r, 'sft_control')}, grpo {_train_s(r, 'grpo')}); pass@1 grpo − sft_control",
       [diff_text("sft_control", "grpo", b) for b in ("narrow", "hard")])
   add("R1-Zero: RL from the base alone raises accuracy (R1 §2.2.4, Fig. 2)",
       "the same GRPO from the base, no cold start; pass@1 r1_zero − base",
@@ -390,9 +429,15 @@ def claims_rows(c, r: dict) -> list[dict]:
   add("A cold start makes RL better than RL from the base (R1 §2.3)",
       "pass@1 grpo − r1_zero (both GRPO, same recipe)", [diff_text("r1_zero", "grpo", b) for b in ("narrow", "hard")])
   add("Distilling the RL model beats RL on the smaller model (R1 §4.1, Table 6)",
-      "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, same student training time; "
+      "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, planned for the same student "
+      f"training time (measured: distill {_train_s(r, 'student_distill')}, rl {_train_s(r, 'student_rl')}); "
       "pass@1 student_distill − student_rl",
       [diff_text("student_rl", "student_distill", b) for b in ("narrow", "hard")])
+  if c.pipeline.rounds > 1:
+    last = round_stages(c.pipeline.rounds)[1]
+    add("A further round (SFT of the base on the RL model's filtered samples, then RL) improves on the first "
+        "(R1 §2.3.3)", f"{c.pipeline.rounds} rounds; pass@1 {last} − grpo",
+        [diff_text("grpo", last, b) for b in ("narrow", "hard")])
   return rows
 
 
@@ -435,7 +480,7 @@ def run_facts(split: str, quick: bool, wall_s: float, ledger: Ledger) -> dict:
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
   return {"split": split, "quick": quick, "wall_s": wall_s, "machine": f"{model}, {cores} cores",
           "date": datetime.date.today().isoformat(), "jax": jax.__version__,
-          "stage_wall_s": {k: v.get("wall_s") for k, v in ledger.data.items()}}
+          "stage_wall_s": {k: v.get("wall_s") for k, v in ledger.data.items() if k != RUN_KEY}}
 
 
 def _smooth(values, window: int):

@@ -15,7 +15,9 @@ FIELDS = ("pass@1", "pass@1_se", "completion_length", "params", "wall_s")
 def test_quick_pipeline_writes_a_complete_report(tmp_path):
   out = r1_tiny.run(tmp_path, quick=True, split="dev")
   saved = json.loads((tmp_path / "results.json").read_text())
-  assert list(saved["stages"]) == list(r1_tiny.STAGES) == list(out["results"])
+  # The quick variant runs two rounds: round 2's SFT (on round 1's filtered GRPO samples) and GRPO come last.
+  names = list(r1_tiny.STAGES) + ["sft_round2", "grpo_round2"]
+  assert list(saved["stages"]) == names == list(out["results"])
   for name, stage in saved["stages"].items():
     for field in FIELDS:
       assert isinstance(stage[field], (int, float)) and math.isfinite(stage[field]), (name, field)
@@ -32,8 +34,10 @@ def test_quick_pipeline_writes_a_complete_report(tmp_path):
   assert ledger["student_distill"]["traces"]["kept"] >= 1
   report = (tmp_path / "results.md").read_text()
   assert "| claim (paper) | what we ran | measured | verdict |" in report
-  assert len(saved["claims"]) == 7 and all(c["verdict"] for c in saved["claims"])
-  for name in r1_tiny.STAGES:
+  assert ledger["sft_round2"]["traces"]["kept"] >= 1 and ledger["grpo_round2"]["steps"] >= 1
+  assert len(saved["claims"]) == 8 and all(c["verdict"] for c in saved["claims"])
+  assert "grpo_round2 − grpo" in saved["claims"][-1]["ran"]
+  for name in names:
     assert f"| {name} |" in report
   for png in ("grpo_vs_control.png", "r1_zero.png", "stages.png"):
     assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
