@@ -180,12 +180,26 @@ def test_a_damaged_newest_checkpoint_is_skipped_in_one_line_and_kept_aside(tmp_p
   assert (tmp_path / "checkpoints" / "4.corrupt").is_dir()
 
 
+def _wait_until_sigterm_is_caught(pid: int, timeout: float = 60.0) -> None:
+  """Until process `pid` has a SIGTERM handler (bit 15 of SigCgt in /proc/<pid>/status, Linux)."""
+  status = Path(f"/proc/{pid}/status")
+  if not status.exists():
+    pytest.skip("needs /proc/<pid>/status (Linux)")
+  deadline = time.monotonic() + timeout
+  while time.monotonic() < deadline:
+    caught = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "0")
+    if int(caught, 16) >> (signal.SIGTERM - 1) & 1:
+      return
+    time.sleep(0.005)
+  pytest.fail("the command never installed a SIGTERM handler")
+
+
 @pytest.mark.parametrize("when", ["importing", "building the model", "the step-0 evaluation"])
 def test_sigterm_before_the_first_step_stops_cleanly(when, tmp_path):
   args = TINY + ["--config.train.eval_every=3", f"--workdir={tmp_path}"]
-  if when == "importing":  # (whenever it lands, from the first import on: status 0 and a "stopped" line)
+  if when == "importing":
     proc = _cli("sft", args)
-    time.sleep(1.0)
+    _wait_until_sigterm_is_caught(proc.pid)  # experiments/__init__ ran; jax and the trainer are still importing
     proc.send_signal(signal.SIGTERM)
   else:
     proc = _cli("sft", args, {"term": "start"} if when == "building the model" else {"term": "eval", "at": 1})
