@@ -261,7 +261,8 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
 
   `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
   the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
-  step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once.
+  step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once, and the
+  summary.json of an earlier, shorter run is removed (it would call a run complete that is not).
   -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
   """
   sharding.maybe_initialize_distributed(s.mesh.multihost)
@@ -285,6 +286,8 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
   if jax.process_index() == 0:
     for filename in STEP_LOGS:
       trim_log(workdir / filename, start)
+    if start < s.train.steps:  # an earlier run's summary says "complete" no more: this one has steps to go
+      (workdir / "summary.json").unlink(missing_ok=True)
   bad_steps = BadSteps(s.train.max_bad_steps, "config.train.max_bad_steps", **extra.get("bad_steps", {}))
   return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt, start, bad_steps), extra
 

@@ -147,13 +147,17 @@ def test_max_bad_steps_skips_that_many_updates_then_stops(tmp_path):
   from r1jax.train import NonFiniteError, read_metrics
 
   c = sft_arithmetic.get_config("quick")
-  c.train.update(steps=6, batch_size=8, log_every=1, eval_every=0, max_bad_steps=2, export_hf=False)
-  c.optimizer.update(learning_rate=1e30, warmup_steps=0)  # the first update overflows every param
-  with pytest.raises(NonFiniteError, match=r"^step 3: non-finite params after the update .*3 bad steps in a row"):
+  c.task.update(n_train=200, n_test=16)
+  c.train.update(steps=2, batch_size=8, log_every=1, eval_every=0, max_bad_steps=2, export_hf=False)
+  c.optimizer.update(warmup_steps=0)
+  assert sft.train(c, tmp_path)["complete"]
+  c.train.steps = 6  # the same run, extended, now with a learning rate whose first update overflows every param
+  c.optimizer.learning_rate = 1e30
+  with pytest.raises(NonFiniteError, match=r"^step 5: non-finite params after the update .*3 bad steps in a row"):
     sft.train(c, tmp_path)
   rows = read_metrics(tmp_path / "metrics.jsonl")
-  assert [(r["step"], r["train/skipped_updates"]) for r in rows] == [(1, 1.0), (2, 2.0)]
-  assert not (tmp_path / "summary.json").exists() and not (tmp_path / "hf").exists()
+  assert [(r["step"], r["train/skipped_updates"]) for r in rows] == [(1, 0.0), (2, 0.0), (3, 1.0), (4, 2.0)]
+  assert not (tmp_path / "summary.json").exists()  # the first run's "complete" is no longer true
 
 
 def test_a_damaged_newest_checkpoint_is_skipped_in_one_line_and_kept_aside(tmp_path):
