@@ -125,6 +125,8 @@ def pad_prompts(token_lists: Sequence[Sequence[int]], *, pad_id: int, max_len: i
   the answer starts, matters most), "drop" removes them (B shrinks), "error" raises.
   """
   _check_policy(policy)
+  if not isinstance(max_len, int) or max_len < 1:  # tokens[-0:] would keep all, tokens[-(-1):] drop the first
+    raise ValueError(f"max_len must be a positive number of tokens, got {max_len!r}")
   if policy == "truncate_right":
     raise ValueError("prompts cannot be truncated on the right (the completion must follow the prompt's end); "
                      "use 'truncate_left', 'drop' or 'error'")

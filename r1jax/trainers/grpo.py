@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from r1jax import rollout
+from r1jax.checks import RunError
 from r1jax.data import batching
 from r1jax.losses import grpo
 from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
@@ -33,7 +34,7 @@ from r1jax.trainers import common
 from r1jax.trainers.settings import GRPOSettings
 
 
-class NoLearningSignal(RuntimeError):
+class NoLearningSignal(RunError):
   """Every group's rewards were equal for too many steps in a row: GRPO's gradient is zero, training cannot learn."""
 
 
@@ -56,6 +57,7 @@ def rollout_stats(ro: rollout.Rollouts) -> dict[str, float]:
   return stats
 
 
+@common.stoppable("grpo")
 def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: Any = None) -> dict:
   """Run (or resume) GRPO. `init_params` overrides s.model's weights and `rows` the task's train rows (the pipeline
   chains stages this way). -> summary dict (see common.finish_run) with "params" and "cfg"."""
@@ -138,10 +140,11 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
             state, m = step_fn(state, jax.tree.map(lambda x: x[part], dev))
-            updates.append(m)
+            updates.append(run.bad_steps.check(step, m))
         # The step's train/* metrics average its updates (min / max metrics too: a mean of per-update extremes).
         metrics.update({f"train/{k}": float(np.mean(v)) for k, v in to_python(
             jax.tree.map(lambda *xs: jnp.stack(xs), *updates)).items()})
+        metrics["train/skipped_updates"] = updates[-1]["skipped_updates"]  # a running total, not a per-update value
       metrics.update({f"rollout/{k}": v for k, v in extra_stats.items()})
       metrics["time/rollout_s"], metrics["time/step_s"] = t_rollout, time.perf_counter() - t0
       flat_steps = 0 if signal else flat_steps + 1

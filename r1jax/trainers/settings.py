@@ -17,6 +17,7 @@ these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults an
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -102,8 +103,9 @@ class LoopSettings:
   export_hf: bool = True
   """Write a Hugging Face checkpoint (with the tokenizer) to <workdir>/hf when the run completes."""
   max_bad_steps: int = 0
-  """Consecutive steps with a non-finite loss or gradient the run tolerates (skipping their update) before it stops
-  with an error; 0: the first one stops it."""
+  """Consecutive optimizer updates with a non-finite loss, gradients or params the run tolerates before it stops with
+  an error naming the step; 0: the first one stops it. A bad update is always skipped (params and optimizer state
+  stay as they were) and counted in the metric train/skipped_updates."""
 
   def __post_init__(self):
     positive(self, "steps", "log_every", "checkpoint_every", "keep_checkpoints")
@@ -347,6 +349,9 @@ class RunSettings:
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
+  def __post_init__(self):
+    non_negative(self, "seed")
+
 
 @dataclasses.dataclass(frozen=True)
 class SFTSettings(RunSettings):
@@ -365,6 +370,17 @@ class GRPOSettings(RunSettings):
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
   """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
 
+  def __post_init__(self):
+    non_negative(self, "seed")
+    if not self.grpo.dynamic_sampling:  # (a dynamic batch's size varies: the loop checks each one)
+      rows = self.rollout.prompts_per_step * self.rollout.num_generations
+      require(rows % self.grpo.mini_batches == 0, "grpo.mini_batches",
+              f"must divide the {rows} rollouts of a step (rollout.prompts_per_step x rollout.num_generations), "
+              f"got {self.grpo.mini_batches}")
+      mini = rows // self.grpo.mini_batches
+      require(mini % self.grpo.micro_batches == 0, "grpo.micro_batches",
+              f"must divide the {mini} rollouts of a mini-batch, got {self.grpo.micro_batches}")
+
 
 @dataclasses.dataclass(frozen=True)
 class DistillSettings(RunSettings):
@@ -374,6 +390,9 @@ class DistillSettings(RunSettings):
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
+
+  def __post_init__(self):
+    non_negative(self, "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,6 +414,7 @@ class EvaluateSettings:
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
   def __post_init__(self):
+    non_negative(self, "seed")
     positive(self, "batch_prompts")
 
 
@@ -447,6 +467,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     return value
   if tp is float:
     require(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}")
+    require(math.isfinite(value), key, f"must be a finite number, got {value!r}")
     return float(value)
   if tp is str:
     require(isinstance(value, str), key, f"must be a string, got {value!r}")

@@ -54,6 +54,7 @@ def heldout_batches(collate, examples, batch_size: int, count: int) -> list[dict
           if len(examples) >= (i + 1) * batch_size]
 
 
+@common.stoppable("sft")
 def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: Any = None) -> dict:
   """Run (or resume) SFT. `init_params` overrides s.model's weights and `rows` the task's train rows (the pipeline
   chains stages this way). -> summary dict (see common.finish_run) with "params" and "cfg"."""
@@ -95,6 +96,7 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
       batch = next(iterator)
       tokens += int(batch["attention_mask"].sum())
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
+      metrics = run.bad_steps.check(step, metrics)
       if step % s.train.log_every == 0 or step == s.train.steps:
         metrics = {f"train/{k}": v for k, v in to_python(metrics).items()}  # waits for the step to finish
         elapsed = time.perf_counter() - t0

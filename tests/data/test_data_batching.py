@@ -58,6 +58,10 @@ def test_prompt_length_policies(builtin_tok, caplog):
     batching.encode_prompts(builtin_tok, prompts, max_len=8, policy="shorten")
   with pytest.raises(ValueError, match="no prompt left"):
     batching.encode_prompts(builtin_tok, ["x" * 9], max_len=8, policy="drop")
+  # tokens[-0:] keeps everything and tokens[-(-1):] drops the first token: neither may pass for truncation.
+  for bad in (0, -1):
+    with pytest.raises(ValueError, match=rf"max_len must be a positive number of tokens, got {bad}"):
+      batching.encode_prompts(builtin_tok, prompts, max_len=bad, policy="truncate_left", add_bos=False)
 
 
 def test_encode_prompt_rows_keeps_prefill(builtin_tok):

@@ -28,6 +28,10 @@ def test_round_trip_of_the_defaults_and_strict_keys():
     ("eval.correct_reward", "countdown", r"config\.eval\.correct_reward 'countdown' must be one of eval\.rewards"),
     ("task.prompt_policy", "cut", r"config\.task\.prompt_policy must be one of"),
     ("grpo.mini_batches", 0, r"config\.grpo\.mini_batches must be >= 1"),
+    ("grpo.mini_batches", 3, r"config\.grpo\.mini_batches must divide the 128 rollouts of a step"),
+    ("grpo.micro_batches", 3, r"config\.grpo\.micro_batches must divide the 128 rollouts of a mini-batch"),
+    ("optimizer.learning_rate", float("inf"), r"config\.optimizer\.learning_rate must be a finite number"),
+    ("rollout.temperature", float("nan"), r"config\.rollout\.temperature must be a finite number"),
 ])
 def test_bad_values_name_their_key(key, value, message):
   c = settings.to_dict(settings.GRPOSettings())
@@ -35,6 +39,13 @@ def test_bad_values_name_their_key(key, value, message):
   c[section][leaf] = value
   with pytest.raises(SettingsError, match=message):
     settings.parse(settings.GRPOSettings, c)
+
+
+@pytest.mark.parametrize("cls", [settings.SFTSettings, settings.GRPOSettings, settings.DistillSettings,
+                                 settings.EvaluateSettings])
+def test_a_negative_seed_names_its_key(cls):
+  with pytest.raises(SettingsError, match=r"^config\.seed must be >= 0, got -1"):
+    settings.parse(cls, {"seed": -1})
 
 
 def test_command_line_overrides_are_typed_and_open_sections_take_new_keys():
