@@ -75,11 +75,12 @@ the same way, coefficient by coefficient (x + 1.414i answers x + sqrt(2) i).
 
 Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards --backends`
 (r1jax's extraction, normalisation and exact fast path in front of both), math-verify's LaTeX parsing and verify()
-agree with about as many of the cases from other projects' test files (93.9% against 93.2% of the 395 outside
-cases, 96.3% against 98.2% of the 163 development ones) but reward 9 of 109 wrong adversarial completions (false
-equations kept as answers, boxes nested in boxes, tiny perturbations) and 4 wrong outside answers, where the parser
-here rewards none and 2, and take ~30x longer per pair. Math-verify's own extraction also runs sympy's
-`parse_expr` (an eval) on model text. The parser here evaluates nothing and bounds every size.
+agree with fewer of the cases from other projects' test files (91.1% against 94.2% of the 448 held-out cases,
+95.7% against 98.5% of the 395 outside ones, 96.3% against 98.2% of the 163 development ones), reward 11 of 138
+wrong adversarial completions (false equations kept as answers, boxes nested in boxes, tiny perturbations) where the
+parser here rewards none, and take ~30x longer per pair; on the held-out cases both reward a few wrong answers (3
+and 4). Math-verify's own extraction also runs sympy's `parse_expr` (an eval) on model text. The parser here
+evaluates nothing and bounds every size.
 """
 
 from __future__ import annotations

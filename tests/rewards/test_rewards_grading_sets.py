@@ -1,5 +1,6 @@
-"""The math grader on cases from other projects' test files and on a reward-hacking policy's answers, and the
-per-call cap under slow answers. The case files live in benchmarks/data (see benchmarks/rewards.py)."""
+"""The math grader on cases from other projects' test files (developed against, and held out) and on a reward-hacking
+policy's answers, and the per-call cap under slow answers. The case files live in benchmarks/data (see
+benchmarks/rewards.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def _cases(name: str) -> list[dict]:
 ADVERSARIAL = _cases("math_adversarial_cases.jsonl")
 OUTSIDE = _cases("math_outside_cases.jsonl")
 DEV = _cases("math_dev_cases.jsonl")
+HELD_OUT = _cases("math_heldout_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -41,7 +43,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
-  cases = [c for c in OUTSIDE + DEV if c["split"] == split]
+  cases = [c for c in OUTSIDE + DEV + HELD_OUT if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
@@ -51,6 +53,14 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 def test_outside_cases_the_grader_was_developed_against(split):
   agree, false_positives = _agreement(split)
   assert agree >= 0.97 and not false_positives
+
+
+@pytest.mark.xfail(strict=True, reason="target not met: 94.2% agreement and 4 false positives at the one run of the "
+                                       "held-out file (math-verify: 81.2%, 16; python -m benchmarks.rewards)")
+def test_held_out_cases_reach_the_target():
+  agree, false_positives = _agreement("heldout")
+  count = len(false_positives)  # counted, not shown: reading its misses would make the file development data
+  assert agree >= 0.97 and count == 0
 
 
 def _slow_batch():
