@@ -55,12 +55,19 @@ def test_outside_cases_the_grader_was_developed_against(split):
   assert agree >= 0.97 and not false_positives
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 94.2% agreement and 4 false positives at the one run of the "
-                                       "held-out file (math-verify: 81.2%, 16; python -m benchmarks.rewards)")
+def test_held_out_cases_stay_at_their_measured_level():
+  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards) the grader agreed
+  with 422 of its 448 labels and rewarded 4 of its 189 wrong answers; a change must not do worse on it."""
+  agree, false_positives = _agreement("heldout")
+  assert len(HELD_OUT) == 448 and sum(not c["expected"] for c in HELD_OUT) == 189
+  assert agree >= 422 / 448 and len(false_positives) <= 4
+
+
+@pytest.mark.xfail(strict=True, reason="target not met: 94.2% agreement and 4 false positives on the held-out file "
+                                       "(math-verify: 81.2%, 16; python -m benchmarks.rewards, 2026-11-27)")
 def test_held_out_cases_reach_the_target():
   agree, false_positives = _agreement("heldout")
-  count = len(false_positives)  # counted, not shown: reading its misses would make the file development data
-  assert agree >= 0.97 and count == 0
+  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
