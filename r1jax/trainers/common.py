@@ -114,14 +114,14 @@ def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, 
   return state, shardings, tx, schedule
 
 
-def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int):
-  """`n` rows of the task's `split`; a bad task name or knob is an error naming config.task."""
+def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int, key: str = "config.task"):
+  """`n` rows of the task's `split`; a bad task name or knob is an error naming the section `key`."""
   if task.name not in tasks.TASKS:
-    raise SettingsError(f"config.task.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
+    raise SettingsError(f"{key}.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
   try:
     return tasks.load(task.name, split=split, n=n, seed=seed, **task.knobs)
   except TypeError as e:  # an unknown knob
-    raise SettingsError(f"config.task.knobs: {e}") from None
+    raise SettingsError(f"{key}.knobs: {e}") from None
 
 
 def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: settings_lib.TaskSettings, split: str

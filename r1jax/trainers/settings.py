@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -84,6 +85,21 @@ class TaskSettings:
     positive(self, "n_train", "n_test", "max_prompt_len")
     require(self.prompt_policy in PROMPT_POLICIES, "prompt_policy",
              f"must be one of {PROMPT_POLICIES}, got {self.prompt_policy!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SFTSourceSettings(TaskSettings):
+  """One source of an SFT data mixture: a task's rows (name, knobs, n_train, n_test), the template that renders
+  them and the field the target is read from, as in config.task, plus the source's weight. A source's examples are
+  bounded by config.train.max_len; max_prompt_len and prompt_policy apply to sampled prompts only, not to a
+  source."""
+
+  weight: float = 1.0
+  """The source's share of the training examples is weight / (sum of the mixture's weights)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    require(math.isfinite(self.weight) and self.weight > 0, "weight", f"must be a number > 0, got {self.weight!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -358,6 +374,25 @@ class SFTSettings(RunSettings):
   """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
 
   train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  mixture: dict[str, SFTSourceSettings] = dataclasses.field(default_factory=dict)
+  """Named training sources {name: {weight, name, knobs, template, ...}} (keys: config.mixture.<name> below): e.g.
+  reasoning traces, rejection-sampled samples, plain chat rows. Batches follow the weights exactly (each source's
+  count within one example of its share in every prefix of the data), and the loss of each source is logged
+  (train/loss/<name>, eval/heldout_loss/<name>). config.task stays what evaluation samples and scores, and the
+  export's template. Empty: config.task is the one source."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    for name in self.mixture:
+      require(re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None, f"mixture.{name}",
+              "is not a valid source name (letters, digits, '_', '.', '-'; it names metrics)")
+
+  def sources(self) -> dict[str, SFTSourceSettings]:
+    """{name: source} of the training data, sorted by name: the mixture, or {"task": config.task with weight 1}."""
+    if self.mixture:
+      return dict(sorted(self.mixture.items()))
+    task = {f.name: getattr(self.task, f.name) for f in dataclasses.fields(TaskSettings)}
+    return {"task": SFTSourceSettings(**task)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -480,6 +515,9 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
   if origin is dict or tp is dict:
     value = _plain(value)
     require(isinstance(value, Mapping), key, f"must be a mapping, got {value!r}")
+    args = typing.get_args(tp)
+    if len(args) == 2 and dataclasses.is_dataclass(args[1]):  # named sections: each value parsed strictly
+      return {str(name): _convert(v, args[1], f"{key}.{name}") for name, v in value.items()}
     return dict(value)
   raise TypeError(f"settings field {key} has an unsupported type {tp!r}")
 
@@ -528,9 +566,12 @@ def to_config(settings: Any) -> ml_collections.ConfigDict:
 
 def to_dict(settings: Any) -> dict[str, Any]:
   """Settings -> plain nested dicts (JSON-friendly: tuples stay tuples)."""
-  return {f.name: (to_dict(v) if dataclasses.is_dataclass(v := getattr(settings, f.name)) else
-                   (dict(v) if isinstance(v, Mapping) else v))
-          for f in dataclasses.fields(settings)}
+  def plain(v):
+    if dataclasses.is_dataclass(v):
+      return to_dict(v)
+    return {k: plain(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+
+  return {f.name: plain(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
 
 
 def open_sections(cls: type) -> set[str]:
@@ -544,6 +585,18 @@ def open_sections(cls: type) -> set[str]:
     elif typing.get_origin(tp) is dict or tp is dict:
       paths.add(f.name)
   return paths
+
+
+def named_sections(cls: type) -> dict[str, type]:
+  """{field: section class} of the top-level fields of `cls` typed dict[str, <settings class>] (config.mixture):
+  open in their names, strict in each value's keys."""
+  hints = typing.get_type_hints(cls)
+  found = {}
+  for f in dataclasses.fields(cls):
+    args = typing.get_args(hints[f.name])
+    if typing.get_origin(hints[f.name]) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+      found[f.name] = args[1]
+  return found
 
 
 def _field_docs(cls: type) -> dict[str, str]:
@@ -630,6 +683,12 @@ def reference_markdown() -> str:
       out += ["", heading, "", "| key | default | meaning |", "|---|---|---|"]
       for key, default, meaning in section_rows:
         mark = " (*open*)" if key in open_keys else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+    for field, section_cls in named_sections(cls).items():
+      out += ["", f"### `config.{field}.<name>`: {_cell(section_cls.__doc__)}", "",
+              "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in describe(section_cls, f"config.{field}.<name>"):
+        mark = " (*open*)" if key.split(".", 3)[-1] in open_sections(section_cls) else ""
         out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
   return "\n".join(out) + "\n"
 

@@ -95,8 +95,10 @@ def test_sft_masks_cover_exactly_the_completion(builtin_tok):
   examples, counts = batching.encode_sft(builtin_tok, prompts, completions, max_len=128)
   assert counts.num_kept == 2 and counts.num_truncated == counts.num_dropped == 0
   batch = batching.collate_sft(examples, pad_id=builtin_tok.pad_token_id, buckets=(16, 64, 128))
-  assert set(batch) == {"input_ids", "targets", "loss_mask", "attention_mask", "positions", "segment_ids"}
+  assert set(batch) == {"input_ids", "targets", "loss_mask", "attention_mask", "positions", "segment_ids",
+                        "source_ids"}
   assert all(v.shape == (2, 64) for v in batch.values())
+  assert not batch["source_ids"].any()  # one source: number 0
   assert batch["loss_mask"].dtype == np.float32
   for row in range(2):
     _check_sft_row(builtin_tok, batch, row, prompts[row], completions[row])

@@ -33,12 +33,20 @@ def test_gradient_accumulation_over_4_micro_batches_equals_one_batch():
   cfg = get_config("tiny")
   params = init_params(cfg, jax.random.PRNGKey(0))
   batch = sft_batch(cfg.vocab_size)
-  loss_fn = sft.make_loss_fn(cfg)
+  batch["source_ids"] = jnp.asarray(np.random.RandomState(1).randint(0, 3, batch["input_ids"].shape))
+  loss_fn = sft.make_loss_fn(cfg, num_sources=3)  # a data mixture's per-source metrics ride along
   norm = sft.token_count(batch)
-  loss1, g1, _ = jax.jit(lambda p, b: accumulate_gradients(loss_fn, p, b, 1, norm))(params, batch)
-  loss4, g4, _ = jax.jit(lambda p, b: accumulate_gradients(loss_fn, p, b, 4, norm))(params, batch)
+  loss1, g1, m1 = jax.jit(lambda p, b: accumulate_gradients(loss_fn, p, b, 1, norm))(params, batch)
+  loss4, g4, m4 = jax.jit(lambda p, b: accumulate_gradients(loss_fn, p, b, 4, norm))(params, batch)
   np.testing.assert_allclose(loss4, loss1, rtol=1e-6)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-7, rtol=1e-5), g4, g1)
+  # The step averages metrics over micro-batches; a source's loss is the ratio of two such averages, so it is the
+  # source's exact token mean over the whole batch, and their token-weighted mean is the batch loss.
+  per_source = lambda m: np.asarray(m["source_nll_sum"]) / np.asarray(m["source_tokens"])  # noqa: E731
+  np.testing.assert_allclose(per_source(m4), per_source(m1), rtol=1e-5)
+  tokens = np.asarray(m1["source_tokens"])
+  assert tokens.sum() == float(norm) and (tokens > 0).all()
+  np.testing.assert_allclose((tokens * per_source(m4)).sum() / tokens.sum(), loss1, rtol=1e-5)
   # Without the whole-batch normalizer, averaging per-micro-batch means is NOT the batch mean (uneven masks):
   # the test above would fail for a naive implementation.
   loss_naive, _, _ = accumulate_gradients(loss_fn, params, batch, 4, None)

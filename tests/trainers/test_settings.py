@@ -1,5 +1,7 @@
 """Typed settings: strict parsing from ConfigDicts, errors that name the key, command-line overrides."""
 
+import json
+
 import ml_collections
 import pytest
 
@@ -73,3 +75,32 @@ def test_describe_lists_every_knob_with_its_meaning():
   assert all(doc for key, (_, doc) in rows.items() if not key.startswith(("config.model", "config.mesh."))), [
       k for k, (_, d) in rows.items() if not d]
   assert isinstance(settings.to_config(settings.GRPOSettings()), ml_collections.ConfigDict)
+
+
+def test_mixture_sources_parse_strictly_and_errors_name_their_key():
+  default = settings.SFTSettings()
+  assert default.sources() == {"task": settings.SFTSourceSettings(**settings.to_dict(default.task))}
+  c = settings.to_config(default)
+  c.mixture = dict(traces=dict(weight=3.0), chat=dict(name="file", template="chat", knobs=dict(path="c.jsonl")))
+  s = settings.parse(settings.SFTSettings, c)
+  assert list(s.sources()) == ["chat", "traces"]  # sorted: the order of the keys in a config does not matter
+  assert s.mixture["chat"].weight == 1.0 and s.mixture["chat"].knobs == {"path": "c.jsonl"}
+  assert settings.parse(settings.SFTSettings, settings.to_config(s)) == s
+  assert json.loads(json.dumps(settings.to_dict(s)))["mixture"]["traces"]["weight"] == 3.0  # config.json
+  assert settings.updated(s, {"mixture.chat.weight": 0.5}).mixture["chat"].weight == 0.5
+  for change, message in (({"weight": 0.0}, r"config\.mixture\.chat\.weight must be a number > 0, got 0\.0"),
+                          ({"templat": "chat"}, r"unknown key config\.mixture\.chat\.templat; valid keys of "
+                                                r"config\.mixture\.chat: name, knobs"),
+                          ({"n_train": 0}, r"config\.mixture\.chat\.n_train must be >= 1")):
+    bad = settings.to_dict(s)
+    bad["mixture"]["chat"].update(change)
+    with pytest.raises(SettingsError, match=message):
+      settings.parse(settings.SFTSettings, bad)
+  with pytest.raises(SettingsError, match=r"config\.mixture\.my chat is not a valid source name"):
+    settings.parse(settings.SFTSettings, {"mixture": {"my chat": {}}})
+  # A source can be added on the command line: config.mixture is open in its names, strict in each source's keys.
+  overrides, _ = cli.split_overrides(["--config.mixture.chat.name=file", "--config.mixture.chat.weight=0.25",
+                                      "--config.mixture.chat.knobs.path=/data/chat.jsonl"])
+  c = cli.apply_overrides(settings.to_config(s), overrides, settings.open_sections(settings.SFTSettings))
+  chat = settings.parse(settings.SFTSettings, c).mixture["chat"]
+  assert (chat.name, chat.weight, chat.knobs, chat.template) == ("file", 0.25, {"path": "/data/chat.jsonl"}, "chat")
