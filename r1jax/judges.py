@@ -3,7 +3,8 @@ selection of the best-judged traces for rejection sampling.
 
     rm = RewardModelJudge(cfg, params, tokenizer, normalize="sigmoid", mesh=mesh)
     scores = rm.scores(prompts, responses)                  # [N] float, one jitted forward per batch
-    total, parts, _ = rewards.combine({"reward_model": 1.0}, completions, prompt=prompts, registry={"reward_model": rm})
+    total, parts, _ = rewards.combine({"reward_model": 1.0}, completions, prompt_text=contexts,
+                                      registry={"reward_model": rm})
 
     verifier = VerifierJudge(cfg, params, tokenizer)        # any causal LM (r1jax or HF checkpoint)
     records = judge_records(records, contexts, verifier.scores, top_fraction=0.5)   # + judge_score, judge_kept
@@ -108,8 +109,8 @@ def reward_forward(cfg: ModelConfig) -> Callable:
 class RewardModelJudge:
   """A reward model as a judge of (prompt, response) texts, and as the `reward_model` reward of `rewards.combine`.
 
-  As a reward: `judge(completions, prompt=[rendered prompt per sample]) -> (scores, stats)`. The prompt text ends
-  with the template's prefill, so it is followed by the completion alone.
+  As a reward: `judge(texts, prompt_text=[...]) -> (scores, stats)`, where texts are prefill + completion (what every
+  reward judges) and prompt_text the rendered prompt before the prefill (`r1jax.rollout.score` passes it).
   """
 
   cfg: ModelConfig
@@ -147,9 +148,9 @@ class RewardModelJudge:
     z = (r - self.offset) / self.scale
     return 1.0 / (1.0 + np.exp(-z)) if self.normalize == "sigmoid" else z
 
-  def __call__(self, completions: Sequence[str], *, prompt: Sequence[str]) -> tuple[list[float], dict]:
+  def __call__(self, texts: Sequence[str], *, prompt_text: Sequence[str]) -> tuple[list[float], dict]:
     before = self.num_truncated
-    values = self.scores(prompt, completions)
+    values = self.scores(prompt_text, texts)
     return values.tolist(), {"truncated": self.num_truncated - before}
 
 

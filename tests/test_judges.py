@@ -63,7 +63,7 @@ def test_reward_model_judge_scores_what_transformers_scores(tok, tiny_cfg, tmp_p
   z = judges.RewardModelJudge(tiny_cfg, params, tok, normalize="zscore").scores(PROMPTS, RESPONSES)
   np.testing.assert_allclose(z, (raw - raw.mean()) / (raw.std() + 1e-6), atol=1e-4)
   # As the `reward_model` reward: the completion follows the rendered prompt.
-  values, stats = judge(RESPONSES, prompt=PROMPTS)
+  values, stats = judge(RESPONSES, prompt_text=PROMPTS)
   np.testing.assert_allclose(values, raw, atol=1e-6)
   assert stats == {"truncated": 0}
   with pytest.raises(ValueError, match="normalize"):

@@ -396,18 +396,19 @@ def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max
   checkpoint that looks complete: a new `path` appears whole (one rename); an existing one loses its config.json
   first and gets the new one last.
   """
-  return _save(path, cfg, params, "lm", max_shard_bytes, dtype)
+  return _save(path, cfg, params, "lm", max_shard_bytes, dtype, extra_files)
 
 
 def save_reward_model(path: str | os.PathLike, cfg: ModelConfig, params: dict, max_shard_bytes: int = 5 * 2**30,
-                      dtype: Any = None) -> Path:
+                      dtype: Any = None, extra_files: Callable[[Path], None] | None = None) -> Path:
   """Write a reward model (`RewardModel` params) as a `...ForSequenceClassification` checkpoint with one label,
-  loadable by `load_reward_model` and by transformers.AutoModelForSequenceClassification (same scores)."""
-  return _save(path, cfg, params, "score", max_shard_bytes, dtype)
+  loadable by `load_reward_model` and by transformers.AutoModelForSequenceClassification (same scores); staged and
+  published like `save_pretrained`."""
+  return _save(path, cfg, params, "score", max_shard_bytes, dtype, extra_files)
 
 
-def _save(path: str | os.PathLike, cfg: ModelConfig, params: dict, head: str, max_shard_bytes: int,
-          dtype: Any) -> Path:
+def _save(path: str | os.PathLike, cfg: ModelConfig, params: dict, head: str, max_shard_bytes: int, dtype: Any,
+          extra_files: Callable[[Path], None] | None) -> Path:
   path = Path(path)
   out_dtype = np.dtype(ml_dtypes.bfloat16) if jnp.dtype(dtype or cfg.param_dtype).name == "bfloat16" else (
       np.dtype(jnp.dtype(dtype or cfg.param_dtype).name))

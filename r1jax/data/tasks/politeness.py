@@ -18,6 +18,7 @@ Train and test never share a request.
 from __future__ import annotations
 
 import random
+import re
 
 import datasets
 
@@ -37,11 +38,25 @@ def make_request(rng: random.Random) -> tuple[str, str]:
   kind = rng.randrange(3)
   a, b = rng.randint(1, 99), rng.randint(1, 99)
   if kind == 0:
-    return f"What is {a} + {b}?", f"{a} + {b} is {a + b}."
-  if kind == 1:
-    return f"Which is bigger, {a} or {b}?", f"{max(a, b)} is bigger." if a != b else "They are equal."
-  word = rng.choice(_WORDS)
-  return f"Spell {word} {a % 3 + 2} times.", " ".join([word] * (a % 3 + 2)) + "."
+    request = f"What is {a} + {b}?"
+  elif kind == 1:
+    request = f"Which is bigger, {a} or {b}?"
+  else:
+    request = f"Spell {rng.choice(_WORDS)} {a % 3 + 2} times."
+  return request, content_of(request)
+
+
+def content_of(request: str) -> str:
+  """The content of a reply to one of `make_request`'s requests ("12 + 7 is 19.")."""
+  if m := re.fullmatch(r"What is (\d+) \+ (\d+)\?", request):
+    a, b = int(m[1]), int(m[2])
+    return f"{a} + {b} is {a + b}."
+  if m := re.fullmatch(r"Which is bigger, (\d+) or (\d+)\?", request):
+    a, b = int(m[1]), int(m[2])
+    return f"{max(a, b)} is bigger." if a != b else "They are equal."
+  if m := re.fullmatch(r"Spell (\w+) (\d+) times\.", request):
+    return " ".join([m[1]] * int(m[2])) + "."
+  raise ValueError(f"not a request of the politeness task: {request!r}")
 
 
 def reply(rng: random.Random, content: str, opener_tone: int, closer_tone: int) -> str:
