@@ -55,6 +55,7 @@ from r1jax.models import ModelConfig, Transformer, param_logical_axes, reward_mo
 VERIFY_TEMPLATE = ("{prompt}{response}\n\nA careful grader checks the response above. Is it correct and "
                    "well reasoned? Answer Yes or No.\nVerdict: ")
 NORMALIZATIONS = ("none", "sigmoid", "zscore")
+log = logging.getLogger("r1jax")
 
 
 def verdict_token_ids(tokenizer: Any, words: Sequence[str]) -> tuple[int, ...]:
@@ -94,7 +95,7 @@ def batched_scores(fn: Callable, params: Any, token_lists: Sequence[Sequence[int
 def _truncate_left(token_lists: list[list[int]], max_len: int, what: str) -> tuple[list[list[int]], int]:
   cut = sum(len(t) > max_len for t in token_lists)
   if cut:
-    logging.warning("%s: %d of %d texts longer than %d tokens keep their last %d", what, cut, len(token_lists),
+    log.warning("%s: %d of %d texts longer than %d tokens keep their last %d", what, cut, len(token_lists),
                     max_len, max_len)
   return [t[-max_len:] for t in token_lists], cut
 

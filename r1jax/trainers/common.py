@@ -196,7 +196,7 @@ def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings
 def reward_model_judge(scorer: settings_lib.ScorerSettings, mesh, key: str) -> judges.RewardModelJudge:
   """The reward model a ScorerSettings section names, sharded on `mesh`."""
   path = local_path(scorer.path, f"{key}.path")
-  cfg, params = hf.load_reward_model(path)
+  cfg, params = hf.load_reward_model(path, dtype=jnp.dtype(scorer.dtype))
   tokenizer = build_tokenizer(scorer.tokenizer or str(path), f"{key}.tokenizer")
   return judges.RewardModelJudge(cfg, params, tokenizer, batch_size=scorer.batch_size, max_len=scorer.max_len,
                                  normalize=scorer.normalize, offset=scorer.offset, scale=scorer.scale, mesh=mesh)
@@ -221,7 +221,7 @@ def rejection_judge(judge: settings_lib.JudgeSettings, mesh, key: str):
   if judge.kind == "reward_model":
     return reward_model_judge(judge, mesh, key).scores
   path = local_path(judge.path, f"{key}.path")
-  cfg, params = hf.load_pretrained(path)
+  cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(judge.dtype))
   tokenizer = build_tokenizer(judge.tokenizer or str(path), f"{key}.tokenizer")
   return judges.VerifierJudge(cfg, params, tokenizer, template=judge.template or judges.VERIFY_TEMPLATE,
                               yes_words=judge.yes_words, no_words=judge.no_words, batch_size=judge.batch_size,

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import ml_collections
 
+from r1jax import judges
 from r1jax.checks import SettingsError, non_negative, positive, require
 from r1jax.train.state import OptimizerConfig
 
@@ -189,7 +190,6 @@ class MeshSettings:
 # Reward models: training one, and the judges that use one (or a verifier LM).
 
 LENGTH_POLICIES = ("drop", "truncate_left", "error")
-NORMALIZATIONS = ("none", "sigmoid", "zscore")
 JUDGE_KINDS = ("none", "verifier", "reward_model")
 
 
@@ -274,6 +274,8 @@ class ScorerSettings:
   to <workdir>/hf); empty: none."""
   tokenizer: str = ""
   """Its tokenizer directory, or "builtin"; empty: the checkpoint's own."""
+  dtype: str = "float32"
+  """The dtype its weights are loaded and run in (float32, bfloat16)."""
   batch_size: int = 32
   """Texts scored per forward."""
   max_len: int = 256
@@ -288,8 +290,9 @@ class ScorerSettings:
 
   def __post_init__(self):
     positive(self, "batch_size", "max_len")
-    require(self.normalize in NORMALIZATIONS, "normalize",
-             f"must be one of {NORMALIZATIONS}, got {self.normalize!r}")
+    require(self.dtype in ("float32", "bfloat16"), "dtype", f"must be float32 or bfloat16, got {self.dtype!r}")
+    require(self.normalize in judges.NORMALIZATIONS, "normalize",
+             f"must be one of {judges.NORMALIZATIONS}, got {self.normalize!r}")
     require(self.scale > 0, "scale", f"must be > 0, got {self.scale!r}")
 
 

@@ -62,3 +62,19 @@ def test_describe_lists_every_knob_with_its_meaning():
   assert all(doc for key, (_, doc) in rows.items() if not key.startswith(("config.model", "config.mesh."))), [
       k for k, (_, d) in rows.items() if not d]
   assert isinstance(settings.to_config(settings.GRPOSettings()), ml_collections.ConfigDict)
+
+
+def test_reward_model_and_judge_settings():
+  assert settings.parse(settings.RewardModelSettings, settings.to_config(settings.RewardModelSettings())) == (
+      settings.RewardModelSettings())
+  c = settings.to_dict(settings.DistillSettings())
+  c["distill"]["judge"]["kind"] = "verifier"  # on, but naming no model
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.path must name the verifier checkpoint"):
+    settings.parse(settings.DistillSettings, c)
+  c["distill"]["judge"].update(path="/ckpt/judge", top_fraction=1.5)
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.top_fraction must be in \(0, 1\]"):
+    settings.parse(settings.DistillSettings, c)
+  c = settings.to_dict(settings.RewardModelSettings())
+  c["data"]["length_policy"] = "cut"
+  with pytest.raises(SettingsError, match=r"config\.data\.length_policy must be one of"):
+    settings.parse(settings.RewardModelSettings, c)
