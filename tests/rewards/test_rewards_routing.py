@@ -38,7 +38,8 @@ def test_another_type_field_and_a_missing_type():
                                 prompt_text=["a", "b"], source=["math", "chat"])
   np.testing.assert_allclose(total, [1.5, 2.0])
   with pytest.raises(KeyError, match="'source'"):
-    rewards.combine(spec, COMPLETIONS[:2], registry={"judge": fake_judge}, prompt_text=["a", "b"], prompt_type=TYPES[:2])
+    rewards.combine(spec, COMPLETIONS[:2], registry={"judge": fake_judge}, prompt_text=["a", "b"],
+                    prompt_type=TYPES[:2])
   with pytest.raises(ValueError, match=r"prompt types \['code'\].*routed types: \['chat', 'math'\]"):
     rewards.combine(SPEC, COMPLETIONS[:2], registry={"judge": fake_judge}, gold=["2", ""], prompt_text=["a", "b"],
                     prompt_type=["math", "code"])
