@@ -19,7 +19,8 @@ from r1jax.tokenizer import load_tokenizer
 
 assert jax.device_count() == 8, jax.devices()
 tok = load_tokenizer("builtin")
-cfg = get_config("tiny", eos_token_id=2, pad_token_id=0, bos_token_id=1)
+cfg = get_config("tiny", hidden_size=32, intermediate_size=64, num_layers=1, eos_token_id=2, pad_token_id=0,
+                 bos_token_id=1)
 prompts = [f"User: What is {i} + {i}?\nAssistant: " for i in range(11)]
 responses = [("Sure! " if i % 2 else "Ugh. ") + f"It is {2 * i}." for i in range(11)]
 mesh = sharding.make_mesh(data=2, fsdp=2, tensor=2)
