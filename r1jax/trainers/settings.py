@@ -729,7 +729,9 @@ def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, An
 # The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
 
 REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
-                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+                      ("Distillation", DistillSettings, "distill"),
+                      ("Reward model", RewardModelSettings, "reward_model"),
+                      ("Evaluation", EvaluateSettings, "evaluate"))
 
 
 def _cell(value: Any, code: bool = False) -> str:
@@ -750,7 +752,7 @@ def reference_markdown() -> str:
          "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
          "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
          "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
-  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  out += [f"- [{title}](#{title.lower().replace(' ', '-')})" for title, _, _ in REFERENCE_TRAINERS]
   for title, cls, job in REFERENCE_TRAINERS:
     rows = describe(cls)
     hints = typing.get_type_hints(cls)
