@@ -130,7 +130,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         dev = {k: jnp.asarray(v) for k, v in batch.items()}
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
-        if gs.num_iterations > 1:
+        if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
           dev["old_logp"] = logp_fn(state.params, dev)
         rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:
