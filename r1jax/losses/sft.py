@@ -13,7 +13,27 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from r1jax.models import ModelConfig, Transformer
+from r1jax.losses import chunked
+from r1jax.models import ModelConfig, Transformer, unembed
+
+
+def token_nll(logits: jax.Array, targets: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Per-token −log softmax(z)[y] and whether argmax z = y. logits [..., V], targets [...] -> ([...] f32, [...] f32)."""
+  logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
+  nll = -jnp.take_along_axis(logp, targets[..., None].astype(jnp.int32), axis=-1)[..., 0]
+  return nll, (jnp.argmax(logits, -1) == targets).astype(jnp.float32)
+
+
+def cross_entropy_from_tokens(nll: jax.Array, correct: jax.Array, loss_mask: jax.Array, *,
+                              normalizer: jax.Array | None = None) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """The SFT loss from per-token `token_nll` outputs [B, T]: Σ m·nll / N (see `cross_entropy`)."""
+  mask = loss_mask.astype(jnp.float32)
+  tokens = mask.sum()
+  denom = jnp.maximum(tokens if normalizer is None else normalizer, 1.0)
+  loss = jnp.sum(nll * mask) / denom
+  metrics = {"loss_tokens": tokens, "token_accuracy": jnp.sum(correct * mask) / jnp.maximum(tokens, 1.0),
+             "nll": jnp.sum(nll * mask) / jnp.maximum(tokens, 1.0)}
+  return loss, metrics
 
 
 def cross_entropy(logits: jax.Array, targets: jax.Array, loss_mask: jax.Array, *,
@@ -23,16 +43,8 @@ def cross_entropy(logits: jax.Array, targets: jax.Array, loss_mask: jax.Array, *
   normalizer: the denominator N; defaults to Σ loss_mask. Pass the whole batch's token count when the batch is
   split into micro-batches so that their losses add up to the whole batch's.
   """
-  mask = loss_mask.astype(jnp.float32)
-  logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
-  nll = -jnp.take_along_axis(logp, targets[..., None].astype(jnp.int32), axis=-1)[..., 0]  # [B, T]
-  tokens = mask.sum()
-  denom = jnp.maximum(tokens if normalizer is None else normalizer, 1.0)
-  loss = jnp.sum(nll * mask) / denom
-  correct = (jnp.argmax(logits, -1) == targets).astype(jnp.float32)
-  metrics = {"loss_tokens": tokens, "token_accuracy": jnp.sum(correct * mask) / jnp.maximum(tokens, 1.0),
-             "nll": jnp.sum(nll * mask) / jnp.maximum(tokens, 1.0)}
-  return loss, metrics
+  nll, correct = token_nll(logits, targets)
+  return cross_entropy_from_tokens(nll, correct, loss_mask, normalizer=normalizer)
 
 
 def token_count(batch: dict[str, jax.Array]) -> jax.Array:
@@ -40,16 +52,24 @@ def token_count(batch: dict[str, jax.Array]) -> jax.Array:
   return jnp.sum(batch["loss_mask"].astype(jnp.float32))
 
 
-def make_loss_fn(cfg: ModelConfig):
+def make_loss_fn(cfg: ModelConfig, logit_chunk: int | None = None):
   """`loss_fn(params, batch, normalizer)` for `make_train_step`.
 
   batch: input_ids, attention_mask, targets, loss_mask [B, T] and optionally positions, segment_ids [B, T].
+  logit_chunk: compute the LM head and the per-token loss `logit_chunk` positions at a time (r1jax.losses.chunked),
+  never holding the whole [B, T, V] float32 logits; None: all positions at once. Both give the same loss.
   """
   model = Transformer(cfg)
 
   def loss_fn(params: Any, batch: dict[str, jax.Array], normalizer: jax.Array | None = None):
-    logits = model.apply({"params": params}, batch["input_ids"], attention_mask=batch["attention_mask"],
-                         positions=batch.get("positions"), segment_ids=batch.get("segment_ids"))
-    return cross_entropy(logits, batch["targets"], batch["loss_mask"], normalizer=normalizer)
+    kwargs = dict(attention_mask=batch["attention_mask"], positions=batch.get("positions"),
+                  segment_ids=batch.get("segment_ids"))
+    if logit_chunk is None:
+      logits = model.apply({"params": params}, batch["input_ids"], **kwargs)
+      return cross_entropy(logits, batch["targets"], batch["loss_mask"], normalizer=normalizer)
+    hidden = model.apply({"params": params}, batch["input_ids"], return_hidden=True, **kwargs)
+    nll, correct = chunked.over_positions(lambda h, y: token_nll(unembed(cfg, params, h), y),
+                                          (hidden, batch["targets"]), logit_chunk)
+    return cross_entropy_from_tokens(nll, correct, batch["loss_mask"], normalizer=normalizer)
 
   return loss_fn

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from r1jax import sharding as shd
 from r1jax.models.config import ModelConfig
 
 Array = jax.Array
@@ -287,7 +288,7 @@ class Block(nn.Module):
                                                prefix)
     x = x + h
     x = x + MLP(cfg, name="mlp")(norm("post_attn_norm")(x))
-    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x = shd.constrain(x, ("batch", "length", "embed"))
     return x, new_cache
 
 
@@ -361,7 +362,7 @@ class Transformer(nn.Module):
       layer_cache = (cache["k"], cache["v"])
 
     x = self.embed(input_ids)
-    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x = shd.constrain(x, ("batch", "length", "embed"))
     x, new_layer_cache = self.layers(x, layer_cache, cos, sin, allowed, cache_index)
     x = self.final_norm(x)
     out = x if return_hidden else self.unembed(x)

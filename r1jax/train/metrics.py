@@ -24,13 +24,19 @@ def to_python(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 class MetricWriter:
-  """Append metrics to `<workdir>/metrics.jsonl` and TensorBoard events under `<workdir>/tb`."""
+  """Append metrics to `<workdir>/metrics.jsonl` and TensorBoard events under `<workdir>/tb`.
+
+  In a multi-host run only process 0 writes; the others still turn metrics into Python values (`write` returns them).
+  """
 
   def __init__(self, workdir: str | Path, start_step: int = 0, tensorboard: bool = True,
                filename: str = "metrics.jsonl"):
     self.workdir = Path(workdir)
-    self.workdir.mkdir(parents=True, exist_ok=True)
     self.path = self.workdir / filename
+    self._file = self._tb = None
+    if jax.process_index() != 0:
+      return
+    self.workdir.mkdir(parents=True, exist_ok=True)
     if self.path.exists():
       kept = [line for line in self.path.read_text().splitlines()
               if line.strip() and json.loads(line).get("step", 0) <= start_step]
@@ -44,6 +50,8 @@ class MetricWriter:
 
   def write(self, step: int, metrics: dict[str, Any]) -> dict[str, float]:
     row = to_python(metrics)
+    if self._file is None:
+      return row
     self._file.write(json.dumps({"step": int(step), **row}, allow_nan=True) + "\n")
     self._file.flush()
     if self._tb is not None:
@@ -58,7 +66,8 @@ class MetricWriter:
     return row
 
   def close(self) -> None:
-    self._file.close()
+    if self._file is not None:
+      self._file.close()
     if self._tb is not None:
       self._tb.close()
 

@@ -70,7 +70,8 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   iterator = batching.DataIterator(examples, s.train.batch_size, seed=s.seed, collate=collate,
                                    state=extra.get("data"))
 
-  loss_fn = sft.make_loss_fn(cfg)
+  # Activations pinned to the mesh by the param rules (rows over data x fsdp), logits a chunk of positions at a time.
+  loss_fn = sharding.with_activation_sharding(sft.make_loss_fn(cfg, logit_chunk=s.train.logit_chunk), mesh)
   batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(mesh, np.ndim(x)), collate(examples[:1]))
   step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=s.train.micro_batches,
                             normalizer_fn=sft.token_count, state_shardings=run.shardings, batch_shardings=batch_sh)
@@ -78,9 +79,10 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
 
   def run_eval(step: int) -> dict:
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, s.task, s.eval,
-                                  common.step_rng(s.seed, step, 1))
+                                  common.step_rng(s.seed, step, 1), mesh=mesh)
     if held:
-      metrics["eval/heldout_loss"] = float(np.mean([eval_loss(state.params, b) for b in held]))
+      metrics["eval/heldout_loss"] = float(np.mean([eval_loss(state.params, sharding.place_batch(mesh, b))
+                                                    for b in held]))
     common.write_samples(run.workdir / "samples.jsonl", ro, step)
     return metrics
 
