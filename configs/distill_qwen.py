@@ -7,7 +7,9 @@
 
 Rejection-sampled teacher traces (accuracy and format both required, up to 2 per prompt), then SFT + forward-KL KD
 (α = 0.5) of the student. Both models share the Qwen2.5 tokenizer (their vocabularies are padded to different
-sizes, 152064 and 151936 rows: KD compares the first 151936 logits). Needs a GPU/TPU mesh (8 GPUs, FSDP over all).
+sizes, 152064 and 151936 rows: KD compares the first 151936 logits). The frozen teacher keeps bf16 weights; the
+student float32 master weights (bf16 weights would round away its lr-1e-5 steps), both compute in bf16. Needs a
+GPU/TPU mesh (8 GPUs, FSDP over all).
 """
 
 import ml_collections
@@ -25,7 +27,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
                                              param_dtype="bfloat16", dtype="bfloat16", remat="none",
                                              overrides=ml_collections.ConfigDict()))
   c.model = ml_collections.ConfigDict(dict(preset="qwen2.5-1.5b", init_from="/path/to/Qwen2.5-1.5B",
-                                           param_dtype="bfloat16", dtype="bfloat16", remat="full",
+                                           param_dtype="float32", dtype="bfloat16", remat="full",
                                            overrides=ml_collections.ConfigDict()))
   c.task = ml_collections.ConfigDict(dict(
       name="gsm8k", knobs=ml_collections.ConfigDict(dict(path="/path/to/gsm8k")), n_train=7000, n_test=256,

@@ -14,7 +14,9 @@ short warmup, clip 1.0, temperature 1.0, 1024 new tokens; rewards: sympy-checked
 its own chat template (which opens the <think> block), no system prompt, the question followed by "Please reason
 step by step, and put your final answer within \\boxed{}.", temperature 0.6 and 2048 new tokens, as DeepSeek
 recommends for these models; the accuracy reward alone (its answers carry no <answer> tags). The schedule spans
-the optimizer updates the run makes (total_steps 0).
+the optimizer updates the run makes (total_steps 0). The policy keeps float32 master weights and computes in bf16:
+an AdamW step of lr 1e-6 is far below bfloat16's resolution of a weight (2^-8 of it), so bf16 weights would not
+move at all.
 """
 
 import ml_collections
@@ -31,7 +33,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c = grpo_arithmetic.get_config("tiny")
   c.tokenizer = "/path/to/Qwen2.5-1.5B-Instruct"
   c.model = ml_collections.ConfigDict(dict(preset="qwen2.5-1.5b", init_from="/path/to/Qwen2.5-1.5B-Instruct",
-                                           param_dtype="bfloat16", dtype="bfloat16", remat="full",
+                                           param_dtype="float32", dtype="bfloat16", remat="full",
                                            overrides=ml_collections.ConfigDict()))
   c.task = ml_collections.ConfigDict(dict(
       name="gsm8k", knobs=ml_collections.ConfigDict(dict(path="/path/to/gsm8k")), n_train=7000, n_test=256,

@@ -1,4 +1,5 @@
-"""SFT of Llama-3.1-8B on reasoning traces, FSDP over 8 to 32 GPUs (or TPU chips) with bf16 weights and full remat.
+"""SFT of Llama-3.1-8B on reasoning traces, FSDP over 8 to 32 GPUs (or TPU chips): fp32 master weights, bf16 compute,
+full remat.
 
     python -m experiments.sft --config configs/sft_llama.py --config.model.init_from=/ckpt/Llama-3.1-8B-Instruct \
         --config.tokenizer=/ckpt/Llama-3.1-8B-Instruct --config.task.knobs.path=/data/gsm8k --workdir /runs/sft_8b

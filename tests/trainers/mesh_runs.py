@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 RUNS = ("sft", "grpo", "grpo_disaggregated", "distill")
+MULTIHOST = bool(os.environ.get("R1JAX_NUM_PROCESSES"))  # started by r1jax.launch: one of several processes
 
 
 def digit_fraction(completions, *, prefill=""):
@@ -33,12 +34,12 @@ def _mesh(c, mesh: str) -> None:
 
 
 def config(run: str, mesh: str):
-  """The config of `run` ("sft", "grpo", "grpo_disaggregated", "distill") on `mesh`."""
+  """The config of `run` ("sft", "sft_export", "grpo", "grpo_disaggregated", "distill") on `mesh`."""
   from configs import distill_arithmetic, grpo_arithmetic, sft_arithmetic
 
-  if run == "sft":
+  if run.startswith("sft"):
     c = sft_arithmetic.get_config("quick")
-    c.train.update(steps=3, batch_size=8, micro_batches=2, eval_every=0, log_every=1, export_hf=False,
+    c.train.update(steps=3, batch_size=8, micro_batches=2, eval_every=0, log_every=1, export_hf=run == "sft_export",
                    logit_chunk=16)
   elif run.startswith("grpo"):
     c = grpo_arithmetic.get_config("quick")
@@ -63,6 +64,7 @@ def config(run: str, mesh: str):
     raise KeyError(run)
   c.model.init_from = ""
   c.train.checkpoint_every = 100
+  c.mesh.multihost = MULTIHOST
   _mesh(c, mesh)
   if run == "grpo_disaggregated":  # the training mesh takes the 4 devices the rollout mesh leaves
     c.mesh.update(data=1, fsdp=-1, tensor=2)
@@ -79,7 +81,7 @@ def train(run: str, mesh: str, out: Path) -> dict:
   if "digit_fraction" not in rewards.REWARDS:
     rewards.register("digit_fraction", digit_fraction)
   c = config(run, mesh)
-  if run == "sft":
+  if run.startswith("sft"):
     result = sft.train(c, out / run)
   elif run.startswith("grpo"):
     result = grpo.train(c, out / run)
