@@ -55,6 +55,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.rewards = dict(math_accuracy=1.0)
     c.eval.rewards = dict(math_accuracy=1.0)
     c.rollout.update(prompts_per_step=32, max_new_tokens=2048, temperature=0.6)
-    c.grpo.update(micro_batches=16, logprob_chunk=64)
+    c.grpo.update(micro_batches=4, logprob_chunk=64)  # 8 groups per micro-batch: one per device of 8
     c.eval.update(max_new_tokens=2048)
   return c

@@ -3,8 +3,12 @@
     python -m experiments.sft --config configs/sft_arithmetic.py:tiny --workdir runs/sft
     python -m experiments.sft --config configs/sft_arithmetic.py:quick --workdir /tmp/sft_quick   # seconds
     python -m experiments.sft --config configs/sft_arithmetic.py:tiny --config.train.steps=200 --workdir runs/x
+    python -m experiments.sft --config configs/sft_arithmetic.py:mixture --workdir runs/sft_mixture
 
-Variants: `tiny` learns 1-2 step problems on CPU in a few minutes; `quick` is the same file shrunk for tests.
+Variants: `tiny` learns 1-2 step problems on CPU in a few minutes; `quick` is the same file shrunk for tests;
+`mixture` is `tiny` on a data mixture in R1's 3:1 proportion of reasoning to non-reasoning data: the traces, and
+one-step problems answered directly (no <think>) in the chat format. Any task can be a source, e.g. a local chat
+file of prompt / response rows (README, "SFT data mixtures").
 Optimizer defaults follow common SFT practice for small models (AdamW, warmup + cosine, clip 1.0). Every key and
 its meaning: r1jax.trainers.settings.SFTSettings.
 """
@@ -13,7 +17,7 @@ import ml_collections
 
 from r1jax.trainers import settings
 
-VARIANTS = ("tiny", "quick")
+VARIANTS = ("tiny", "quick", "mixture")
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -41,4 +45,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.train.update(steps=150, batch_size=16, eval_every=150, checkpoint_every=50, log_every=10)
     c.optimizer.update(warmup_steps=10, learning_rate=5e-3)
     c.eval.update(num_prompts=32, max_new_tokens=40, heldout_batches=1)
+  if variant == "mixture":
+    # The task stays what the run evaluates on (sampled and scored); the sources are what it trains on.
+    traces = dict(c.task.to_dict(), weight=0.75)
+    direct = dict(c.task.to_dict(), weight=0.25, n_train=500, n_test=32, template="chat", completion_field="gold",
+                  knobs=dict(digits=2, steps=(1, 1), ops="+-"))
+    c.mixture = dict(traces=traces, direct=direct)
   return c

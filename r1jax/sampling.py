@@ -354,35 +354,20 @@ def lower_generate(cfg: ModelConfig, params: Any, prompt_ids: Any, prompt_mask: 
 # ----------------------------------------------------------------------------------------------------- scoring
 
 
-def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temperature: float = 1.0,
-                chunk_size: int = 128, positions: Array | None = None, return_entropy: bool = False):
-  """Per-token log-probs of given sequences, never holding more than [B, chunk_size, V] logits. [B, T] -> [B, T].
+def _target_logprobs(cfg: ModelConfig, params: dict, hidden: Array, targets: Array, temperature: float,
+                     chunk_size: int, return_entropy: bool):
+  """log softmax(unembed(hidden) / temperature)[targets], never holding more than [B, chunk_size, V] logits.
 
-      out[b, t] = log softmax(logits[b, t-1] / temperature)[tokens[b, t]] = log p(tokens[b, t] | tokens[b, :t])
-
-  where token t is real (mask 1) and has a real token before it; 0 elsewhere (so out[:, 0] = 0, and the first real
-  token of a left-padded row, which has no context, is 0 too). Hidden states come from one forward pass; the LM
+  hidden [B, T, E], targets [B, T] -> [B, T] (and the entropy of each distribution, [B, T], no gradient). The LM
   head and log-softmax run per chunk of positions inside `lax.map`, each chunk rematerialised in the backward
-  pass, so `jax.grad` through this also stays at [B, chunk_size, V]. `temperature` 0 is read as 1 (greedy
-  rollouts score at temperature 1).
-
-  return_entropy: also return the entropy of each predictive distribution, aligned like `out`,
-  H[b, t] = −Σ_v p_v log p_v with p = softmax(logits[b, t-1] / temperature) (a health metric; no gradient).
-  -> out [B, T], or (out, entropy) [B, T] each.
+  pass, so `jax.grad` through this also stays at [B, chunk_size, V].
   """
-  b, t = tokens.shape
-  if t < 2:  # no token has a token before it
-    zeros = jnp.zeros((b, t), jnp.float32)
-    return (zeros, zeros) if return_entropy else zeros
-  mask = mask.astype(jnp.int32)
-  hidden = Transformer(cfg).apply({"params": params}, tokens, attention_mask=mask, positions=positions,
-                                  return_hidden=True)  # [B, T, E]
-  # Position t-1 predicts token t: pair hidden[:, :-1] with tokens[:, 1:], padded to whole chunks.
-  c = max(1, min(chunk_size, t - 1))
-  chunks = -(-(t - 1) // c)
-  pad = chunks * c - (t - 1)
-  h = jnp.pad(hidden[:, :-1], ((0, 0), (0, pad), (0, 0))).reshape(b, chunks, c, -1).swapaxes(0, 1)
-  y = jnp.pad(tokens[:, 1:], ((0, 0), (0, pad))).reshape(b, chunks, c).swapaxes(0, 1)
+  b, t = targets.shape
+  c = max(1, min(chunk_size, t))
+  chunks = -(-t // c)
+  pad = chunks * c - t
+  h = jnp.pad(hidden, ((0, 0), (0, pad), (0, 0))).reshape(b, chunks, c, -1).swapaxes(0, 1)
+  y = jnp.pad(targets, ((0, 0), (0, pad))).reshape(b, chunks, c).swapaxes(0, 1)
   inv_temp = 1.0 / (temperature or 1.0)
 
   @jax.checkpoint
@@ -396,14 +381,66 @@ def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temp
     probs = jax.lax.stop_gradient(jax.nn.softmax(logits, axis=-1))
     return lp_c, jax.lax.stop_gradient(log_z - jnp.sum(probs * logits, axis=-1))
 
+  unchunk = lambda x: x.swapaxes(0, 1).reshape(b, chunks * c)[:, :t]  # noqa: E731  [chunks, B, C] -> [B, T]
+  return jax.tree.map(unchunk, jax.lax.map(chunk_logprobs, (h, y)))
+
+
+def logprobs_of(cfg: ModelConfig, params: dict, tokens: Array, mask: Array, temperature: float = 1.0,
+                chunk_size: int = 128, positions: Array | None = None, return_entropy: bool = False):
+  """Per-token log-probs of given sequences, never holding more than [B, chunk_size, V] logits. [B, T] -> [B, T].
+
+      out[b, t] = log softmax(logits[b, t-1] / temperature)[tokens[b, t]] = log p(tokens[b, t] | tokens[b, :t])
+
+  where token t is real (mask 1) and has a real token before it; 0 elsewhere (so out[:, 0] = 0, and the first real
+  token of a left-padded row, which has no context, is 0 too). Hidden states come from one forward pass; the LM
+  head and log-softmax run per chunk of positions (see `_target_logprobs`). `temperature` 0 is read as 1 (greedy
+  rollouts score at temperature 1).
+
+  return_entropy: also return the entropy of each predictive distribution, aligned like `out`,
+  H[b, t] = −Σ_v p_v log p_v with p = softmax(logits[b, t-1] / temperature) (a health metric; no gradient).
+  -> out [B, T], or (out, entropy) [B, T] each.
+  """
+  b, t = tokens.shape
+  if t < 2:  # no token has a token before it
+    zeros = jnp.zeros((b, t), jnp.float32)
+    return (zeros, zeros) if return_entropy else zeros
+  mask = mask.astype(jnp.int32)
+  hidden = Transformer(cfg).apply({"params": params}, tokens, attention_mask=mask, positions=positions,
+                                  return_hidden=True)  # [B, T, E]
+  # Position t-1 predicts token t: pair hidden[:, :-1] with tokens[:, 1:].
+  out = _target_logprobs(cfg, params, hidden[:, :-1], tokens[:, 1:], temperature, chunk_size, return_entropy)
   has_context = (jnp.cumsum(mask, axis=-1) > 1) & (mask > 0)  # real token with a real token before it
+  align = lambda x: jnp.where(has_context, jnp.pad(x, ((0, 0), (1, 0))), 0.0)  # noqa: E731
+  return jax.tree.map(align, out)
 
-  def align(x):  # [chunks, B, C] -> [B, T], position t holding the prediction of token t
-    x = x.swapaxes(0, 1).reshape(b, chunks * c)[:, :t - 1]
-    return jnp.where(has_context, jnp.pad(x, ((0, 0), (1, 0))), 0.0)
 
-  out = jax.lax.map(chunk_logprobs, (h, y))
-  return (align(out[0]), align(out[1])) if return_entropy else align(out)
+def shared_prefix_logprobs(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Array,
+                           completion_ids: Array, completion_mask: Array, temperature: float = 1.0,
+                           chunk_size: int = 128, return_entropy: bool = False):
+  """Log-probs of G completions per prompt with each prompt computed once. -> [P, G, N] (and entropy [P, G, N]).
+
+  prompt_ids, prompt_mask [P, Tp] left-padded; completion_ids, completion_mask [P, G, N]. Equal (within float
+  reassociation, gradients too) to `logprobs_of` on the P*G rows [prompt_i, completion_ij] read at the completion
+  columns, but the prompt runs through the model once per group (`Transformer.shared_prefix_hidden`) and the LM
+  head only at the positions that predict a completion token:
+
+      out[p, g, t] = log softmax(logits(prompt_p, completion_pg[:t]) / temperature)[completion_pg[t]]
+
+  where completion token t is real and has a real token before it (in the prompt or the completion); 0 elsewhere.
+  """
+  p, g, n = completion_ids.shape
+  prompt_mask, completion_mask = prompt_mask.astype(jnp.int32), completion_mask.astype(jnp.int32)
+  h_prompt, h_completion = Transformer(cfg).apply({"params": params}, prompt_ids, prompt_mask, completion_ids,
+                                                  completion_mask, method=Transformer.shared_prefix_hidden)
+  last = prompt_ids.shape[1] - 1 - jnp.argmax(prompt_mask[:, ::-1], axis=-1)  # the prompt's last real token
+  h_last = jnp.take_along_axis(h_prompt, last[:, None, None], axis=1)  # [P, 1, E]: predicts completion token 0
+  h_last = jnp.broadcast_to(h_last[:, None], (p, g, 1, h_last.shape[-1]))
+  hidden = jnp.concatenate([h_last, h_completion[:, :, :-1]], axis=2).reshape(p * g, n, -1)
+  out = _target_logprobs(cfg, params, hidden, completion_ids.reshape(p * g, n), temperature, chunk_size,
+                         return_entropy)
+  real_before = prompt_mask.sum(-1)[:, None, None] + jnp.cumsum(completion_mask, axis=-1)
+  has_context = (real_before > 1) & (completion_mask > 0)
+  return jax.tree.map(lambda x: jnp.where(has_context, x.reshape(p, g, n), 0.0), out)
 
 
 # ----------------------------------------------------------------------------------------------------- text

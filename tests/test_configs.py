@@ -37,8 +37,10 @@ def test_every_variant_parses_and_refers_to_real_things(name):
   cls = settings_class(module, name)
   for variant in variants(module):
     s = settings.parse(cls, module.get_config(variant))
-    assert s.task.name in tasks.names()
-    assert s.task.template in templates.TEMPLATES
+    for task in [s.task] + list(getattr(s, "mixture", {}).values()):
+      assert task.name in tasks.names()
+      assert task.template in templates.TEMPLATES
+      assert set(task.knobs) <= set(tasks.knobs(task.name))
     reward_sections = [s.eval.rewards] + [getattr(s, "rewards", {})] + [getattr(getattr(s, "distill", None),
                                                                               "rewards", {})]
     for section in reward_sections:

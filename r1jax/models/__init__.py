@@ -3,9 +3,11 @@
 from r1jax.models import hf
 from r1jax.models.config import PRESETS, ModelConfig, RopeScaling, get_config
 from r1jax.models.transformer import (Transformer, decode_step, forward, init_cache, init_params,
-                                      param_logical_axes, positions_from_mask, prefill, unembed)
+                                      param_logical_axes, positions_from_mask, prefill, shared_prefix_hidden,
+                                      unembed)
 
 __all__ = [
     "PRESETS", "ModelConfig", "RopeScaling", "Transformer", "decode_step", "forward", "get_config", "hf",
-    "init_cache", "init_params", "param_logical_axes", "positions_from_mask", "prefill", "unembed",
+    "init_cache", "init_params", "param_logical_axes", "positions_from_mask", "prefill", "shared_prefix_hidden",
+    "unembed",
 ]

@@ -19,6 +19,10 @@ import jax.numpy as jnp
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 REMAT_POLICIES = ("none", "full", "dots", "dots_with_no_batch_dims")
 MODEL_TYPES = ("llama", "qwen2", "qwen3")
+# How attention is computed (the same math): "einsum" is explicit matmuls + a masked softmax, the fastest on CPU;
+# "dot_product" is `jax.nn.dot_product_attention` with XLA's choice of kernel (cuDNN flash attention on GPU for
+# bf16 / fp16), "dot_product_xla" / "dot_product_cudnn" force one of its implementations.
+ATTENTION_IMPLS = ("einsum", "dot_product", "dot_product_xla", "dot_product_cudnn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +68,7 @@ class ModelConfig:
   param_dtype: str = "float32"
   dtype: str = "float32"
   remat: str = "none"  # one of REMAT_POLICIES
+  attention_impl: str = "einsum"  # one of ATTENTION_IMPLS
   model_type: str = "llama"  # the HF family written by save_pretrained
   bos_token_id: int | None = None
   eos_token_id: int | tuple[int, ...] | None = None
@@ -89,6 +94,8 @@ class ModelConfig:
         raise ValueError(f"ModelConfig.{name}={getattr(self, name)!r}; valid: {sorted(DTYPES)}")
     if self.remat not in REMAT_POLICIES:
       raise ValueError(f"ModelConfig.remat={self.remat!r}; valid: {REMAT_POLICIES}")
+    if self.attention_impl not in ATTENTION_IMPLS:
+      raise ValueError(f"ModelConfig.attention_impl={self.attention_impl!r}; valid: {ATTENTION_IMPLS}")
     if self.model_type not in MODEL_TYPES:
       raise ValueError(f"ModelConfig.model_type={self.model_type!r}; valid: {MODEL_TYPES}")
     if isinstance(self.rope_scaling, dict):

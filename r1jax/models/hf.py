@@ -227,9 +227,35 @@ def _tensor_files(path: Path) -> dict[str, Path]:
                           "convert them with transformers' save_pretrained(safe_serialization=True))")
   names: dict[str, Path] = {}
   for f in files:
-    with safe_open(f, framework="numpy") as sf:
+    with _open_safetensors(f) as sf:
       names.update({k: f for k in sf.keys()})
   return names
+
+
+def _open_safetensors(f: Path):
+  """safe_open(f), or CheckpointError naming the file (safetensors' own errors do not)."""
+  try:
+    return safe_open(f, framework="numpy")
+  except Exception as e:  # SafetensorError, OSError: a truncated or damaged file
+    raise CheckpointError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e})") from None
+
+
+def _read_tensor(handle: Any, name: str, f: Path) -> np.ndarray:
+  """One tensor of an open safetensors file; errors name the file and the tensor."""
+  try:
+    return handle.get_tensor(name)
+  except Exception as e:  # SafetensorError: data that does not match its header
+    raise CheckpointError(f"{f}: tensor {name!r} cannot be read ({type(e).__name__}: {e})") from None
+
+
+def _check_finite(arr: np.ndarray, name: str, f: Path) -> None:
+  """A tensor with NaN or inf values makes every output NaN: an error naming the file, the tensor and the count."""
+  finite = np.isfinite(arr)
+  if not finite.all():
+    bad = arr[~finite]
+    kinds = " and ".join(k for k, has in (("NaN", np.isnan(bad).any()), ("inf", np.isinf(bad).any())) if has)
+    raise CheckpointError(f"{f}: tensor {name!r} has {bad.size} non-finite values ({kinds}) of {arr.size}; a model "
+                          "with them computes NaN (was it saved from a run that diverged?)")
 
 
 _IGNORED = re.compile(r"(^|\.)rotary_emb\.inv_freq$")
@@ -242,12 +268,13 @@ def _set_path(tree: dict, keys: tuple[str, ...], value: Any) -> None:
 
 
 def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_dtype: Any = None,
-                    shardings: Any = None) -> tuple[ModelConfig, dict]:
+                    shardings: Any = None, check_finite: bool = True) -> tuple[ModelConfig, dict]:
   """Load an HF Llama/Qwen2/Qwen3 directory. -> (cfg, params) with params stored in `dtype`.
 
   Every tensor's presence and shape is checked against config.json before any weight is read, so a bad
   checkpoint fails whole with the names of all its problems. `shardings`, a pytree like the params of
-  `jax.sharding.Sharding`s, places each tensor directly where it belongs.
+  `jax.sharding.Sharding`s, places each tensor directly where it belongs. A damaged file, or (with `check_finite`)
+  a tensor holding NaN or inf, is a CheckpointError naming the file and the tensor.
   """
   path = Path(path)
   cfg_file = path / "config.json"
@@ -276,7 +303,7 @@ def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_d
     for f in sorted(set(files.values())):
       if not f.exists():
         raise CheckpointError(f"{f}: listed in {SAFE_INDEX} but does not exist")
-      handles[f] = safe_open(f, framework="numpy")
+      handles[f] = _open_safetensors(f)
     for name, shape in expected.items():
       if name in files:
         got = tuple(handles[files[name]].get_slice(name).get_shape())
@@ -286,13 +313,19 @@ def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_d
       raise CheckpointError(f"{path}: checkpoint does not match {cfg_file.name}: " + "; ".join(problems))
 
     np_dtype = np.dtype(ml_dtypes.bfloat16) if dtype_name == "bfloat16" else np.dtype(dtype_name)
+
+    def tensor(name: str) -> np.ndarray:
+      arr = _read_tensor(handles[files[name]], name, files[name])
+      if check_finite:
+        _check_finite(arr, name, files[name])
+      return arr
+
     params: dict = {}
     for pattern, (keys, to_r1, _, per_layer) in _weight_map(cfg).items():
       if per_layer:
-        arr = np.stack([to_r1(handles[files[n]].get_tensor(n)).astype(np_dtype)
-                        for n in (pattern.format(i=i) for i in range(cfg.num_layers))])
+        arr = np.stack([to_r1(tensor(pattern.format(i=i))).astype(np_dtype) for i in range(cfg.num_layers)])
       else:
-        arr = to_r1(handles[files[pattern]].get_tensor(pattern)).astype(np_dtype)
+        arr = to_r1(tensor(pattern)).astype(np_dtype)
       _set_path(params, keys, arr)
   finally:
     handles.clear()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -36,6 +36,8 @@ Cache = dict[str, Array]
 Prefix = tuple[Array, Array, Array]  # k [P, Hkv, D, Sp], v [P, Hkv, Sp, D], allowed [P, Sp]: see Attention
 
 _MASK_VALUE = float(np.finfo(np.float32).min)
+# ModelConfig.attention_impl -> `jax.nn.dot_product_attention`'s implementation (None: XLA picks, cuDNN on GPU).
+ATTENTION_IMPLEMENTATIONS = {"dot_product": None, "dot_product_xla": "xla", "dot_product_cudnn": "cudnn"}
 
 
 def _init(stddev: float, axes: tuple[str, ...]):
@@ -187,19 +189,106 @@ class Linear(nn.Module):
     return y.reshape(*lead, *self.out_shape)
 
 
+class SharedPrefixMask(NamedTuple):
+  """Attention masks of a shared-prefix batch (see `Transformer.shared_prefix_hidden`): P groups, each one row
+  [prompt (Tp tokens), completion 1, ..., completion G (N tokens each)] whose completions see only their prompt
+  and themselves. Passed where a plain batch passes `allowed`; the shapes tell Tp, G and N.
+
+  prompt      [P, Tp, Tp] bool  causal attention of the prompt tokens among themselves
+  completion  [P*G, N, N] bool  causal attention of each completion's tokens among themselves
+  prefix      [P, Tp]     bool  the prompt keys every completion token of the group sees (its real tokens)
+  """
+
+  prompt: Array
+  completion: Array
+  prefix: Array
+
+
+def _attend_einsum(cfg: ModelConfig, q: Array, k: Array, v: Array, allowed: Array, prefix: Prefix | None) -> Array:
+  """`attend` as explicit matmuls and `masked_softmax` (the XLA:CPU-friendly layout; see `attend`)."""
+  b, t = q.shape[:2]
+  kvh, g, d = cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim
+  dt = q.dtype
+  # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, D, S]: with the
+  # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
+  q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
+  scores = jnp.einsum("bkqd,bkds->bkqs", q, k, preferred_element_type=jnp.float32)
+  scores = scores.reshape(b, kvh, t, g, -1)
+  keep = jnp.broadcast_to(allowed[:, None, :, None], (b, 1, t, g, allowed.shape[-1]))
+  if prefix is not None:
+    k_pre, v_pre, allowed_pre = prefix
+    p = k_pre.shape[0]
+    # The queries of a whole group as the rows of one matmul per (prefix row, KV head): [P, Hkv, R*T*G, D].
+    q_pre = q.reshape(p, b // p, kvh, t * g, d).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, d)
+    s_pre = jnp.einsum("pkqd,pkds->pkqs", q_pre, k_pre.astype(dt), preferred_element_type=jnp.float32)
+    s_pre = s_pre.reshape(p, kvh, b // p, t, g, -1).transpose(0, 2, 1, 3, 4, 5).reshape(b, kvh, t, g, -1)
+    keep_pre = jnp.repeat(allowed_pre, b // p, axis=0)[:, None, None, None, :]  # [B, 1, 1, 1, Sp]
+    scores = jnp.concatenate([s_pre, scores], axis=-1)
+    keep = jnp.concatenate([jnp.broadcast_to(keep_pre, (b, 1, t, g, keep_pre.shape[-1])), keep], axis=-1)
+  # In the [B, Hkv, T*G, S] layout of the value matmul, so the one tensor the backward pass keeps is its operand.
+  scores, keep = scores.reshape(b, kvh, t * g, -1), keep.reshape(b, 1, t * g, -1)
+  probs = masked_softmax(scores * (d ** -0.5), keep).astype(dt)
+  if prefix is not None:
+    sp = k_pre.shape[-1]
+    probs, p_pre = probs[..., sp:], probs[..., :sp]
+    p_pre = p_pre.reshape(p, b // p, kvh, t * g, sp).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, sp)
+    out_pre = jnp.einsum("pkqs,pksd->pkqd", p_pre, v_pre.astype(dt))
+    out_pre = out_pre.reshape(p, kvh, b // p, t * g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
+  out = jnp.einsum("bkqs,bksd->bkqd", probs, v)
+  if prefix is not None:
+    out = out + out_pre
+  return out.reshape(b, kvh, t, g, d).transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
+
+
+def _attend_dot_product(cfg: ModelConfig, q: Array, k: Array, v: Array, allowed: Array, prefix: Prefix | None,
+                        implementation: str | None) -> Array:
+  """`attend` through `jax.nn.dot_product_attention` (cuDNN flash attention on GPU where it applies).
+
+  A shared prefix is repeated to its R rows and put before the row's own keys: one fused call per layer, at the
+  price of reading the prefix R times (the einsum path reads it once per group).
+  """
+  k, v = k.transpose(0, 3, 1, 2), v.swapaxes(1, 2)  # [B, S, Hkv, D] each
+  if prefix is not None:
+    k_pre, v_pre, allowed_pre = prefix
+    r = q.shape[0] // k_pre.shape[0]
+    k = jnp.concatenate([jnp.repeat(k_pre.transpose(0, 3, 1, 2).astype(k.dtype), r, axis=0), k], axis=1)
+    v = jnp.concatenate([jnp.repeat(v_pre.swapaxes(1, 2).astype(v.dtype), r, axis=0), v], axis=1)
+    keep_pre = jnp.broadcast_to(jnp.repeat(allowed_pre, r, axis=0)[:, None, :],
+                                (q.shape[0], q.shape[1], allowed_pre.shape[-1]))
+    allowed = jnp.concatenate([keep_pre, allowed], axis=-1)
+  # A row with nothing allowed (left padding) comes out uniform over its keys, as with `masked_softmax`.
+  return jax.nn.dot_product_attention(q, k, v, mask=allowed[:, None], scale=cfg.head_dim ** -0.5,
+                                      implementation=implementation).astype(q.dtype)
+
+
+def attend(cfg: ModelConfig, q: Array, k: Array, v: Array, allowed: Array, prefix: Prefix | None = None) -> Array:
+  """Grouped-query attention core: softmax(q k^T / sqrt(D) where allowed) v. -> [B, T, H, D].
+
+  q [B, T, H, D] (H = Hkv * G query heads, head h on KV head h // G); k [B, Hkv, D, S]; v [B, Hkv, S, D];
+  allowed [B, T, S] bool. prefix (k [P, Hkv, D, Sp], v [P, Hkv, Sp, D], allowed [P, Sp] bool), optional: keys /
+  values shared by groups of R = B / P consecutive rows (the G samples of one prompt), so row b also attends to
+  prefix row b // R; the softmax runs over both parts together. `cfg.attention_impl` picks the implementation:
+  "einsum" (explicit matmuls; each prefix slot is read once per group) or "dot_product*" (`jax.nn.
+  dot_product_attention`: cuDNN flash attention on GPU for half-precision inputs, XLA's own elsewhere).
+  """
+  if cfg.attention_impl == "einsum":
+    return _attend_einsum(cfg, q, k, v, allowed, prefix)
+  return _attend_dot_product(cfg, q, k, v, allowed, prefix, ATTENTION_IMPLEMENTATIONS[cfg.attention_impl])
+
+
 class Attention(nn.Module):
   """Grouped-query attention: H query heads share Hkv key/value heads in groups of H / Hkv."""
 
   cfg: ModelConfig
 
   @nn.compact
-  def __call__(self, x: Array, cos: Array, sin: Array, allowed: Array,
+  def __call__(self, x: Array, cos: Array, sin: Array, allowed: Array | SharedPrefixMask,
                layer_cache: tuple[Array, Array] | None, cache_index: Array | None, prefix: Prefix | None = None):
     """x [B, T, E]; allowed [B, T, S] bool; layer_cache k [B, Hkv, D, S], v [B, Hkv, S, D]. -> (y [B, T, E], cache).
 
-    prefix (k [P, Hkv, D, Sp], v [P, Hkv, Sp, D], allowed [P, Sp] bool), optional: keys / values shared by groups
-    of R = B / P consecutive rows (the G samples of one prompt), so row b also attends to prefix row b // R. Each
-    prefix slot is then read once per group instead of once per row; the softmax runs over both parts together.
+    prefix: keys / values shared by groups of rows (see `attend`). allowed may instead be a `SharedPrefixMask`:
+    then each row of x is a whole group [prompt, G completions] and the completions attend to the prompt's keys /
+    values of this same layer as their prefix (no cache, no `prefix` argument).
     """
     cfg = self.cfg
     dt, pdt = cfg.jnp_dtype, cfg.jnp_param_dtype
@@ -215,49 +304,45 @@ class Attention(nn.Module):
       q = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="q_norm")(q)
       k = RMSNorm(cfg.rms_norm_eps, dt, pdt, axis_name="head_dim", name="k_norm")(k)
     q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-    k, v = k.transpose(0, 2, 3, 1), v.swapaxes(1, 2)  # [B, Hkv, D, T], [B, Hkv, T, D]
 
     new_cache = None
-    if layer_cache is not None:
-      k_cache, v_cache = layer_cache
-      k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), (0, 0, 0, cache_index))
-      v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), (0, 0, cache_index, 0))
-      new_cache = (k, v)
-      k, v = k.astype(dt), v.astype(dt)
-
-    b, t = q.shape[:2]
-    kvh, g, d = cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim
-    # Queries of one KV head as rows of a plain batched matmul [B, Hkv, T*G, D] x [B, Hkv, D, S]: with the
-    # singleton T of a decode step kept as its own axis, XLA:CPU picks a slow generic dot (4x slower there).
-    q = q.reshape(b, t, kvh, g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
-    scores = jnp.einsum("bkqd,bkds->bkqs", q, k, preferred_element_type=jnp.float32)
-    scores = scores.reshape(b, kvh, t, g, -1)
-    keep = jnp.broadcast_to(allowed[:, None, :, None], (b, 1, t, g, allowed.shape[-1]))
-    if prefix is not None:
-      k_pre, v_pre, allowed_pre = prefix
-      p = k_pre.shape[0]
-      # The queries of a whole group as the rows of one matmul per (prefix row, KV head): [P, Hkv, R*T*G, D].
-      q_pre = q.reshape(p, b // p, kvh, t * g, d).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, d)
-      s_pre = jnp.einsum("pkqd,pkds->pkqs", q_pre, k_pre.astype(dt), preferred_element_type=jnp.float32)
-      s_pre = s_pre.reshape(p, kvh, b // p, t, g, -1).transpose(0, 2, 1, 3, 4, 5).reshape(b, kvh, t, g, -1)
-      keep_pre = jnp.repeat(allowed_pre, b // p, axis=0)[:, None, None, None, :]  # [B, 1, 1, 1, Sp]
-      scores = jnp.concatenate([s_pre, scores], axis=-1)
-      keep = jnp.concatenate([jnp.broadcast_to(keep_pre, (b, 1, t, g, keep_pre.shape[-1])), keep], axis=-1)
-    # In the [B, Hkv, T*G, S] layout of the value matmul, so the one tensor the backward pass keeps is its operand.
-    scores, keep = scores.reshape(b, kvh, t * g, -1), keep.reshape(b, 1, t * g, -1)
-    probs = masked_softmax(scores * (d ** -0.5), keep).astype(dt)
-    if prefix is not None:
-      sp = k_pre.shape[-1]
-      probs, p_pre = probs[..., sp:], probs[..., :sp]
-      p_pre = p_pre.reshape(p, b // p, kvh, t * g, sp).transpose(0, 2, 1, 3, 4).reshape(p, kvh, -1, sp)
-      out_pre = jnp.einsum("pkqs,pksd->pkqd", p_pre, v_pre.astype(dt))
-      out_pre = out_pre.reshape(p, kvh, b // p, t * g, d).transpose(0, 2, 1, 3, 4).reshape(b, kvh, t * g, d)
-    out = jnp.einsum("bkqs,bksd->bkqd", probs, v)
-    if prefix is not None:
-      out = out + out_pre
-    out = out.reshape(b, kvh, t, g, d).transpose(0, 2, 1, 3, 4).reshape(b, t, cfg.num_heads, d)
-    y = Linear((cfg.num_heads, d), (cfg.hidden_size,), ("heads", "head_dim", "embed"), dt, pdt, name="o_proj")(out)
+    if isinstance(allowed, SharedPrefixMask):
+      if layer_cache is not None or prefix is not None:
+        raise ValueError("a SharedPrefixMask batch takes neither a KV cache nor a prefix")
+      out = _attend_shared_prefix(cfg, q, k, v, allowed)
+    else:
+      k, v = k.transpose(0, 2, 3, 1), v.swapaxes(1, 2)  # [B, Hkv, D, T], [B, Hkv, T, D]
+      if layer_cache is not None:
+        k_cache, v_cache = layer_cache
+        k = jax.lax.dynamic_update_slice(k_cache, k.astype(k_cache.dtype), (0, 0, 0, cache_index))
+        v = jax.lax.dynamic_update_slice(v_cache, v.astype(v_cache.dtype), (0, 0, cache_index, 0))
+        new_cache = (k, v)
+        k, v = k.astype(dt), v.astype(dt)
+      out = attend(cfg, q, k, v, allowed, prefix)
+    y = Linear((cfg.num_heads, cfg.head_dim), (cfg.hidden_size,), ("heads", "head_dim", "embed"), dt, pdt,
+               name="o_proj")(out)
     return y, new_cache
+
+
+def _attend_shared_prefix(cfg: ModelConfig, q: Array, k: Array, v: Array, masks: SharedPrefixMask) -> Array:
+  """Attention of grouped rows [prompt (Tp), G completions (N each)]: q [P, Tp+G*N, H, D], k, v [P, Tp+G*N, Hkv, D].
+
+  The prompt attends to itself; each completion to the prompt (as the `prefix` of its group) and to itself. Every
+  prompt key / value is computed once per group and so is its gradient, which sums the G completions' parts.
+  """
+  p, tp = masks.prefix.shape
+  pg, n = masks.completion.shape[:2]
+
+  def split(x):  # [P, Tp+G*N, h, D] -> prompt [P, Tp, h, D], completions [P*G, N, h, D]
+    return x[:, :tp], x[:, tp:].reshape(pg, n, *x.shape[2:])
+
+  (q_p, q_c), (k_p, k_c), (v_p, v_c) = split(q), split(k), split(v)
+  keys = lambda x: x.transpose(0, 2, 3, 1)  # noqa: E731  [B, T, Hkv, D] -> [B, Hkv, D, T]
+  values = lambda x: x.swapaxes(1, 2)  # noqa: E731  [B, T, Hkv, D] -> [B, Hkv, T, D]
+  prefix = (keys(k_p), values(v_p), masks.prefix)
+  out_p = attend(cfg, q_p, prefix[0], prefix[1], masks.prompt)
+  out_c = attend(cfg, q_c, keys(k_c), values(v_c), masks.completion, prefix)
+  return jnp.concatenate([out_p, out_c.reshape(p, -1, *out_c.shape[2:])], axis=1)
 
 
 class MLP(nn.Module):
@@ -371,6 +456,39 @@ class Transformer(nn.Module):
     new_cache = {"k": new_layer_cache[0], "v": new_layer_cache[1], "mask": kv_mask, "index": cache_index + t}
     return out, new_cache
 
+  def shared_prefix_hidden(self, prompt_ids: Array, prompt_mask: Array, completion_ids: Array,
+                           completion_mask: Array) -> tuple[Array, Array]:
+    """Final normed hidden states of G completions per prompt, each prompt computed once for its group.
+
+    prompt_ids, prompt_mask [P, Tp] (left-padded); completion_ids, completion_mask [P, G, N]. The result equals
+    `__call__(return_hidden=True)` on the P*G rows [prompt_i, completion_ij] (positions from the joint mask), but
+    the prompt's tokens go through every layer once instead of G times (Prefix Grouper, Liu et al. 2025): each
+    group is one row [prompt, completion_1, ..., completion_G] whose completions attend to their prompt and to
+    themselves (`SharedPrefixMask`). Gradients are those of the repeated-prompt batch.
+    -> (prompt hidden [P, Tp, E], completion hidden [P, G, N, E]).
+    """
+    p, tp = prompt_ids.shape
+    if completion_ids.ndim != 3 or completion_ids.shape[0] != p or completion_mask.shape != completion_ids.shape:
+      raise ValueError(f"completion_ids {completion_ids.shape} / completion_mask {completion_mask.shape} must be "
+                       f"the same [P, G, N] with P = {p} prompts")
+    g, n = completion_ids.shape[1:]
+    prompt_mask, completion_mask = prompt_mask.astype(jnp.int32), completion_mask.astype(jnp.int32)
+    # The positions the joint row [prompt, completion] would get from its mask (`positions_from_mask`): prompt
+    # length + index among the completion's real tokens; 0 on padding.
+    completion_pos = prompt_mask.sum(-1)[:, None, None] + jnp.cumsum(completion_mask, axis=-1) - 1
+    completion_pos = jnp.where(completion_mask > 0, completion_pos, 0)
+    positions = jnp.concatenate([positions_from_mask(prompt_mask), completion_pos.reshape(p, g * n)], axis=1)
+    cos, sin = rope_tables(self.cfg, positions)
+    masks = SharedPrefixMask(
+        prompt=jnp.tril(jnp.ones((tp, tp), bool))[None] & (prompt_mask[:, None, :] > 0),
+        completion=jnp.tril(jnp.ones((n, n), bool))[None] & (completion_mask.reshape(p * g, 1, n) > 0),
+        prefix=prompt_mask > 0)
+    x = self.embed(jnp.concatenate([prompt_ids, completion_ids.reshape(p, g * n)], axis=1))
+    x = shd.constrain(x, ("batch", "length", "embed"))
+    x, _ = self.layers(x, None, cos, sin, masks, None)
+    x = self.final_norm(x)
+    return x[:, :tp], x[:, tp:].reshape(p, g, n, -1)
+
 
 # ----------------------------------------------------------------------------------------------------- functional API
 
@@ -406,6 +524,14 @@ def forward(cfg: ModelConfig, params: dict, input_ids: Array, attention_mask: Ar
   """Full forward without a cache. [B, T] -> logits [B, T, V] f32."""
   return Transformer(cfg).apply({"params": params}, input_ids, attention_mask=attention_mask, positions=positions,
                                 segment_ids=segment_ids)
+
+
+def shared_prefix_hidden(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Array,
+                         completion_ids: Array, completion_mask: Array) -> tuple[Array, Array]:
+  """Hidden states of G completions per prompt, each prompt computed once (`Transformer.shared_prefix_hidden`).
+  prompt [P, Tp], completions [P, G, N] -> (prompt hidden [P, Tp, E], completion hidden [P, G, N, E])."""
+  return Transformer(cfg).apply({"params": params}, prompt_ids, prompt_mask, completion_ids, completion_mask,
+                                method=Transformer.shared_prefix_hidden)
 
 
 def prefill(cfg: ModelConfig, params: dict, cache: Cache, tokens: Array, positions: Array,

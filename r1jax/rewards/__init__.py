@@ -31,9 +31,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from r1jax.registry import Registry, registrar
-from r1jax.rewards import _text, countdown, format, length, math  # noqa: A004 (module names shadow builtins here)
+from r1jax.rewards import _text, code, countdown, format, length, math  # noqa: A004 (names shadow builtins here)
 
-__all__ = ["REWARDS", "combine", "countdown", "format", "get", "length", "math", "register", "required_columns"]
+__all__ = ["REWARDS", "code", "combine", "countdown", "format", "get", "length", "math", "register",
+           "required_columns"]
 
 RewardFn = Callable[..., "list[float] | tuple[list[float], dict]"]
 REWARDS: Registry[RewardFn] = Registry("reward")
@@ -96,6 +97,18 @@ def cosine_length(texts, *, lengths, max_length, correctness="math_accuracy", co
 def repetition(texts, *, ngram_size=3, max_penalty=-1.0):
   """Repeated n-gram penalty in [max_penalty, 0] (Demystifying Long CoT)."""
   return length.repetition_penalty(texts, ngram_size, max_penalty)
+
+
+@register("code_accuracy")
+def code_accuracy(texts, *, tests, timeout=None, memory_mb=None, isolation=None):
+  """1.0 iff the answer's program passes every assert in `tests`, run in a sandbox (r1jax.rewards.code)."""
+  return code.score(texts, tests, timeout=timeout, memory_mb=memory_mb, isolation=isolation)
+
+
+@register("code_tests_passed")
+def code_tests_passed(texts, *, tests, timeout=None, memory_mb=None, isolation=None):
+  """The share of `tests` the answer's program passes (partial credit; r1jax.rewards.code)."""
+  return code.score_fraction(texts, tests, timeout=timeout, memory_mb=memory_mb, isolation=isolation)
 
 
 def get(name: str) -> RewardFn:

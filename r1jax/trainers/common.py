@@ -8,6 +8,7 @@ Every trainer's settings have the sections seed, tokenizer, model, task, optimiz
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -29,11 +30,16 @@ from r1jax.data import batching, tasks
 from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
 from r1jax.sampling import SamplingConfig
 from r1jax.tokenizer import BUILTIN, load_tokenizer, stop_token_ids
-from r1jax.train import (Checkpointer, OptimizerConfig, TrainState, abstract_like, create_train_state, make_optimizer,
-                         read_metrics, train_state_from_params)
+from r1jax.train import (BadSteps, Checkpointer, NonFiniteError, OptimizerConfig, PreemptionGuard, Stopped, TrainState,
+                         abstract_like, all_finite, create_train_state, make_optimizer, read_metrics,
+                         train_state_from_params)
+from r1jax.train.metrics import trim_log
 from r1jax.trainers import settings as settings_lib
 
 log = logging.getLogger("r1jax")
+
+# The step-keyed logs a run appends to (each record has a "step"); trimmed on resume (r1jax.train.metrics.trim_log).
+STEP_LOGS = ("metrics.jsonl", "samples.jsonl", "rollouts.jsonl", "eval_samples.jsonl")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -68,6 +74,12 @@ def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "c
     path = local_path(model.init_from, f"{key}.init_from")
     cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
     cfg = cfg.replace(remat=model.remat)
+    clash = {k: (v, getattr(cfg, k, "(no such field)")) for k, v in model.overrides.items()
+             if getattr(cfg, k, None) != v}
+    if clash:  # a config.json that records a model which was not trained is worse than an error
+      raise SettingsError(f"{key}.overrides disagree with the checkpoint {key}.init_from={model.init_from!r}: "
+                          + ", ".join(f"{k}={v!r} (checkpoint: {c!r})" for k, (v, c) in sorted(clash.items()))
+                          + "; a checkpoint's architecture comes from its config.json: drop these overrides")
   else:
     try:
       cfg = get_config(model.preset, param_dtype=model.param_dtype, dtype=model.dtype, remat=model.remat,
@@ -109,14 +121,14 @@ def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, 
   return state, shardings, tx, schedule
 
 
-def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int):
-  """`n` rows of the task's `split`; a bad task name or knob is an error naming config.task."""
+def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int, key: str = "config.task"):
+  """`n` rows of the task's `split`; a bad task name or knob is an error naming the section `key`."""
   if task.name not in tasks.TASKS:
-    raise SettingsError(f"config.task.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
+    raise SettingsError(f"{key}.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
   try:
     return tasks.load(task.name, split=split, n=n, seed=seed, **task.knobs)
   except TypeError as e:  # an unknown knob
-    raise SettingsError(f"config.task.knobs: {e}") from None
+    raise SettingsError(f"{key}.knobs: {e}") from None
 
 
 def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: settings_lib.TaskSettings, split: str
@@ -205,6 +217,36 @@ def step_rng(seed: int, step: int, purpose: int) -> jax.Array:
 # A run: start, log, end of step, finish.
 
 
+def stoppable(name: str):
+  """Decorate a trainer's `train(settings, workdir, ...)` so that a SIGTERM before its first step stops it at once.
+
+  Until the train loop begins (start-up, restoring, compiling, the step-0 evaluation) the run has nothing new to
+  save, so a termination signal ends `train` right away (Stopped, see r1jax.train.PreemptionGuard): one line says
+  so, the summary returned says "complete": False, and the workdir resumes as before. From the first step on, the
+  loop's own PreemptionGuard takes over (it finishes the step, checkpoints and stops), and a signal that arrives
+  while the run saves its last checkpoint or exports is noted and changes nothing.
+  """
+  def decorate(train_fn):
+    @functools.wraps(train_fn)
+    def train(s: Any, workdir: str | Path, *args: Any, **kwargs: Any) -> dict:
+      with PreemptionGuard(interrupt=True):
+        try:
+          return train_fn(s, workdir, *args, **kwargs)
+        except Stopped:
+          return stopped_early(name, s, Path(workdir))
+    return train
+  return decorate
+
+
+def stopped_early(name: str, s: Any, workdir: Path) -> dict:
+  """The summary (and the last line) of a run stopped by a signal before its first step."""
+  steps = [int(p.name) for p in (workdir / "checkpoints").glob("*") if p.name.isdigit()]
+  step = max(steps, default=0)
+  print(f"{name} stopped by a termination signal before step {step + 1} of {s.train.steps} (nothing new to save); "
+        f"workdir {workdir} (run it again to resume)", file=sys.stderr, flush=True)
+  return {"step": step, "complete": False, "stopped": True, "workdir": str(workdir)}
+
+
 @dataclasses.dataclass
 class Run:
   """What every trainer builds first: where it writes, the mesh, the tokenizer, the model and its state."""
@@ -220,15 +262,22 @@ class Run:
   tx: Any
   schedule: Any
   checkpointer: Checkpointer
+  start_step: int = 0
+  """The step the run resumed from (0: from scratch)."""
+  bad_steps: BadSteps = dataclasses.field(default_factory=BadSteps)
+  """Updates skipped for non-finite values (checked after every update; see r1jax.train.step)."""
   started: float = dataclasses.field(default_factory=time.perf_counter)
 
 
 def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None,
               reserve_devices: int = 0) -> tuple[Run, dict]:
-  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint.
+  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint
+  that restores (a damaged newer one is moved aside with a warning: Checkpointer.restore_newest).
 
   `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
-  the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0).
+  the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
+  step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once, and the
+  summary.json of an earlier, shorter run is removed (it would call a run complete that is not).
   `reserve_devices` leaves the last devices out of the training mesh (for a separate rollout mesh).
   -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
   """
@@ -255,17 +304,24 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
     params = init_params
   state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates)
   ckpt = Checkpointer(workdir / "checkpoints", every_steps=s.train.checkpoint_every, keep=s.train.keep_checkpoints)
-  extra = {}
-  if ckpt.latest_step() is not None:
-    state, extra = ckpt.restore(abstract_like(state, shardings))
-    log.info("%s: resumed %s from checkpoint %d", name, workdir, ckpt.latest_step())
-  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt), extra
+  extra, start = {}, 0
+  restored = ckpt.restore_newest(abstract_like(state, shardings))
+  if restored is not None:
+    state, extra, start = restored
+    log.info("%s: resumed %s from checkpoint %d", name, workdir, start)
+  if jax.process_index() == 0:
+    for filename in STEP_LOGS:
+      trim_log(workdir / filename, start)
+    if start < s.train.steps:  # an earlier run's summary says "complete" no more: this one has steps to go
+      (workdir / "summary.json").unlink(missing_ok=True)
+  bad_steps = BadSteps(s.train.max_bad_steps, "config.train.max_bad_steps", **extra.get("bad_steps", {}))
+  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt, start, bad_steps), extra
 
 
 def initial_params(run: Run, init_params: Any = None) -> Any:
   """The params the run started from (a GRPO reference policy): the state's own on a fresh start, else rebuilt from
   the settings exactly as start_run built them."""
-  if run.checkpointer.latest_step() is None:
+  if run.start_step == 0:
     return run.state.params
   if init_params is None:
     _, init_params = build_model(run.settings.model, run.tokenizer)
@@ -331,12 +387,14 @@ class Progress:
 def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int, state: TrainState, extra: dict,
                 run_eval) -> bool:
   """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after
-  SIGTERM). Returns True when the loop must stop (a termination signal arrived)."""
+  SIGTERM; `extra` gains the bad-step counts). Returns True when the loop must stop (a termination
+  signal arrived). Raises CheckpointSaveError as soon as a save is known to have failed."""
   t = run.settings.train
   last = step == t.steps
   if t.eval_every and (step % t.eval_every == 0 or last):
     row = writer.write(step, run_eval(step))
     progress.line(step, row)
+  extra = {**extra, "bad_steps": run.bad_steps.state()}
   requested = sharding.any_process(guard.requested)  # every host stops at the same step (and saves together)
   run.checkpointer.save(step, state, extra=extra, force=requested or last)
   progress.step()
@@ -390,6 +448,9 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
   and say what the run did in one last line. -> the summary plus "params" and "cfg" for the caller."""
   progress.close()
   s = run.settings
+  if not all_finite(state.params):
+    raise NonFiniteError(f"{run.name}: the params at step {step} hold non-finite values; nothing was exported and the "
+                         f"run is not complete (its last checkpoint is in {run.checkpointer.directory})")
   history = eval_history(run.workdir)
   complete = step >= s.train.steps
   summary = {"step": step, "complete": complete, "workdir": str(run.workdir),

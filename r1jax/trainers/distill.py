@@ -131,6 +131,7 @@ def student_completions(cfg, params, examples, tokenizer, s: DistillSettings, rn
   return new
 
 
+@common.stoppable("distill")
 def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_params: Any = None) -> dict:
   """Run (or resume) distillation. `teacher=(cfg, params)` and `init_params` override the settings' models."""
   ds = s.distill
@@ -193,6 +194,7 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
         picked = student_completions(cfg, state.params, picked, tokenizer, s, common.step_rng(s.seed, step, 3),
                                      mesh=run.mesh)
       state, metrics = step_fn(state, sharding.shard_batch(run.mesh, collate(picked)), teacher_params)
+      metrics = run.bad_steps.check(step, metrics)
       if step % s.train.log_every == 0 or step == s.train.steps:
         row = {f"train/{k}": v for k, v in to_python(metrics).items()}
         row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})

@@ -333,21 +333,30 @@ def dry_run_grpo(s: settings_lib.GRPOSettings, compile_sampler: bool = True) -> 
   param_bytes = per_device_bytes(state.params)
   if gs.beta:
     entries.append(Entry("reference params", param_bytes, "the initial policy, for the KL term", resident=True))
-  rows = ro.prompts_per_step * ro.num_generations
-  if rows % gs.mini_batches:
-    problems.append(f"{rows} rollouts per step do not split into config.grpo.mini_batches={gs.mini_batches}")
-  mini = rows // gs.mini_batches
-  _check_rows("update batch", mini, mesh, warnings, "config.rollout.prompts_per_step x num_generations / mini_batches")
-  _micro_rows("update step", mini, gs.micro_batches, mesh, warnings, "config.grpo.micro_batches")
-  width = s.task.max_prompt_len + ro.max_new_tokens
-  n = ro.max_new_tokens
-  shapes = {"input_ids": ((mini, width), jnp.int32), "attention_mask": ((mini, width), jnp.int32),
-            "completion_mask": ((mini, n), jnp.int32), "advantages": ((mini,), jnp.float32),
-            "sample_logp": ((mini, n), jnp.float32)}
-  if gs.beta:
-    shapes["ref_logp"] = ((mini, n), jnp.float32)
-  if gs.num_iterations > 1:
-    shapes["old_logp"] = ((mini, n), jnp.float32)
+  # The update batch is in the shared-prefix layout (r1jax.train.grpo): P prompt groups, split into mini- and
+  # micro-batches of whole groups; its completion width is at most max_new_tokens (the trainer trims it).
+  groups, g, n = ro.prompts_per_step, ro.num_generations, ro.max_new_tokens
+  if groups % gs.mini_batches:
+    problems.append(f"{groups} prompt groups per step do not split into config.grpo.mini_batches={gs.mini_batches}")
+  mini = groups // gs.mini_batches
+  _check_rows("update batch (prompt groups)", mini, mesh, warnings,
+              "config.rollout.prompts_per_step / config.grpo.mini_batches")
+  _micro_rows("update step (prompt groups)", mini, gs.micro_batches, mesh, warnings, "config.grpo.micro_batches")
+  tp = s.task.max_prompt_len
+
+  def layout(p: int, with_logp: bool) -> dict[str, tuple[tuple[int, ...], Any]]:
+    out = {"prompt_ids": ((p, tp), jnp.int32), "prompt_mask": ((p, tp), jnp.int32),
+           "completion_ids": ((p, g, n), jnp.int32), "completion_attention_mask": ((p, g, n), jnp.int32),
+           "completion_mask": ((p, g, n), jnp.int32), "advantages": ((p, g), jnp.float32),
+           "sample_logp": ((p, g, n), jnp.float32)}
+    if with_logp and gs.beta:
+      out["ref_logp"] = ((p, g, n), jnp.float32)
+    if with_logp and gs.num_iterations > 1:
+      out["old_logp"] = ((p, g, n), jnp.float32)
+    return out
+
+  shapes = layout(mini, True)
+  width = f"{g} x ({tp} prompt + {n} new) tokens"
   batch = _batch(shapes, mesh)
   loss, knobs = grpo_train.resolve_loss(gs.loss_type, loss_knobs(s), gs.loss_options)
   loss_fn = shd.with_activation_sharding(
@@ -357,14 +366,13 @@ def dry_run_grpo(s: settings_lib.GRPOSettings, compile_sampler: bool = True) -> 
                          batch_shardings=None)
   t0 = time.perf_counter()
   resident = per_device_bytes(state)
-  entries.append(program_entry(f"update step ({mini} x {width} tokens, {gs.micro_batches} micro)",
+  entries.append(program_entry(f"update step ({mini} groups of {width}, {gs.micro_batches} micro)",
                                step.lower(state, batch), resident))
-  full = _batch({k: ((rows,) + v[0][1:], v[1]) for k, v in shapes.items() if k not in ("ref_logp", "old_logp")},
-                mesh)
+  full = _batch(layout(groups, False), mesh)
   logp = jax.jit(shd.with_activation_sharding(
       lambda p, b: grpo_train.completion_logprobs(cfg, p, b, ro.temperature, gs.logprob_chunk), mesh))
-  entries.append(program_entry(f"reference / old log-probs ({rows} x {width} tokens)", logp.lower(state.params, full),
-                               param_bytes))
+  entries.append(program_entry(f"reference / old log-probs ({groups} groups of {width})",
+                               logp.lower(state.params, full), param_bytes))
   groups = {"training devices" if ro.devices else "every device": entries}
   meshes = {"training mesh": _mesh_shape(mesh)}
   rollout_entries, rollout_mesh, policy = entries, mesh, state.params

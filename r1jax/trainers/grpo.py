@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from r1jax import rollout, sharding
+from r1jax.checks import RunError
 from r1jax.data import batching
 from r1jax.losses import grpo
 from r1jax.models import param_logical_axes
@@ -34,7 +35,7 @@ from r1jax.trainers import common
 from r1jax.trainers.settings import GRPOSettings
 
 
-class NoLearningSignal(RuntimeError):
+class NoLearningSignal(RunError):
   """Every group's rewards were equal for too many steps in a row: GRPO's gradient is zero, training cannot learn."""
 
 
@@ -57,6 +58,7 @@ def rollout_stats(ro: rollout.Rollouts) -> dict[str, float]:
   return stats
 
 
+@common.stoppable("grpo")
 def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: Any = None) -> dict:
   """Run (or resume) GRPO. `init_params` overrides s.model's weights and `rows` the task's train rows (the pipeline
   chains stages this way). -> summary dict (see common.finish_run) with "params" and "cfg"."""
@@ -133,22 +135,29 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
       if ro is not None:
         metrics.update({f"rollout/{k}": v for k, v in rollout_stats(ro).items()})
         adv = np.asarray(grpo.advantages(gs.advantage_estimator, ro.rewards, g))
-        batch = grpo_train.update_batch(ro, adv, mask_truncated=gs.mask_truncated)
-        dev = sharding.place_batch(mesh, batch)  # rows over (data, fsdp) when they divide
+        # Shared-prefix layout (each prompt once per group; mini-/micro-batches are whole groups), trimmed to the
+        # longest completion in quarters of max_new_tokens (at most 4 compiled shapes).
+        batch = grpo_train.update_batch(ro, adv, mask_truncated=gs.mask_truncated, share_prompt=True,
+                                        bucket=-(-s.rollout.max_new_tokens // 4))
+        dev = sharding.place_batch(mesh, batch)  # groups over (data, fsdp) when they divide
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
         if gs.num_iterations > 1:
           dev["old_logp"] = logp_fn(state.params, dev)
-        rows_n = batch["input_ids"].shape[0]
+        rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:
-          raise ValueError(f"{rows_n} rollouts do not split into config.grpo.mini_batches={gs.mini_batches}")
-        order = np.arange(rows_n)
+          raise ValueError(f"{rows_n} prompt groups do not split into config.grpo.mini_batches={gs.mini_batches}")
+        order, updates = np.arange(rows_n), []
         for it in range(gs.num_iterations):
           if it:  # later passes see the mini-batches in a new order, as in PPO epochs
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
             state, m = step_fn(state, sharding.place_batch(mesh, jax.tree.map(lambda x: x[part], dev)))
-        metrics.update({f"train/{k}": v for k, v in to_python(m).items()})
+            updates.append(run.bad_steps.check(step, m))
+        # The step's train/* metrics average its updates (min / max metrics too: a mean of per-update extremes).
+        metrics.update({f"train/{k}": float(np.mean(v)) for k, v in to_python(
+            jax.tree.map(lambda *xs: jnp.stack(xs), *updates)).items()})
+        metrics["train/skipped_updates"] = updates[-1]["skipped_updates"]  # a running total, not a per-update value
       metrics.update({f"rollout/{k}": v for k, v in extra_stats.items()})
       metrics["time/rollout_s"], metrics["time/step_s"] = t_rollout, time.perf_counter() - t0
       flat_steps = 0 if signal else flat_steps + 1

@@ -17,6 +17,8 @@ these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults an
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -51,13 +53,8 @@ class ModelSettings:
   remat: str = "none"
   """Rematerialisation policy of the layers (none, full, dots)."""
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...). Only with a random init: a
-  checkpoint's shapes come from its config.json."""
-
-  def __post_init__(self):
-    require(not (self.init_from and self.overrides), "overrides",
-             f"cannot change a loaded checkpoint's architecture (init_from={self.init_from!r}); got "
-             f"{sorted(self.overrides)}: drop them or drop init_from")
+  """ModelConfig fields changed from the preset (hidden_size, num_layers, ...) for a random init. With init_from
+  the checkpoint's config.json decides, and an override that disagrees with it is an error."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +88,21 @@ class TaskSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class SFTSourceSettings(TaskSettings):
+  """One source of an SFT data mixture: a task's rows (name, knobs, n_train, n_test), the template that renders
+  them and the field the target is read from, as in config.task, plus the source's weight. A source's examples are
+  bounded by config.train.max_len; max_prompt_len and prompt_policy apply to sampled prompts only, not to a
+  source."""
+
+  weight: float = 1.0
+  """The source's share of the training examples is weight / (sum of the mixture's weights)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    require(math.isfinite(self.weight) and self.weight > 0, "weight", f"must be a number > 0, got {self.weight!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class LoopSettings:
   """The outer loop every trainer shares: how long, and how often it logs, evaluates and checkpoints."""
 
@@ -107,8 +119,9 @@ class LoopSettings:
   export_hf: bool = True
   """Write a Hugging Face checkpoint (with the tokenizer) to <workdir>/hf when the run completes."""
   max_bad_steps: int = 0
-  """Consecutive steps with a non-finite loss or gradient the run tolerates (skipping their update) before it stops
-  with an error; 0: the first one stops it."""
+  """Consecutive optimizer updates with a non-finite loss, gradients or params the run tolerates before it stops with
+  an error naming the step; 0: the first one stops it. A bad update is always skipped (params and optimizer state
+  stay as they were) and counted in the metric train/skipped_updates."""
 
   def __post_init__(self):
     positive(self, "steps", "log_every", "checkpoint_every", "keep_checkpoints")
@@ -272,9 +285,9 @@ class GRPOAlgorithmSettings:
   num_iterations: int = 1
   """Passes over each rollout batch (PPO epochs); > 1 records old log-probs before the first."""
   mini_batches: int = 1
-  """Optimizer updates per pass: the rollout batch is split into this many mini-batches."""
+  """Optimizer updates per pass: the rollout batch is split into this many mini-batches of whole prompt groups."""
   micro_batches: int = 1
-  """Gradient accumulation inside each mini-batch (exact)."""
+  """Gradient accumulation inside each mini-batch (exact), in slices of whole prompt groups."""
   dynamic_sampling: bool = False
   """DAPO: drop groups whose rewards are all equal and draw more prompts until the batch is full."""
   max_draws: int = 3
@@ -377,12 +390,34 @@ class RunSettings:
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
+  def __post_init__(self):
+    non_negative(self, "seed")
+
 
 @dataclasses.dataclass(frozen=True)
 class SFTSettings(RunSettings):
   """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
 
   train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  mixture: dict[str, SFTSourceSettings] = dataclasses.field(default_factory=dict)
+  """Named training sources {name: {weight, name, knobs, template, ...}} (keys: config.mixture.<name> below): e.g.
+  reasoning traces, rejection-sampled samples, plain chat rows. Batches follow the weights exactly (each source's
+  count within one example of its share in every prefix of the data), and the loss of each source is logged
+  (train/loss/<name>, eval/heldout_loss/<name>). config.task stays what evaluation samples and scores, and the
+  export's template. Empty: config.task is the one source."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    for name in self.mixture:
+      require(re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None, f"mixture.{name}",
+              "is not a valid source name (letters, digits, '_', '.', '-'; it names metrics)")
+
+  def sources(self) -> dict[str, SFTSourceSettings]:
+    """{name: source} of the training data, sorted by name: the mixture, or {"task": config.task with weight 1}."""
+    if self.mixture:
+      return dict(sorted(self.mixture.items()))
+    task = {f.name: getattr(self.task, f.name) for f in dataclasses.fields(TaskSettings)}
+    return {"task": SFTSourceSettings(**task)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,6 +430,17 @@ class GRPOSettings(RunSettings):
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
   """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
 
+  def __post_init__(self):
+    non_negative(self, "seed")
+    if not self.grpo.dynamic_sampling:  # (a dynamic batch's size varies: the loop checks each one)
+      rows = self.rollout.prompts_per_step * self.rollout.num_generations
+      require(rows % self.grpo.mini_batches == 0, "grpo.mini_batches",
+              f"must divide the {rows} rollouts of a step (rollout.prompts_per_step x rollout.num_generations), "
+              f"got {self.grpo.mini_batches}")
+      mini = rows // self.grpo.mini_batches
+      require(mini % self.grpo.micro_batches == 0, "grpo.micro_batches",
+              f"must divide the {mini} rollouts of a mini-batch, got {self.grpo.micro_batches}")
+
 
 @dataclasses.dataclass(frozen=True)
 class DistillSettings(RunSettings):
@@ -404,6 +450,9 @@ class DistillSettings(RunSettings):
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
+
+  def __post_init__(self):
+    non_negative(self, "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,6 +474,7 @@ class EvaluateSettings:
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
   def __post_init__(self):
+    non_negative(self, "seed")
     positive(self, "batch_prompts")
 
 
@@ -477,6 +527,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     return value
   if tp is float:
     require(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}")
+    require(math.isfinite(value), key, f"must be a finite number, got {value!r}")
     return float(value)
   if tp is str:
     require(isinstance(value, str), key, f"must be a string, got {value!r}")
@@ -489,6 +540,9 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
   if origin is dict or tp is dict:
     value = _plain(value)
     require(isinstance(value, Mapping), key, f"must be a mapping, got {value!r}")
+    args = typing.get_args(tp)
+    if len(args) == 2 and dataclasses.is_dataclass(args[1]):  # named sections: each value parsed strictly
+      return {str(name): _convert(v, args[1], f"{key}.{name}") for name, v in value.items()}
     return dict(value)
   raise TypeError(f"settings field {key} has an unsupported type {tp!r}")
 
@@ -537,9 +591,12 @@ def to_config(settings: Any) -> ml_collections.ConfigDict:
 
 def to_dict(settings: Any) -> dict[str, Any]:
   """Settings -> plain nested dicts (JSON-friendly: tuples stay tuples)."""
-  return {f.name: (to_dict(v) if dataclasses.is_dataclass(v := getattr(settings, f.name)) else
-                   (dict(v) if isinstance(v, Mapping) else v))
-          for f in dataclasses.fields(settings)}
+  def plain(v):
+    if dataclasses.is_dataclass(v):
+      return to_dict(v)
+    return {k: plain(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+
+  return {f.name: plain(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
 
 
 def open_sections(cls: type) -> set[str]:
@@ -555,8 +612,21 @@ def open_sections(cls: type) -> set[str]:
   return paths
 
 
-def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
-  """(key, default, meaning) of every setting of `cls`, from the strings under the fields: the reference table."""
+def named_sections(cls: type) -> dict[str, type]:
+  """{field: section class} of the top-level fields of `cls` typed dict[str, <settings class>] (config.mixture):
+  open in their names, strict in each value's keys."""
+  hints = typing.get_type_hints(cls)
+  found = {}
+  for f in dataclasses.fields(cls):
+    args = typing.get_args(hints[f.name])
+    if typing.get_origin(hints[f.name]) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+      found[f.name] = args[1]
+  return found
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+  """{field: the string under it} for `cls` and its dataclass bases (empty when the source is unavailable, e.g. a
+  class typed at an interactive prompt)."""
   import ast
   import inspect
   import textwrap
@@ -565,18 +635,100 @@ def describe(cls: type, prefix: str = "config") -> list[tuple[str, Any, str]]:
   for klass in reversed(cls.__mro__):
     if not dataclasses.is_dataclass(klass):
       continue
-    tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    try:
+      tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    except (OSError, TypeError):
+      continue
     body = tree.body[0].body
     for node, nxt in zip(body, body[1:]):
       if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(nxt, ast.Expr)
           and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
         docs[node.target.id] = " ".join(nxt.value.value.split())
+  return docs
+
+
+def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, Any, str]]:
+  """(key, default, meaning) of every setting, from the strings under the fields: the reference table.
+
+  Takes a settings class (its defaults) or an instance (its values), so a section's values are the ones its trainer
+  sets, not the section class's own defaults.
+  """
+  settings = cls_or_settings() if isinstance(cls_or_settings, type) else cls_or_settings
+  docs = _field_docs(type(settings))
   rows = []
-  default = cls()
-  hints = typing.get_type_hints(cls)
-  for f in dataclasses.fields(cls):
-    if dataclasses.is_dataclass(hints[f.name]):
-      rows += describe(hints[f.name], f"{prefix}.{f.name}")
+  for f in dataclasses.fields(settings):
+    value = getattr(settings, f.name)
+    if dataclasses.is_dataclass(value):
+      rows += describe(value, f"{prefix}.{f.name}")
     else:
-      rows.append((f"{prefix}.{f.name}", getattr(default, f.name), docs.get(f.name, "")))
+      rows.append((f"{prefix}.{f.name}", value, docs.get(f.name, "")))
   return rows
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
+
+REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
+                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+
+
+def _cell(value: Any, code: bool = False) -> str:
+  """A markdown table cell: whitespace collapsed, `|` escaped; outside code also `*` (not emphasis) and `<` `>` (as
+  entities: a rendered page would otherwise swallow <think> as an HTML tag)."""
+  text = " ".join(str(value).split()).replace("|", "\\|")
+  return f"`{text}`" if code else text.replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def reference_markdown() -> str:
+  """The settings reference of every trainer: each key (as `config.a.b`) with its default and meaning, one table
+  per section, from `describe`. docs/configuration.md is this text (a test checks that it never drifts)."""
+  out = ["# Configuration reference", "",
+         "Every key of every trainer's settings, with its default and its meaning. Generated from the field docstrings "
+         "of `r1jax/trainers/settings.py` by `python -m r1jax.trainers.settings docs/configuration.md`; do not edit "
+         "by hand.", "",
+         "A config file (`configs/*.py`) starts from these defaults and changes what its variant needs; "
+         "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
+         "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
+         "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
+  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  for title, cls, job in REFERENCE_TRAINERS:
+    rows = describe(cls)
+    hints = typing.get_type_hints(cls)
+    open_keys = {f"config.{p}" for p in open_sections(cls)}
+    out += ["", f"## {title}", "", f"`r1jax.trainers.settings.{cls.__name__}`: {_cell(cls.__doc__)} Trainer: "
+            f"`r1jax.trainers.{job}`; command line: `python -m experiments.{job}`."]
+    groups: dict[str, list[tuple[str, Any, str]]] = {}
+    for key, default, meaning in rows:
+      section = key.split(".")[1]
+      groups.setdefault(section if dataclasses.is_dataclass(hints[section]) else "", []).append(
+          (key, default, meaning))
+    for section, section_rows in groups.items():
+      heading = (f"### `config.{section}`: {_cell(hints[section].__doc__)}" if section else
+                 "### Top-level keys")
+      out += ["", heading, "", "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in section_rows:
+        mark = " (*open*)" if key in open_keys else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+    for field, section_cls in named_sections(cls).items():
+      out += ["", f"### `config.{field}.<name>`: {_cell(section_cls.__doc__)}", "",
+              "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in describe(section_cls, f"config.{field}.<name>"):
+        mark = " (*open*)" if key.split(".", 3)[-1] in open_sections(section_cls) else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+  return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+  import argparse
+  import pathlib
+  import sys
+
+  parser = argparse.ArgumentParser(prog="python -m r1jax.trainers.settings",
+                                   description="Print the settings reference (docs/configuration.md), or write it.")
+  parser.add_argument("output", nargs="?", help="the file to write (e.g. docs/configuration.md); stdout if omitted")
+  args = parser.parse_args()
+  text = reference_markdown()
+  if args.output:
+    pathlib.Path(args.output).write_text(text, encoding="utf-8")
+  else:
+    sys.stdout.write(text)

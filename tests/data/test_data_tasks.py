@@ -107,6 +107,7 @@ def test_countdown_knobs():
     ("countdown", {}),
     ("arithmetic", {}),
     ("arithmetic", {"digits": 2, "steps": 1, "ops": "+-"}),
+    ("code", {"kinds": ("chain", "cond", "list")}),
 ])
 def test_splits_disjoint_and_deterministic(name, knobs):
   train = tasks.load(name, "train", n=400, seed=0, **knobs)
@@ -114,7 +115,9 @@ def test_splits_disjoint_and_deterministic(name, knobs):
   test_other_seed = tasks.load(name, "test", n=40, seed=7, **knobs)
 
   def key(row):
-    return (tuple(sorted(row["numbers"])), row["target"]) if name == "countdown" else row["expression"]
+    if name == "countdown":
+      return tuple(sorted(row["numbers"])), row["target"]
+    return row["question"] if name == "code" else row["expression"]
 
   train_keys = {key(r) for r in train}
   assert len(train_keys) == len(train)  # no duplicates within a split
@@ -158,9 +161,50 @@ def test_arithmetic_difficulty_knob_controls_length():
     assert safe_eval(row["expression"])[0] == int(row["gold"])
 
 
+@pytest.mark.parametrize("chain, expression, values", [
+    ([("+", 3), ("*", 2)], "(x + 3) * 2", {0: 6, -5: -4}),
+    ([("*", 2), ("+", 3)], "x * 2 + 3", {0: 3, -5: -7}),
+    ([("-", 3), ("-", 2)], "x - 3 - 2", {0: -5, 7: 2}),
+    ([("+", 1), ("//", 2)], "(x + 1) // 2", {0: 0, -4: -2, 6: 3}),  # floor division, as Python's //
+    ([("%", 3), ("*", 2), ("-", 1)], "x % 3 * 2 - 1", {-1: 3, 5: 3}),
+])
+def test_code_chain_text_and_values_by_hand(chain, expression, values):
+  assert tasks.code.chain_expressions("x", chain)[-1] == expression
+  assert {x: tasks.code.chain_value(x, chain) for x in values} == values
+
+
+def test_code_rows():
+  ds = tasks.load("code", "train", n=120, seed=0, kinds=("chain", "cond", "list"), ops="+-*/%", steps=(1, 3))
+  assert set(ds["kind"]) == {"chain", "cond", "list"}
+  for row in ds:
+    m = re.fullmatch(r"<think>(.+)</think><answer>(.+)</answer>", row["completion"], re.DOTALL)
+    assert m and m.group(2) == row["gold"] and row["gold"].startswith("def f(x")
+    assert len(row["tests"]) == 4 and all(t.startswith("assert f(") for t in row["tests"])
+    assert row["question"].startswith("Write f(x") and row["question"].endswith(".")
+  easy = tasks.load("code", "train", n=20, seed=0, steps=1)  # 27 problems in all at one step
+  assert all(r["num_steps"] == 1 and r["question"].count(", then ") == 0 for r in easy)
+  with pytest.raises(ValueError, match="kinds"):
+    tasks.load("code", "train", n=1, kinds=("loops",))
+  with pytest.raises(ValueError, match="max_operand"):
+    tasks.load("code", "train", n=1, ops="+/", max_operand=1)
+
+
+@pytest.mark.xdist_group("code_sandbox")
+def test_code_reference_solutions_pass_their_tests_in_the_sandbox():
+  """The expected values are computed step by step on ints; the reference programs, run in the sandbox, agree."""
+  from r1jax.rewards import code as code_reward
+
+  rows = tasks.load("code", "test", n=24, seed=0, kinds=("chain", "cond", "list"), ops="+-*/%", steps=(1, 3))
+  values, stats = code_reward.score(rows["completion"], rows["tests"])
+  assert values == [1.0] * len(rows), stats
+  wrong = [c.replace("return ", "return 1 + ", 1) for c in rows["completion"]]  # each breaks at least one test
+  assert code_reward.score(wrong, rows["tests"])[0] == [0.0] * len(rows)
+
+
 def test_task_text_fits_builtin_tokenizer(builtin_tok):
   rows = (tasks.load("countdown", "train", n=50, seed=0).to_list() +
-          tasks.load("arithmetic", "train", n=50, seed=0, word_problems=0.5).to_list())
+          tasks.load("arithmetic", "train", n=50, seed=0, word_problems=0.5).to_list() +
+          tasks.load("code", "train", n=50, seed=0, kinds=("chain", "cond", "list"), ops="+-*/%").to_list())
   for row in rows:
     for text in (row["question"], row["completion"], row["gold"]):
       ids = builtin_tok.encode(text, add_special_tokens=False)
@@ -168,7 +212,7 @@ def test_task_text_fits_builtin_tokenizer(builtin_tok):
 
 
 def test_registry_and_bad_arguments():
-  assert {"countdown", "arithmetic", "gsm8k", "math"} <= set(tasks.names())
+  assert {"countdown", "arithmetic", "code", "gsm8k", "math"} <= set(tasks.names())
   with pytest.raises(KeyError, match="countdown"):
     tasks.load("nope", "train", n=1)
   with pytest.raises(TypeError, match="max_number"):

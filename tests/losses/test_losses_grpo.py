@@ -185,7 +185,7 @@ def test_group_advantages_use_unbiased_std_and_eps_by_hand():
 @pytest.mark.parametrize("scale", ["group", "batch", "none", "rloo"])
 @pytest.mark.parametrize("value,g", [(1.0, 4), (0.1, 3), (2.2, 3)])
 def test_all_equal_group_has_exactly_zero_advantage(scale, value, g):
-  """A group whose rewards are all equal has A = 0 exactly, whatever the reward value (DESIGN: no signal)."""
+  """A group whose rewards are all equal has A = 0 exactly, whatever the reward value (no learning signal)."""
   rewards = _j([value] * g + [0.0, 1.0] + [0.5] * (10 - g))  # the other groups make the batch std non-zero
   if scale == "rloo":
     got = np.asarray(grpo.rloo_advantages(rewards, g))

@@ -216,3 +216,46 @@ def test_a_layer_keeps_one_attention_matrix_for_the_backward_pass(capsys):
   mlp_sized = [r for r in residuals if r[0] == "f32" and np.prod(r[1]) == b * t * cfg.intermediate_size]
   assert len(attention_sized) == 1, attention_sized
   assert len(mlp_sized) == 3, mlp_sized  # gate, up, and the down projection's input
+
+
+def test_dot_product_attention_equals_the_einsum_path(hf_checkpoints):
+  # jax.nn.dot_product_attention (cuDNN flash attention on GPU; XLA's kernel here) against the explicit-matmul path:
+  # left padding, GQA (4 query heads on 2 KV heads), q/k norm (qwen3), packed segments, the KV-cache decode, the
+  # sampler's shared prompt prefix, and gradients.
+  from r1jax.sampling import SamplingConfig, generate, logprobs_of
+
+  cfg, params = hf.load_pretrained(hf_checkpoints["qwen3"])
+  alt = cfg.replace(attention_impl="dot_product")
+  ids, mask = left_padded_batch(cfg.vocab_size, seed=4, lengths=(12, 7, 1))
+  ids, mask = jnp.asarray(ids), jnp.asarray(mask)
+  fwd = jax.jit(forward, static_argnums=0)
+  real = np.asarray(mask) > 0
+  np.testing.assert_allclose(np.asarray(fwd(alt, params, ids, mask))[real], np.asarray(fwd(cfg, params, ids, mask))[real],
+                             atol=2e-5)
+  seg = jnp.asarray([[1] * 5 + [2] * 7] * 3)
+  pos = jnp.asarray([list(range(5)) + list(range(7))] * 3)
+  np.testing.assert_allclose(fwd(alt, params, ids, positions=pos, segment_ids=seg),
+                             fwd(cfg, params, ids, positions=pos, segment_ids=seg), atol=2e-5)
+
+  cache = init_cache(alt, batch_size=3, max_len=16)
+  positions = positions_from_mask(mask)
+  logits, cache = jax.jit(prefill, static_argnums=0)(alt, params, cache, ids, positions, mask)
+  step_ids = jnp.asarray([5, 6, 7])
+  step_logits, _ = jax.jit(decode_step, static_argnums=0)(alt, params, cache, step_ids, positions[:, -1] + 1,
+                                                          jnp.ones((3,), jnp.int32))
+  full = fwd(cfg, params, jnp.concatenate([ids, step_ids[:, None]], 1),
+             jnp.concatenate([mask, jnp.ones((3, 1), mask.dtype)], 1))
+  np.testing.assert_allclose(step_logits, full[:, -1], atol=2e-5)
+
+  sc = SamplingConfig(max_new_tokens=6, temperature=0.0, num_samples=2, prompt_bucket=4)
+  np.testing.assert_array_equal(generate(alt, params, ids, mask, sc, jax.random.PRNGKey(0)).tokens,
+                                generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(0)).tokens)
+
+  grad = jax.jit(jax.grad(lambda p, c: jnp.sum(logprobs_of(c, p, ids, mask) * real)), static_argnums=1)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4), grad(params, alt),
+               grad(params, cfg))
+
+
+def test_attention_impl_is_validated():
+  with pytest.raises(ValueError, match="attention_impl"):
+    get_config("tiny", attention_impl="flash")

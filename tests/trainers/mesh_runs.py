@@ -44,7 +44,8 @@ def config(run: str, mesh: str):
   elif run.startswith("grpo"):
     c = grpo_arithmetic.get_config("quick")
     c.rewards = {"digit_fraction": 1.0}
-    c.rollout.update(prompts_per_step=4, num_generations=4, max_new_tokens=12)
+    # 8 prompt groups, 4 per mini-batch: whole groups split over the 4 data-parallel devices (data x fsdp).
+    c.rollout.update(prompts_per_step=8, num_generations=4, max_new_tokens=12)
     # Two passes over two mini-batches: four updates per step, the schedule spans steps x 4.
     c.grpo.update(beta=0.04, num_iterations=2, mini_batches=2, micro_batches=2)
     # Adam's first update is lr * g / (|g| + eps): a gradient entry near eps turns float noise of 1e-10 into 1% of an

@@ -34,7 +34,12 @@ def rows_by_step(path: Path) -> dict[int, dict]:
 
 
 def assert_same_run(mesh_dir: Path, one_dir: Path, run: str, reference: str):
-  """Step-by-step metrics within 1e-4 relative (1e-6 absolute) and params within 2e-6."""
+  """Step-by-step metrics within 1e-4 relative (1e-6 absolute) and params within 1e-5.
+
+  The runs take Adam steps of up to lr = 1e-2 per entry, so a mesh that lost or doubled part of a gradient moves
+  params by ~1e-3 or more; float32 sums reassociated over the devices leave SFT and distillation within 1e-7 and
+  GRPO (8 updates through the shared-prefix layout) within ~5e-6.
+  """
   got, want = rows_by_step(mesh_dir / run / "metrics.jsonl"), rows_by_step(one_dir / reference / "metrics.jsonl")
   train_steps = [s for s in want if any(k.startswith("train/") for k in want[s])]
   assert train_steps and set(train_steps) <= set(got), (run, sorted(got), train_steps)
@@ -46,7 +51,7 @@ def assert_same_run(mesh_dir: Path, one_dir: Path, run: str, reference: str):
   a, b = np.load(mesh_dir / f"{run}.npz"), np.load(one_dir / f"{reference}.npz")
   assert sorted(a.files) == sorted(b.files)
   worst = max(float(np.abs(a[k] - b[k]).max()) for k in a.files)
-  assert worst < 2e-6, (run, worst)
+  assert worst < 1e-5, (run, worst)
   assert want[train_steps[-1]]["train/update_norm"] > 1e-3  # the steps compared did move the params
 
 
@@ -130,10 +135,9 @@ def test_two_processes_write_one_export_and_a_checkpoint_that_restores_anywhere(
 
 def test_grpo_schedule_spans_every_update_the_run_makes(runs):
   """2 steps x 2 passes x 2 mini-batches = 8 updates: the linear schedule (total_steps 0: derived) decays over 8,
-  so the last update of step 2 (update index 7) is taken at lr * (1 - 7/8)."""
+  so update k is taken at lr * (1 - k/8); a step logs the mean of its 4 updates' rates (k = 0..3, then 4..7)."""
   c = mesh_runs.config("grpo", "1")
   lr = c.optimizer.learning_rate
   rows = rows_by_step(runs["one"] / "grpo" / "metrics.jsonl")
-  # The metrics of a step are those of its last update: index 3 (step 1) and 7 (step 2) of 8.
-  assert rows[1]["train/learning_rate"] == pytest.approx(lr * (1 - 3 / 8), rel=1e-5)
-  assert rows[2]["train/learning_rate"] == pytest.approx(lr * (1 - 7 / 8), rel=1e-5)
+  assert rows[1]["train/learning_rate"] == pytest.approx(lr * (1 - 1.5 / 8), rel=1e-5)
+  assert rows[2]["train/learning_rate"] == pytest.approx(lr * (1 - 5.5 / 8), rel=1e-5)

@@ -134,3 +134,13 @@ def test_placeholder_checkpoint_and_tokenizer_paths_say_no_such_directory():
     common.build_model(settings.ModelSettings(init_from="/path/to/Qwen2.5-1.5B"), None)
   with pytest.raises(FileNotFoundError, match=r"config\.tokenizer='/path/to/tok': no such directory"):
     common.build_tokenizer("/path/to/tok")
+
+
+def test_overrides_must_agree_with_the_checkpoint_they_continue(sft_quick_run):
+  hf_dir = f"{sft_quick_run['workdir']}/hf"
+  tok = common.build_tokenizer("builtin")
+  cfg = sft_quick_run["cfg"]
+  same = settings.ModelSettings(init_from=hf_dir, overrides={"hidden_size": cfg.hidden_size})
+  assert common.build_model(same, tok)[0].hidden_size == cfg.hidden_size
+  with pytest.raises(SettingsError, match=r"config\.model\.overrides disagree with the checkpoint .* num_layers=7"):
+    common.build_model(settings.ModelSettings(init_from=hf_dir, overrides={"num_layers": 7}), tok)

@@ -1,4 +1,4 @@
-"""Reasoning tasks by name: synthetic generators (countdown, arithmetic) and files (gsm8k, math, any Q/A file).
+"""Reasoning tasks by name: synthetic generators (countdown, arithmetic, code) and files (gsm8k, math, any file).
 
     ds = tasks.load("countdown", split="train", n=1000, seed=0, max_number=20)   # -> datasets.Dataset
 
@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import datasets
 
-from r1jax.data.tasks import arithmetic, common, countdown, gsm8k
+from r1jax.data.tasks import arithmetic, code, common, countdown, gsm8k
 from r1jax.data.tasks import file as file_task
 from r1jax.data.tasks import math as math_task
 from r1jax.registry import Registry, registrar
@@ -26,6 +26,7 @@ from r1jax.registry import Registry, registrar
 TASKS: Registry[Callable[..., datasets.Dataset]] = Registry("task", {
     "countdown": countdown.load,
     "arithmetic": arithmetic.load,
+    "code": code.load,
     "gsm8k": gsm8k.load,
     "math": math_task.load,
     "file": file_task.load,
@@ -63,5 +64,5 @@ def load(name: str, split: str = "train", n: int | None = None, seed: int = 0, *
   return ds
 
 
-__all__ = ["TASKS", "arithmetic", "common", "countdown", "file_task", "gsm8k", "knobs", "load", "math_task", "names",
-           "register"]
+__all__ = ["TASKS", "arithmetic", "code", "common", "countdown", "file_task", "gsm8k", "knobs", "load", "math_task",
+           "names", "register"]
