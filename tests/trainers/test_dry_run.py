@@ -77,6 +77,7 @@ def entry(report, group, prefix):
 def test_real_scale_config_dry_run_shards_everything_and_fits_an_80gb_gpu(reports, name):
   r = reports[name]
   assert r["devices"] == 8 and not r["problems"], r["problems"]
+  assert not r["warnings"], r["warnings"]  # every batch and micro-batch splits over the 8 devices
   assert "is not read" in r["text"] and "no weights, tokenizer or data were read" in r["text"]
   entries = r["groups"]["every device"]
   params, opt = entry(r, "every device", "params"), entry(r, "every device", "optimizer state")
