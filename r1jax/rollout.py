@@ -21,8 +21,9 @@ from r1jax.losses.grpo import zero_std_groups
 from r1jax.models import ModelConfig
 from r1jax.sampling import SampleOutput, SamplingConfig, decode_completions, generate
 
-# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names.
-TRAINER_FIELDS = ("lengths", "prefill", "max_length")
+# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names. `prompt_text`
+# is the rendered prompt up to the prefill (what a reward model reads before the judged text).
+TRAINER_FIELDS = ("lengths", "prefill", "max_length", "prompt_text")
 
 
 @dataclasses.dataclass
@@ -84,16 +85,21 @@ def reward_columns(rollouts: Rollouts) -> dict[str, list[Any]]:
   return {name: rollouts.repeated(name) for name in names}
 
 
-def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
+def score(rollouts: Rollouts, reward_spec: Any, registry: Mapping[str, Any] | None = None,
+          **extra_fields) -> Rollouts:
   """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rewards of `reward_spec`.
 
-  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}. Each reward judges
-  prefill + completion and may name any dataset column, `lengths` (completion tokens) and `extra_fields`.
+  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}, or a spec routed by
+  prompt type. Each reward judges prefill + completion and may name any dataset column, `lengths` (completion
+  tokens), `prompt_text` (the rendered prompt before the prefill) and `extra_fields`. registry: rewards for this call
+  only, e.g. {"reward_model": RewardModelJudge(...)}.
   """
   lengths = np.asarray(jax.device_get(rollouts.sample.lengths))
-  prefills = [rollouts.prompts[i // rollouts.group_size].prefill for i in range(len(rollouts.completions))]
-  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=prefills,
-                                            lengths=lengths.tolist(), **reward_columns(rollouts), **extra_fields)
+  prompts = [rollouts.prompts[i // rollouts.group_size] for i in range(len(rollouts.completions))]
+  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=[p.prefill for p in prompts],
+                                            registry=registry, lengths=lengths.tolist(),
+                                            prompt_text=[p.context for p in prompts], **reward_columns(rollouts),
+                                            **extra_fields)
   rollouts.rewards, rollouts.reward_parts, rollouts.reward_stats = total, parts, stats
   return rollouts
 

@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from r1jax import evaluation, export, rollout, sharding
+from r1jax import evaluation, export, judges, rewards, rollout, sharding
 from r1jax.checks import SettingsError
 from r1jax.data import batching, tasks
-from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
+from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes, reward_model
 from r1jax.sampling import SamplingConfig
 from r1jax.tokenizer import BUILTIN, load_tokenizer, stop_token_ids
 from r1jax.train import (BadSteps, Checkpointer, NonFiniteError, OptimizerConfig, PreemptionGuard, Stopped, TrainState,
@@ -66,13 +66,24 @@ def build_tokenizer(name: str, key: str = "config.tokenizer"):
   return load_tokenizer(str(local_path(name, key)))
 
 
-def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "config.model"
-                ) -> tuple[ModelConfig, Any]:
+# What a model's params are, by head: a causal LM (`Transformer`) or a reward model (`RewardModel`: the same decoder
+# with a scalar score head) -> (random init, logical axes).
+HEADS = {"lm": (init_params, param_logical_axes),
+         "score": (reward_model.init_params, reward_model.param_logical_axes)}
+
+
+def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "config.model", head: str = "lm",
+                seed: int = 0) -> tuple[ModelConfig, Any]:
   """(cfg, params or None). `init_from` (a local HF directory) loads weights; otherwise `preset` + `overrides`
-  describe a model that the caller initialises randomly."""
+  describe a model that the caller initialises randomly. head "score": reward-model params, a reward-model
+  checkpoint whole or a causal LM's backbone with a score head initialised from `seed`."""
   if model.init_from:
     path = local_path(model.init_from, f"{key}.init_from")
-    cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
+    dtypes = dict(dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
+    if head == "score":
+      cfg, params = hf.load_reward_model(path, **dtypes, rng=jax.random.PRNGKey(seed))
+    else:
+      cfg, params = hf.load_pretrained(path, **dtypes)
     cfg = cfg.replace(remat=model.remat)
     clash = {k: (v, getattr(cfg, k, "(no such field)")) for k, v in model.overrides.items()
              if getattr(cfg, k, None) != v}
@@ -96,6 +107,14 @@ def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "c
   return cfg, params
 
 
+def training_template(s: Any) -> tuple[str | None, dict[str, Any]]:
+  """(template, options) the run renders its prompts with, which its export records: the task's, or a reward
+  model's data template (None when its prompts are used verbatim)."""
+  if isinstance(s, settings_lib.RewardModelSettings):
+    return s.data.template or None, dict(s.data.template_opts)
+  return s.task.template, dict(s.task.template_opts)
+
+
 def make_mesh(mesh: settings_lib.MeshSettings, devices: Sequence[jax.Device] | None = None) -> jax.sharding.Mesh:
   """The training mesh of `mesh` over `devices` (default: every device of every process)."""
   return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor, devices=devices)
@@ -107,17 +126,19 @@ def initialize_distributed(mesh: settings_lib.MeshSettings) -> None:
                                         mesh.process_id)
 
 
-def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int):
+def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int,
+               head: str = "lm"):
   """(state, shardings, tx, schedule): the TrainState born sharded on `mesh` (random init when params is None).
 
   The schedule spans `optimizer.total_steps` updates, or `total_updates` (what the run will make) when that is 0.
   """
+  init_fn, logical_axes = HEADS[head]
   tx, schedule = make_optimizer(optimizer.with_total_steps(total_updates))
   rng = jax.random.PRNGKey(seed)
   if params is None:
-    state, shardings = create_train_state(lambda r: init_params(cfg, r), tx, rng, mesh, param_logical_axes(cfg))
+    state, shardings = create_train_state(lambda r: init_fn(cfg, r), tx, rng, mesh, logical_axes(cfg))
   else:
-    state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(cfg))
+    state, shardings = train_state_from_params(params, tx, mesh, logical_axes(cfg))
   return state, shardings, tx, schedule
 
 
@@ -168,11 +189,12 @@ def sampling_config(section: Any, tokenizer: Any, num_samples: int | None = None
 
 def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings_lib.TaskSettings,
              ev: settings_lib.EvalSettings, rng: jax.Array, prefix: str = "eval/", batch_prompts: int | None = None,
-             mesh: jax.sharding.Mesh | None = None) -> tuple[dict[str, float], rollout.Rollouts]:
+             registry: Mapping[str, Any] | None = None, mesh: jax.sharding.Mesh | None = None
+             ) -> tuple[dict[str, float], rollout.Rollouts]:
   """Sample `ev.num_samples` completions per held-out row, score them with `ev.rewards`, and compute pass@1 (with
   its standard error), pass@k, maj@k, format rate and lengths. `batch_prompts` bounds the prompts per sampling
-  call (all at once when None). With a `mesh`, the prompts are split over its data-parallel axes (when they
-  divide; else replicated)."""
+  call (all at once when None); `registry`: rewards that hold a model (see `model_rewards`). With a `mesh`, the
+  prompts are split over its data-parallel axes (when they divide; else replicated)."""
   rows = list(rows)
   step = batch_prompts or len(rows)
   parts = []
@@ -181,10 +203,45 @@ def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings
                         sampling_config(ev, tokenizer), jax.random.fold_in(rng, i), max_prompt_len=task.max_prompt_len,
                         prompt_policy=task.prompt_policy, template_opts=task.template_opts,
                         shard_fn=None if mesh is None else sharding.batch_placer(mesh))
-    parts.append(rollout.score(ro, ev.rewards))
+    parts.append(rollout.score(ro, ev.rewards, registry))
   ro = rollout.concatenate(parts)
   metrics = evaluation.rollout_metrics(ro, ev.correct_reward, ks=tuple(ev.ks), prefix=prefix)
   return metrics, ro
+
+
+def reward_model_judge(scorer: settings_lib.ScorerSettings, mesh, key: str) -> judges.RewardModelJudge:
+  """The reward model a ScorerSettings section names, sharded on `mesh`."""
+  path = local_path(scorer.path, f"{key}.path")
+  cfg, params = hf.load_reward_model(path, dtype=jnp.dtype(scorer.dtype))
+  tokenizer = build_tokenizer(scorer.tokenizer or str(path), f"{key}.tokenizer")
+  return judges.RewardModelJudge(cfg, params, tokenizer, batch_size=scorer.batch_size, max_len=scorer.max_len,
+                                 normalize=scorer.normalize, offset=scorer.offset, scale=scorer.scale, mesh=mesh)
+
+
+def model_rewards(s: settings_lib.GRPOSettings, mesh) -> dict[str, Any]:
+  """The rewards that hold a model, for `rollout.score(..., registry)`: {"reward_model": judge} when s.rewards or
+  s.eval.rewards name "reward_model" (loaded from s.reward_model), else {}."""
+  if "reward_model" not in rewards.names_in(s.rewards) + rewards.names_in(s.eval.rewards):
+    return {}
+  if not s.reward_model.path:
+    raise SettingsError("config.reward_model.path is empty, but the rewards name 'reward_model': name a reward-model "
+                        "checkpoint (experiments/reward_model.py exports one to <workdir>/hf)")
+  return {"reward_model": reward_model_judge(s.reward_model, mesh, "config.reward_model")}
+
+
+def rejection_judge(judge: settings_lib.JudgeSettings, mesh, key: str):
+  """`scores(prompts, responses) -> [N]` of the judge a JudgeSettings section describes (kind "verifier": a causal
+  LM's P(Yes) after the verification prompt; "reward_model": a reward model's normalised score); None for "none"."""
+  if judge.kind == "none":
+    return None
+  if judge.kind == "reward_model":
+    return reward_model_judge(judge, mesh, key).scores
+  path = local_path(judge.path, f"{key}.path")
+  cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(judge.dtype))
+  tokenizer = build_tokenizer(judge.tokenizer or str(path), f"{key}.tokenizer")
+  return judges.VerifierJudge(cfg, params, tokenizer, template=judge.template or judges.VERIFY_TEMPLATE,
+                              yes_words=judge.yes_words, no_words=judge.no_words, batch_size=judge.batch_size,
+                              max_len=judge.max_len, mesh=mesh).scores
 
 
 def write_samples(path: Path, ro: rollout.Rollouts, step: int, limit: int = 16) -> None:
@@ -267,18 +324,20 @@ class Run:
   bad_steps: BadSteps = dataclasses.field(default_factory=BadSteps)
   """Updates skipped for non-finite values (checked after every update; see r1jax.train.step)."""
   started: float = dataclasses.field(default_factory=time.perf_counter)
+  head: str = "lm"  # a key of HEADS: a causal LM or a reward model
 
 
 def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None,
-              reserve_devices: int = 0) -> tuple[Run, dict]:
+              head: str = "lm", reserve_devices: int = 0) -> tuple[Run, dict]:
   """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint
   that restores (a damaged newer one is moved aside with a warning: Checkpointer.restore_newest).
 
   `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
   the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
   step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once, and the
-  summary.json of an earlier, shorter run is removed (it would call a run complete that is not).
-  `reserve_devices` leaves the last devices out of the training mesh (for a separate rollout mesh).
+  summary.json of an earlier, shorter run is removed (it would call a run complete that is not). `head`: what is
+  trained, "lm" (a causal LM) or "score" (a reward model). `reserve_devices` leaves the last devices out of the
+  training mesh (for a separate rollout mesh).
   -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
   """
   initialize_distributed(s.mesh)
@@ -293,16 +352,17 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
                         "training")
   mesh = make_mesh(s.mesh, devices[:len(devices) - reserve_devices])
   tokenizer = build_tokenizer(s.tokenizer)
-  if s.train.export_hf:  # a template the export cannot express must fail now, not after the run
+  template, template_opts = training_template(s)
+  if s.train.export_hf and template is not None:  # a template the export cannot express must fail now
     try:
-      export.chat_template(s.task.template, tokenizer, **s.task.template_opts)
+      export.chat_template(template, tokenizer, **template_opts)
     except ValueError as e:
       raise SettingsError(f"config.train.export_hf: {e}; set config.train.export_hf=false to train without a "
                           "Hugging Face export") from None
-  cfg, params = build_model(s.model, tokenizer)
+  cfg, params = build_model(s.model, tokenizer, head=head, seed=s.seed)
   if init_params is not None:
     params = init_params
-  state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates)
+  state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates, head)
   ckpt = Checkpointer(workdir / "checkpoints", every_steps=s.train.checkpoint_every, keep=s.train.keep_checkpoints)
   extra, start = {}, 0
   restored = ckpt.restore_newest(abstract_like(state, shardings))
@@ -315,7 +375,8 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
     if start < s.train.steps:  # an earlier run's summary says "complete" no more: this one has steps to go
       (workdir / "summary.json").unlink(missing_ok=True)
   bad_steps = BadSteps(s.train.max_bad_steps, "config.train.max_bad_steps", **extra.get("bad_steps", {}))
-  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt, start, bad_steps), extra
+  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt, start, bad_steps,
+             head=head), extra
 
 
 def initial_params(run: Run, init_params: Any = None) -> Any:
@@ -324,7 +385,7 @@ def initial_params(run: Run, init_params: Any = None) -> Any:
   if run.start_step == 0:
     return run.state.params
   if init_params is None:
-    _, init_params = build_model(run.settings.model, run.tokenizer)
+    _, init_params = build_model(run.settings.model, run.tokenizer, head=run.head, seed=run.settings.seed)
   if init_params is None:
     init_params = init_params_like(run)
   return jax.device_put(init_params, run.shardings.params)
@@ -332,7 +393,8 @@ def initial_params(run: Run, init_params: Any = None) -> Any:
 
 def init_params_like(run: Run) -> Any:
   """The random initial params of the run's model and seed (what create_train_state drew)."""
-  return jax.jit(lambda r: init_params(run.cfg, r), out_shardings=run.shardings.params)(
+  init_fn = HEADS[run.head][0]
+  return jax.jit(lambda r: init_fn(run.cfg, r), out_shardings=run.shardings.params)(
       jax.random.PRNGKey(run.settings.seed))
 
 
@@ -459,9 +521,10 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
   if s.train.export_hf and complete:
     params = sharding.to_host(state.params)  # every host takes part in gathering shards of other hosts
     if jax.process_index() == 0:
+      template, template_opts = training_template(s)
       summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, params, run.tokenizer,
-                                                              template=s.task.template,
-                                                              template_opts=dict(s.task.template_opts)))
+                                                              template=template, template_opts=template_opts,
+                                                              head=run.head))
   summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
   if jax.process_index() == 0:
     write_json(run.workdir / "summary.json", summary)

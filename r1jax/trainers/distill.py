@@ -5,7 +5,9 @@
 
 settings.distill.source picks where the training sequences come from:
   teacher_samples  R1's recipe: the teacher samples k completions per prompt, rejection sampling keeps the ones the
-                   rule rewards accept (saved to <workdir>/teacher_samples.jsonl and reused), the student trains on them
+                   rule rewards accept and, with settings.distill.judge, the ones a judge model (a verifier LM or a
+                   reward model) scores best (saved with every score to <workdir>/teacher_samples.jsonl and reused);
+                   the student trains on the kept ones
   dataset          the task's own completions (a fixed dataset), teacher logits computed on the fly
   on_policy        GKD: with probability lmbda a batch's completions are replaced by the student's own samples
 The loss is alpha * CE + (1 - alpha) * KD(divergence, beta, tau) on completion tokens. The teacher's forward pass
@@ -15,6 +17,7 @@ runs at every step whatever alpha is (alpha = 1 makes its logits unused; use the
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -23,9 +26,9 @@ import datasets
 import jax
 import numpy as np
 
-from r1jax import rollout, sharding
+from r1jax import judges, rollout, sharding
 from r1jax.checks import SettingsError
-from r1jax.data import batching
+from r1jax.data import batching, templates
 from r1jax.losses import chunked, distill, sft
 from r1jax.models import Transformer, param_logical_axes, unembed
 from r1jax.sampling import SamplingConfig, generate
@@ -81,13 +84,19 @@ def make_loss_fn(student_cfg, teacher_cfg, ds, logit_chunk: int | None = None):
   return loss_fn
 
 
+TEACHER_SAMPLES = "teacher_samples.jsonl"
+
+
 def teacher_samples(teacher_cfg, teacher_params, tokenizer, rows, s: DistillSettings, workdir: Path,
-                    shard_fn=None) -> list[dict]:
+                    judge: Any = None, shard_fn=None) -> list[dict]:
   """Rejection-sampled teacher traces, cached as a `datasets` jsonl file in the workdir (written by process 0).
-  `shard_fn` places each batch of prompts (rollout.sample)."""
-  path = workdir / "teacher_samples.jsonl"
+  `judge` (`scores(prompts, responses) -> [N]`, see common.rejection_judge) scores every rule-accepted trace and
+  only the best (s.distill.judge.threshold / top_fraction) are returned; the file keeps them all, with judge_score
+  and judge_kept. `shard_fn` places each batch of prompts (rollout.sample)."""
+  path = workdir / TEACHER_SAMPLES
   if path.exists():
-    return list(datasets.load_dataset("json", data_files=str(path), split="train"))
+    cached = list(datasets.load_dataset("json", data_files=str(path), split="train"))
+    return [r for r in cached if r.get("judge_kept", True)]
   ds = s.distill
   sc = SamplingConfig(max_new_tokens=ds.max_new_tokens, temperature=ds.sample_temperature,
                       eos_ids=stop_token_ids(tokenizer), pad_id=tokenizer.pad_token_id,
@@ -106,12 +115,22 @@ def teacher_samples(teacher_cfg, teacher_params, tokenizer, rows, s: DistillSett
                         f"{ds.accept}): the teacher is too weak for this task")
   for r in records:
     r.pop("rewards", None)
+  if judge is not None:
+    # The judge reads the prompt up to the response; each record's completion already starts with the prefill.
+    contexts = [p.context for p in templates.render_batch(s.task.template, records, tokenizer, **s.task.template_opts)]
+    records = judges.judge_records(records, contexts, judge, threshold=-math.inf if ds.judge.threshold is None else ds.judge.threshold,
+                                   top_fraction=ds.judge.top_fraction)
   if jax.process_index() == 0:
     tmp = path.with_suffix(".tmp")
     datasets.Dataset.from_list(records).to_json(str(tmp))
     tmp.replace(path)
-  log.info("distill: rejection sampling kept %d of %d teacher samples", len(records), drawn)
-  return records
+  kept = [r for r in records if r.get("judge_kept", True)]
+  log.info("distill: rejection sampling kept %d of %d teacher samples%s", len(records), drawn,
+           f", the judge {len(kept)} of them" if judge is not None else "")
+  if not kept:
+    raise SettingsError(f"the judge kept none of {len(records)} rule-accepted traces (config.distill.judge.threshold"
+                        f"={ds.judge.threshold})")
+  return kept
 
 
 def student_completions(cfg, params, examples, tokenizer, s: DistillSettings, rng, mesh=None
@@ -150,8 +169,10 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
   train_rows = common.load_rows(s.task, "train", s.task.n_train, s.seed)
   test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
   if ds.source == "teacher_samples":
+    cached = (run.workdir / TEACHER_SAMPLES).exists()
+    judge = None if cached else common.rejection_judge(ds.judge, run.mesh, "config.distill.judge")
     train_rows = teacher_samples(teacher_cfg, teacher_params, tokenizer,
-                                 common.fit_prompts(tokenizer, train_rows, s.task, "train"), s, run.workdir,
+                                 common.fit_prompts(tokenizer, train_rows, s.task, "train"), s, run.workdir, judge,
                                  shard_fn=sharding.batch_placer(run.mesh))
   examples, _ = sft_examples(tokenizer, train_rows, s.task, s.train.max_len)
   heldout, _ = sft_examples(tokenizer, test_rows, s.task, s.train.max_len)

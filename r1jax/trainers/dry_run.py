@@ -493,4 +493,5 @@ def run(s: Any, compile_sampler: bool = True) -> Report:
   for cls, fn in by_type.items():
     if isinstance(s, cls):
       return fn(s, compile_sampler=compile_sampler)
-  raise TypeError(f"no dry run for {type(s).__name__}")
+  raise SettingsError(f"--dry_run: no dry run for {type(s).__name__} yet (SFT, GRPO, distillation and evaluation "
+                      "have one)")

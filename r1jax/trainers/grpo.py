@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from r1jax import rollout, sharding
+from r1jax import evaluation, rollout, sharding
 from r1jax.checks import RunError
 from r1jax.data import batching
 from r1jax.losses import grpo
@@ -53,7 +53,7 @@ def rollout_stats(ro: rollout.Rollouts) -> dict[str, float]:
            "zero_std_fraction": float(np.mean(np.asarray(grpo.zero_std_groups(ro.rewards, ro.group_size)))),
            "completion_length_mean": float(lengths.mean()), "completion_length_max": float(lengths.max()),
            "truncated_fraction": float(np.mean(np.asarray(ro.sample.truncated)))}
-  stats.update({f"reward/{k}": float(v.mean()) for k, v in ro.reward_parts.items()})
+  stats.update({f"reward/{k}": evaluation.applied_mean(v) for k, v in ro.reward_parts.items()})
   stats.update({f"reward_stats/{k}": float(v) for k, v in ro.reward_stats.items()})
   return stats
 
@@ -80,6 +80,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
   # The reference policy is the initial one (rebuilt identically on resume); only kept when the KL term is on.
   ref_params = jax.tree.map(jnp.copy, common.initial_params(run, init_params)) if gs.beta else None
 
+  model_rewards = common.model_rewards(s, run.mesh)  # {"reward_model": judge} when the rewards name it
   train_rows = rows if rows is not None else common.load_rows(s.task, "train", s.task.n_train, s.seed)
   train_rows = common.fit_prompts(tokenizer, train_rows, s.task, "train")
   test_rows = common.load_rows(s.task, "test", s.task.n_test, s.seed)
@@ -102,13 +103,13 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
                         common.step_rng(s.seed, step, 100 + draw_index), max_prompt_len=s.task.max_prompt_len,
                         prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts,
                         shard_fn=sharding.batch_placer(rollout_mesh))
-    return rollout.score(ro, s.rewards, max_length=s.rollout.max_new_tokens)
+    return rollout.score(ro, s.rewards, model_rewards, max_length=s.rollout.max_new_tokens)
 
   writer = MetricWriter(run.workdir, start_step=start)
 
   def run_eval(step: int) -> dict:
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, s.task, s.eval,
-                                  common.step_rng(s.seed, step, 1), mesh=mesh)
+                                  common.step_rng(s.seed, step, 1), registry=model_rewards, mesh=mesh)
     common.write_samples(run.workdir / "eval_samples.jsonl", ro, step, limit=8)
     return metrics
 
@@ -142,7 +143,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         dev = sharding.place_batch(mesh, batch)  # groups over (data, fsdp) when they divide
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
-        if gs.num_iterations > 1:
+        if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
           dev["old_logp"] = logp_fn(state.params, dev)
         rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:

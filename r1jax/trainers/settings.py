@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import ml_collections
 
+from r1jax import judges
 from r1jax.checks import SettingsError, non_negative, positive, require
 from r1jax.train.state import OptimizerConfig
 
@@ -219,6 +220,140 @@ class MeshSettings:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Reward models: training one, and the judges that use one (or a verifier LM).
+
+LENGTH_POLICIES = ("drop", "truncate_left", "error")
+JUDGE_KINDS = ("none", "verifier", "reward_model")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreferenceDataSettings:
+  """Pairwise preferences (r1jax.data.preferences): which file or synthetic set, which columns, how they are read."""
+
+  source: str = "politeness"
+  """A synthetic preference set (politeness) or a local jsonl / parquet / csv file, a directory of split files
+  (train.jsonl, test.jsonl, ...) or a save_to_disk dataset."""
+  n_train: int = 2000
+  """Pairs of the train split (a file source: a seeded sample of this many)."""
+  n_test: int = 256
+  """Held-out pairs (the test split), all scored at each evaluation."""
+  prompt_field: str = "prompt"
+  """The prompt column; "": each response is a whole conversation, scored as it is."""
+  chosen_field: str = "chosen"
+  """The preferred response column (a string, or a list of {"role", "content"} messages)."""
+  rejected_field: str = "rejected"
+  """The other response column."""
+  margin_field: str = ""
+  """A column of per-pair margins m (Llama 2): the loss is -log σ(r_c - r_r - m); "": no margin."""
+  template: str = "chat"
+  """A registered template that renders a string prompt (the one the policy will see in GRPO); "": verbatim."""
+  template_opts: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Keyword options of the template."""
+  max_len: int = 128
+  """Longest side of a pair in tokens (prompt + response + EOS)."""
+  length_policy: str = "drop"
+  """A pair with a longer side: drop (counted and logged), truncate_left (keep the end), error."""
+
+  def __post_init__(self):
+    positive(self, "n_train", "n_test", "max_len")
+    require(self.length_policy in LENGTH_POLICIES, "length_policy",
+             f"must be one of {LENGTH_POLICIES}, got {self.length_policy!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelLossSettings:
+  """The Bradley-Terry loss (r1jax.losses.reward_model)."""
+
+  center_coef: float = 0.0
+  """Weight of the reward-centering term mean((r_c + r_r)^2) (Eisenstein et al. 2023): keeps the scores near 0."""
+
+  def __post_init__(self):
+    non_negative(self, "center_coef")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelLoopSettings(LoopSettings):
+  """The reward-model loop: batches of preference pairs, each pair scored in one forward."""
+
+  batch_size: int = 32
+  """Preference pairs per optimizer update (two sequences each)."""
+  micro_batches: int = 1
+  """Gradient accumulation: the pairs are split into this many sequential slices (exact)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    positive(self, "batch_size", "micro_batches")
+    require(self.batch_size % self.micro_batches == 0, "micro_batches",
+             f"must divide batch_size={self.batch_size}, got {self.micro_batches}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelEvalSettings:
+  """Held-out evaluation of a reward model: accuracy on every held-out pair, with its standard error."""
+
+  batch_size: int = 64
+  """Sequences scored per forward."""
+
+  def __post_init__(self):
+    positive(self, "batch_size")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScorerSettings:
+  """A reward model used as a reward or a judge (r1jax.judges.RewardModelJudge)."""
+
+  path: str = ""
+  """A reward-model checkpoint (a ...ForSequenceClassification directory; experiments/reward_model.py exports one
+  to <workdir>/hf); empty: none."""
+  tokenizer: str = ""
+  """Its tokenizer directory, or "builtin"; empty: the checkpoint's own."""
+  dtype: str = "float32"
+  """The dtype its weights are loaded and run in (float32, bfloat16)."""
+  batch_size: int = 32
+  """Texts scored per forward."""
+  max_len: int = 256
+  """Longest scored text in tokens; a longer one keeps its end (counted)."""
+  normalize: str = "none"
+  """How scores r become rewards: none (r - offset) / scale, sigmoid σ((r - offset) / scale), zscore (over the texts
+  of one call)."""
+  offset: float = 0.0
+  """Subtracted from the raw score (e.g. the trainer's eval/score_mean)."""
+  scale: float = 1.0
+  """Divides the centred score (e.g. the trainer's eval/score_std)."""
+
+  def __post_init__(self):
+    positive(self, "batch_size", "max_len")
+    require(self.dtype in ("float32", "bfloat16"), "dtype", f"must be float32 or bfloat16, got {self.dtype!r}")
+    require(self.normalize in judges.NORMALIZATIONS, "normalize",
+             f"must be one of {judges.NORMALIZATIONS}, got {self.normalize!r}")
+    require(self.scale > 0, "scale", f"must be > 0, got {self.scale!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeSettings(ScorerSettings):
+  """Verifier-filtered rejection sampling: a judge model scores every trace the rules accepted; the best are kept."""
+
+  kind: str = "none"
+  """none (off), verifier (a causal LM's P(Yes) after the verification prompt) or reward_model (its score)."""
+  template: str = ""
+  """The verification prompt with {prompt} and {response} slots; empty: r1jax.judges.VERIFY_TEMPLATE."""
+  yes_words: tuple[str, ...] = ("Yes",)
+  """Words whose first token counts as the verifier's "correct"."""
+  no_words: tuple[str, ...] = ("No",)
+  """Words whose first token counts as "incorrect": score = P(yes) / (P(yes) + P(no)); empty: P(yes) alone."""
+  threshold: float | None = None
+  """Keep a trace whose score is at least this (None: no threshold)."""
+  top_fraction: float = 1.0
+  """Keep only the ceil(top_fraction * N) best-scored traces (and those over the threshold)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    require(self.kind in JUDGE_KINDS, "kind", f"must be one of {JUDGE_KINDS}, got {self.kind!r}")
+    require(0.0 < self.top_fraction <= 1.0, "top_fraction", f"must be in (0, 1], got {self.top_fraction!r}")
+    require(self.kind == "none" or bool(self.path), "path", f"must name the {self.kind} checkpoint")
+
+
+# --------------------------------------------------------------------------------------------------------------
 # GRPO.
 
 
@@ -356,6 +491,8 @@ class DistillAlgorithmSettings:
   """Rewards that score the teacher's samples."""
   accept: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 1.0})
   """Rejection sampling keeps a sample when every named reward reaches its threshold."""
+  judge: JudgeSettings = dataclasses.field(default_factory=JudgeSettings)
+  """teacher_samples: a judge model that scores every accepted trace and keeps the best (off by default)."""
 
   def __post_init__(self):
     require(self.source in ("teacher_samples", "dataset", "on_policy"), "source",
@@ -428,7 +565,10 @@ class GRPOSettings(RunSettings):
   rollout: RolloutSettings = dataclasses.field(default_factory=RolloutSettings)
   grpo: GRPOAlgorithmSettings = dataclasses.field(default_factory=GRPOAlgorithmSettings)
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
-  """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
+  """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i. Per prompt type:
+  {"by_prompt_type": {type: {name: weight}}, "type_field": column} (r1jax.rewards)."""
+  reward_model: ScorerSettings = dataclasses.field(default_factory=ScorerSettings)
+  """The model behind the "reward_model" reward, when rewards (or eval.rewards) name it."""
 
   def __post_init__(self):
     non_negative(self, "seed")
@@ -450,6 +590,27 @@ class DistillSettings(RunSettings):
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
+
+  def __post_init__(self):
+    non_negative(self, "seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelSettings:
+  """A Bradley-Terry reward model: the decoder with a scalar head, trained on preference pairs."""
+
+  seed: int = 0
+  """Seeds the data order, the head's initialisation and the backbone's when it starts at random."""
+  tokenizer: str = "builtin"
+  """"builtin" or a local HF tokenizer directory (the policy's, so that the model reads what the policy writes)."""
+  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The backbone: init_from a causal LM (its weights reused, a new score head) or a reward model; else random."""
+  data: PreferenceDataSettings = dataclasses.field(default_factory=PreferenceDataSettings)
+  loss: RewardModelLossSettings = dataclasses.field(default_factory=RewardModelLossSettings)
+  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+  train: RewardModelLoopSettings = dataclasses.field(default_factory=RewardModelLoopSettings)
+  eval: RewardModelEvalSettings = dataclasses.field(default_factory=RewardModelEvalSettings)
+  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
   def __post_init__(self):
     non_negative(self, "seed")
@@ -669,7 +830,9 @@ def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, An
 # The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
 
 REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
-                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+                      ("Distillation", DistillSettings, "distill"),
+                      ("Reward model", RewardModelSettings, "reward_model"),
+                      ("Evaluation", EvaluateSettings, "evaluate"))
 
 
 def _cell(value: Any, code: bool = False) -> str:
@@ -690,7 +853,7 @@ def reference_markdown() -> str:
          "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
          "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
          "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
-  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  out += [f"- [{title}](#{title.lower().replace(' ', '-')})" for title, _, _ in REFERENCE_TRAINERS]
   for title, cls, job in REFERENCE_TRAINERS:
     rows = describe(cls)
     hints = typing.get_type_hints(cls)

@@ -104,3 +104,19 @@ def test_mixture_sources_parse_strictly_and_errors_name_their_key():
   c = cli.apply_overrides(settings.to_config(s), overrides, settings.open_sections(settings.SFTSettings))
   chat = settings.parse(settings.SFTSettings, c).mixture["chat"]
   assert (chat.name, chat.weight, chat.knobs, chat.template) == ("file", 0.25, {"path": "/data/chat.jsonl"}, "chat")
+
+
+def test_reward_model_and_judge_settings():
+  assert settings.parse(settings.RewardModelSettings, settings.to_config(settings.RewardModelSettings())) == (
+      settings.RewardModelSettings())
+  c = settings.to_dict(settings.DistillSettings())
+  c["distill"]["judge"]["kind"] = "verifier"  # on, but naming no model
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.path must name the verifier checkpoint"):
+    settings.parse(settings.DistillSettings, c)
+  c["distill"]["judge"].update(path="/ckpt/judge", top_fraction=1.5)
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.top_fraction must be in \(0, 1\]"):
+    settings.parse(settings.DistillSettings, c)
+  c = settings.to_dict(settings.RewardModelSettings())
+  c["data"]["length_policy"] = "cut"
+  with pytest.raises(SettingsError, match=r"config\.data\.length_policy must be one of"):
+    settings.parse(settings.RewardModelSettings, c)
