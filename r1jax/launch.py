@@ -2,7 +2,8 @@
 jax.distributed, each told its rank by environment variables.
 
     python -m r1jax.launch --processes 2 --cpu_devices 4 -- \
-        python -m experiments.sft --config configs/sft_arithmetic.py:quick --config.mesh.multihost=true --workdir runs/mh
+        python -m experiments.sft --config configs/sft_arithmetic.py:quick --config.mesh.multihost=true \
+        --workdir runs/mh
 
 Each process gets R1JAX_COORDINATOR (127.0.0.1 and a free port), R1JAX_NUM_PROCESSES and R1JAX_PROCESS_ID, which
 `config.mesh.multihost=true` hands to jax.distributed.initialize() (r1jax.sharding.maybe_initialize_distributed).

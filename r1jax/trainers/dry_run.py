@@ -351,7 +351,7 @@ def dry_run_grpo(s: settings_lib.GRPOSettings, compile_sampler: bool = True) -> 
            "sample_logp": ((p, g, n), jnp.float32)}
     if with_logp and gs.beta:
       out["ref_logp"] = ((p, g, n), jnp.float32)
-    if with_logp and gs.num_iterations > 1:
+    if with_logp and gs.updates_per_step > 1:  # the trainer records them whenever a step makes several updates
       out["old_logp"] = ((p, g, n), jnp.float32)
     return out
 
