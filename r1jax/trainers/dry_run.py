@@ -43,8 +43,9 @@ from jax.sharding import PartitionSpec
 from r1jax import sharding as shd
 from r1jax.checks import SettingsError
 from r1jax.data import batching
+from r1jax.losses import reward_model as rm_loss
 from r1jax.losses import sft as sft_loss
-from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
+from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes, reward_model
 from r1jax.sampling import SamplingConfig, bucket_length, lower_generate
 from r1jax.train import make_optimizer, make_train_step
 from r1jax.train import grpo as grpo_train
@@ -175,10 +176,12 @@ def abstract_params(cfg: ModelConfig, mesh: jax.sharding.Mesh) -> Any:
   return with_shardings(shapes, shd.logical_to_shardings(mesh, param_logical_axes(cfg), shapes))
 
 
-def abstract_state(cfg: ModelConfig, tx: Any, mesh: jax.sharding.Mesh) -> tuple[TrainState, TrainState]:
-  """(TrainState of ShapeDtypeStructs, its shardings): what create_train_state would make, unallocated."""
-  shapes = jax.eval_shape(lambda r: init_params(cfg, r), jax.random.PRNGKey(0))
-  shardings = state_shardings(mesh, tx, param_logical_axes(cfg), shapes)
+def abstract_state(cfg: ModelConfig, tx: Any, mesh: jax.sharding.Mesh, init_fn: Any = init_params,
+                   logical_axes: Any = param_logical_axes) -> tuple[TrainState, TrainState]:
+  """(TrainState of ShapeDtypeStructs, its shardings): what create_train_state would make, unallocated.
+  `init_fn(cfg, rng)` and `logical_axes(cfg)` describe the params (a causal LM's by default)."""
+  shapes = jax.eval_shape(lambda r: init_fn(cfg, r), jax.random.PRNGKey(0))
+  shardings = state_shardings(mesh, tx, logical_axes(cfg), shapes)
   return with_shardings(jax.eval_shape(lambda p: TrainState.create(p, tx), shapes), shardings), shardings
 
 
@@ -196,15 +199,15 @@ def _flat_axes(mesh: jax.sharding.Mesh, axes: Any) -> tuple[str, ...]:
   return () if axes is None else ((axes,) if isinstance(axes, str) else tuple(axes))
 
 
-def unsharded_params(cfg: ModelConfig, params: Any, mesh: jax.sharding.Mesh, rules: shd.Rules = shd.DEFAULT_RULES
-                     ) -> tuple[list[str], list[str]]:
+def unsharded_params(cfg: ModelConfig, params: Any, mesh: jax.sharding.Mesh, rules: shd.Rules = shd.DEFAULT_RULES,
+                     logical_axes: Any = param_logical_axes) -> tuple[list[str], list[str]]:
   """Parameters the rules leave replicated where a rule names mesh axes of size > 1 for one of their axes.
 
   -> (problems: parameters that stay whole on every device, warnings: parameters replicated along one such axis
   because its size does not divide, e.g. 2 KV heads on tensor=4).
   """
   mesh_size = lambda axes: math.prod(mesh.shape[a] for a in _flat_axes(mesh, axes))  # noqa: E731
-  specs = jax.tree.leaves(param_logical_axes(cfg), is_leaf=lambda x: isinstance(x, PartitionSpec))
+  specs = jax.tree.leaves(logical_axes(cfg), is_leaf=lambda x: isinstance(x, PartitionSpec))
   problems, warnings = [], []
   for spec, (path, leaf) in zip(specs, jax.tree_util.tree_flatten_with_path(params)[0]):
     name = "/".join(str(getattr(k, "key", k)) for k in path)
@@ -286,10 +289,12 @@ def _micro_rows(what: str, rows: int, micro: int, mesh: jax.sharding.Mesh, warni
 # One function per trainer.
 
 
-def _training(s: Any, cfg: ModelConfig, mesh: jax.sharding.Mesh, total_updates: int):
+def _training(s: Any, cfg: ModelConfig, mesh: jax.sharding.Mesh, total_updates: int, head: str = "lm"):
+  init_fn, logical_axes = {"lm": (init_params, param_logical_axes),
+                           "score": (reward_model.init_params, reward_model.param_logical_axes)}[head]
   tx, schedule = make_optimizer(s.optimizer.with_total_steps(total_updates))
-  state, shardings = abstract_state(cfg, tx, mesh)
-  problems, warnings = unsharded_params(cfg, state.params, mesh)
+  state, shardings = abstract_state(cfg, tx, mesh, init_fn, logical_axes)
+  problems, warnings = unsharded_params(cfg, state.params, mesh, logical_axes=logical_axes)
   entries = [Entry("params", per_device_bytes(state.params), f"{cfg.param_dtype}", resident=True),
              Entry("optimizer state", per_device_bytes(state.opt_state), "AdamW moments like their params",
                    resident=True)]
@@ -460,6 +465,38 @@ def dry_run_evaluate(s: settings_lib.EvaluateSettings, compile_sampler: bool = T
                 {"every device": entries}, problems, warnings, time.perf_counter() - t0)
 
 
+def dry_run_reward_model(s: settings_lib.RewardModelSettings, compile_sampler: bool = True) -> Report:
+  """The backbone with its score head, the pair train step ([B, 2, max_len] tokens) and held-out scoring."""
+  del compile_sampler  # a reward model does not sample
+  t, data = s.train, s.data
+  cfg, where = model_config(s.model, "config.model")
+  mesh = _mesh(s.mesh)
+  tx, schedule, state, shardings, entries, problems, warnings = _training(s, cfg, mesh, t.steps, head="score")
+  if not shd.divides_batch(mesh, t.batch_size):
+    problems.append(f"config.train.batch_size={t.batch_size} does not split over the "
+                    f"{shd.mesh_size(mesh, shd.BATCH_AXES)} data-parallel devices (data x fsdp)")
+  _micro_rows("train step", t.batch_size, t.micro_batches, mesh, warnings, "config.train.micro_batches")
+  shapes = {"input_ids": ((t.batch_size, 2, data.max_len), jnp.int32),
+            "attention_mask": ((t.batch_size, 2, data.max_len), jnp.int32)}
+  if data.margin_field:
+    shapes["margin"] = ((t.batch_size,), jnp.float32)
+  batch = _batch(shapes, mesh)
+  step = make_train_step(rm_loss.make_loss_fn(cfg, center_coef=s.loss.center_coef), tx, schedule=schedule,
+                         num_micro_batches=t.micro_batches, state_shardings=shardings,
+                         batch_shardings=jax.tree.map(lambda x: x.sharding, batch))
+  t0 = time.perf_counter()
+  entries.append(program_entry(f"train step ({t.batch_size} pairs x 2 x {data.max_len} tokens, {t.micro_batches} "
+                               "micro)", step.lower(state, batch), per_device_bytes(state)))
+  _check_rows("held-out scoring", s.eval.batch_size, mesh, warnings, "config.eval.batch_size")
+  ids = _batch({"ids": ((s.eval.batch_size, data.max_len), jnp.int32)}, mesh)["ids"]
+  score = jax.jit(lambda p, i, m: reward_model.score(cfg, p, i, m))
+  entries.append(program_entry(f"held-out scoring ({s.eval.batch_size} x {data.max_len} tokens)",
+                               score.lower(state.params, ids, ids), per_device_bytes(state.params)))
+  return Report("reward_model", jax.device_count(), {"mesh": _mesh_shape(mesh)},
+                [describe_model("reward model (score head)", cfg, where)], {"every device": entries}, problems,
+                warnings, time.perf_counter() - t0)
+
+
 def _mesh(mesh: settings_lib.MeshSettings, devices=None) -> jax.sharding.Mesh:
   try:
     return shd.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor, devices=devices)
@@ -487,11 +524,11 @@ def _eval_entries(s: Any, cfg: ModelConfig, params: Any, mesh: jax.sharding.Mesh
 
 
 def run(s: Any, compile_sampler: bool = True) -> Report:
-  """The dry run of the trainer that `s` (SFT / GRPO / Distill / Evaluate settings) configures."""
+  """The dry run of the trainer that `s` (SFT / GRPO / Distill / Evaluate / RewardModel settings) configures."""
   by_type = {settings_lib.GRPOSettings: dry_run_grpo, settings_lib.DistillSettings: dry_run_distill,
-             settings_lib.SFTSettings: dry_run_sft, settings_lib.EvaluateSettings: dry_run_evaluate}
+             settings_lib.SFTSettings: dry_run_sft, settings_lib.EvaluateSettings: dry_run_evaluate,
+             settings_lib.RewardModelSettings: dry_run_reward_model}
   for cls, fn in by_type.items():
     if isinstance(s, cls):
       return fn(s, compile_sampler=compile_sampler)
-  raise SettingsError(f"--dry_run: no dry run for {type(s).__name__} yet (SFT, GRPO, distillation and evaluation "
-                      "have one)")
+  raise TypeError(f"no dry run for {type(s).__name__}")

@@ -128,6 +128,16 @@ def test_dry_run_command_line_on_32_devices():
   assert "MiB" in params_line  # 16 GB of bf16 weights / 32 devices: under 0.5 GiB each
 
 
+def test_reward_model_dry_run_from_the_command_line():
+  """configs/reward_model.py:quick on 8 simulated devices: its score-head params and pair batches split over them."""
+  proc = subprocess.run([sys.executable, "-m", "experiments.reward_model", "--config", "configs/reward_model.py:quick",
+                         "--dry_run", "--dry_run_devices=8"], env=_env(), cwd=ROOT, capture_output=True, text=True,
+                        timeout=300)
+  assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+  assert "dry run of reward_model on 8 simulated devices" in proc.stdout
+  assert "train step" in proc.stdout and "held-out scoring" in proc.stdout and "PROBLEM" not in proc.stdout
+
+
 def test_dry_run_names_a_mesh_the_devices_cannot_form():
   proc = subprocess.run([sys.executable, "-m", "experiments.grpo", "--config", "configs/grpo_arithmetic.py:quick",
                          "--dry_run", "--dry_run_devices=8", "--config.mesh.data=3"], env=_env(), cwd=ROOT,
