@@ -5,7 +5,8 @@
     python -m experiments.sft --config configs/sft_arithmetic.py:tiny --config.train.steps=200 --workdir runs/x
     python -m experiments.sft --config configs/sft_arithmetic.py:mixture --workdir runs/sft_mixture
 
-Variants: `tiny` learns 1-2 step problems on CPU in a few minutes; `quick` is the same file shrunk for tests;
+Variants: `tiny` learns 1-2 step problems on CPU in about 14 minutes (greedy pass@1 0.95 on the held-out
+problems; at 400 steps it is still climbing, ~0.47); `quick` is the same file shrunk for tests;
 `mixture` is `tiny` on a data mixture in R1's 3:1 proportion of reasoning to non-reasoning data: the traces, and
 one-step problems answered directly (no <think>) in the chat format. Any task can be a source, e.g. a local chat
 file of prompt / response rows (README, "SFT data mixtures").
@@ -28,7 +29,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.task.knobs = dict(digits=1, steps=(1, 2), ops="+-")
   c.optimizer.update(learning_rate=3e-3, schedule="cosine", warmup_steps=20, min_lr_ratio=0.1, weight_decay=0.01,
                      b2=0.98)
-  c.train.update(steps=400, batch_size=32, max_len=96, log_every=10, eval_every=100, checkpoint_every=100)
+  c.train.update(steps=1000, batch_size=32, max_len=96, log_every=10, eval_every=250, checkpoint_every=250)
   c.eval.update(num_prompts=64, num_samples=1, max_new_tokens=48, temperature=0.0, ks=(1,), heldout_batches=2)
   c.eval.rewards = dict(math_accuracy=1.0, think_answer=0.5)
   return c

@@ -477,9 +477,11 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
   """The run's last word: how the first and last values of `keys` compare, e.g.
   `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
 
-  Per-step metrics are noisy, so their first and last tenths are averaged. A sampled accuracy with a logged
-  standard error (`<key>_se`) counts as improved only when it rose by more than 2 standard errors of the
-  difference; a loss improves when it falls.
+  A change counts as an improvement only when it exceeds 2 standard errors of the difference (a loss improves when
+  it falls, anything else when it rises). A sampled accuracy with a logged standard error (`<key>_se`) compares its
+  first and last values with those. Per-step metrics are noisy, so their first and last tenths (at least 3 rows
+  each when there are 6 or more) are averaged and their standard error is that of the two window means; with
+  fewer rows the sign of the change decides.
   """
   changes, improved = [], []
   for key in keys:
@@ -487,16 +489,21 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
             and math.isfinite(r[key])] if (Path(workdir) / "metrics.jsonl").exists() else []
     if len(rows) < 2:
       continue
-    window = max(1, len(rows) // 10)
-    first = float(np.mean([r[key] for r in rows[:window]]))
-    last = float(np.mean([r[key] for r in rows[-window:]]))
-    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    sign = -1.0 if key.endswith("loss") else 1.0
     if f"{key}_se" in rows[0] and f"{key}_se" in rows[-1]:
+      first, last = float(rows[0][key]), float(rows[-1][key])
       se = math.hypot(rows[0][f"{key}_se"], rows[-1][f"{key}_se"])
-      text += f" ± {se:.3f}"
-      improved.append(delta > 2 * se)
     else:
-      improved.append(delta < 0 if key.endswith("loss") else delta > 0)
+      window = min(max(3, len(rows) // 10), len(rows) // 2)
+      head = np.array([r[key] for r in rows[:max(window, 1)]], np.float64)
+      tail = np.array([r[key] for r in rows[-max(window, 1):]], np.float64)
+      first, last = float(head.mean()), float(tail.mean())
+      se = math.hypot(head.std(ddof=1) / math.sqrt(window), tail.std(ddof=1) / math.sqrt(window)) if window >= 3 \
+          else 0.0
+    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    if se:
+      text += f" ± {se:.3f}"
+    improved.append(sign * delta > 2 * se)
     changes.append(text + ")")
   if not changes:
     return f"{name}: nothing to compare (fewer than two logged values of {', '.join(keys)})"
