@@ -30,7 +30,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
   if variant not in VARIANTS:
     raise ValueError(f"unknown variant {arg!r} of configs/grpo_gsm8k_qwen.py; valid: {VARIANTS}")
-  c = grpo_arithmetic.get_config("tiny")
+  c = grpo_arithmetic.get_config("grpo")  # the DeepSeekMath / TRL recipe (beta 0.04, k3), not the tiny Dr. GRPO one
   c.tokenizer = "/path/to/Qwen2.5-1.5B-Instruct"
   c.model = ml_collections.ConfigDict(dict(preset="qwen2.5-1.5b", init_from="/path/to/Qwen2.5-1.5B-Instruct",
                                            param_dtype="float32", dtype="bfloat16", remat="full",
