@@ -149,21 +149,25 @@ def informative_groups(rewards: np.ndarray, group_size: int) -> np.ndarray:
 def dynamic_sample(draw, num_prompts: int, max_draws: int) -> tuple[Rollouts, dict[str, float]]:
   """DAPO dynamic sampling: call `draw()` (-> scored Rollouts) until `num_prompts` groups with unequal rewards are
   collected or `max_draws` draws are spent. Never returns an all-equal group; may return fewer than asked.
-  -> (rollouts of at most num_prompts informative groups, stats)."""
+  -> (rollouts of at most num_prompts informative groups, stats). The kept groups' rewards are biased towards the
+  middle by construction; stats["dynamic/drawn_reward_mean"], the mean over every sample drawn, is the policy's
+  reward."""
   if max_draws < 1:
     raise ValueError(f"dynamic sampling needs max_draws >= 1, got {max_draws}")
   kept: list[Rollouts] = []
   have = drawn = draws = 0
+  reward_sum = samples = 0.0
   while have < num_prompts and draws < max_draws:
     ro = draw()
     draws += 1
     drawn += len(ro.rows)
+    reward_sum, samples = reward_sum + float(np.sum(ro.rewards)), samples + ro.rewards.size
     keep = informative_groups(ro.rewards, ro.group_size)[:num_prompts - have]
     if len(keep):
       kept.append(select_groups(ro, keep))
       have += len(keep)
   stats = {"dynamic/draws": draws, "dynamic/prompts_drawn": drawn, "dynamic/prompts_kept": have,
-           "dynamic/batch_short": num_prompts - have}
+           "dynamic/batch_short": num_prompts - have, "dynamic/drawn_reward_mean": reward_sum / samples}
   return (concatenate(kept) if kept else None), stats
 
 

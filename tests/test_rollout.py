@@ -32,6 +32,8 @@ def test_dynamic_sampling_keeps_only_informative_groups_until_full():
   grouped = ro.rewards.reshape(-1, 4)
   assert not np.any(np.all(grouped == grouped[:, :1], axis=1))
   assert stats["dynamic/draws"] == 2 and stats["dynamic/batch_short"] == 0
+  # The policy's reward is that of all 24 samples drawn, not the kept groups': (4 + 1 + 0 + 2 + 1 + 2) / 24.
+  assert stats["dynamic/drawn_reward_mean"] == pytest.approx(10 / 24)
   assert ro.completions[:4] == ["c4", "c5", "c6", "c7"] and np.asarray(ro.sample.tokens).shape == (12, 5)
 
 

@@ -178,5 +178,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         break
   run.checkpointer.close()
   writer.close()
-  return common.finish_run(run, state, step, progress, ("eval/pass@1", "rollout/reward_mean"),
+  # With dynamic sampling the kept groups' reward is selected (never all right or all wrong): judge the drawn one.
+  reward_key = "rollout/dynamic/drawn_reward_mean" if gs.dynamic_sampling else "rollout/reward_mean"
+  return common.finish_run(run, state, step, progress, ("eval/pass@1", reward_key),
                            updates=int(state.step))
