@@ -14,8 +14,14 @@ How a run ends, and its exit status:
      A stopped run's summary.json (when written) says "complete": false, and the same command resumes it.
   1  the run cannot go on: a checkpoint that cannot be saved, non-finite loss / gradients / params past
      config.train.max_bad_steps, no checkpoint that restores, no learning signal. The last checkpoint is intact.
-  2  bad settings, a missing file or directory, an unreadable Hugging Face checkpoint.
+  2  bad settings, a missing file or directory, an unreadable Hugging Face checkpoint; a dry run that found a
+     parameter left replicated.
 Errors end the process promptly with one last line, `error: ...`, that names the key, file or step at fault.
+
+`--dry_run` builds the run abstractly on `--dry_run_devices` simulated CPU devices (default 8) instead of running
+it: per-device memory of params, optimizer state, KV caches and every compiled program, and an error when a
+parameter that a sharding rule should split stays replicated (r1jax.trainers.dry_run). It reads no weights,
+tokenizer or data, so the real-scale configs' /path/to placeholders can stay; `--workdir` is not needed.
 """
 
 from __future__ import annotations
@@ -130,7 +136,11 @@ def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_hel
   sys.argv = [sys.argv[0]] + rest  # config_flags reads sys.argv for --config.* itself; overrides are applied below
   config_flag = config_flags.DEFINE_config_file("config", None, config_help, lock_config=False)
   workdir = flags.DEFINE_string("workdir", None, "run directory (checkpoints, metrics, samples, export)")
-  flags.mark_flags_as_required(["config", "workdir"])
+  dry = flags.DEFINE_bool("dry_run", False, "build the run abstractly on simulated devices and print its per-device "
+                          "memory instead of running it")
+  dry_devices = flags.DEFINE_integer("dry_run_devices", 8, "simulated devices of a dry run (the mesh's size)")
+  dry_sampler = flags.DEFINE_bool("dry_run_sampler", True, "a dry run also compiles the rollout sampler (slower)")
+  flags.mark_flags_as_required(["config"])
 
   def main(argv):
     del argv
@@ -138,8 +148,20 @@ def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_hel
 
     absl_logging.set_verbosity(absl_logging.WARNING)  # jax's backend probing logs at INFO through absl
     try:
+      if dry.value:
+        from r1jax.trainers import dry_run
+
+        dry_run.simulate_devices(dry_devices.value)  # before anything touches a device
+      elif not workdir.value:
+        raise SettingsError("--workdir is required (the run directory)")
       config = apply_overrides(config_flag.value, overrides, settings_lib.open_sections(settings_cls))
-      out = train_fn(settings_lib.parse(settings_cls, config), workdir.value)
+      s = settings_lib.parse(settings_cls, config)
+      if dry.value:
+        report = dry_run.run(s, compile_sampler=dry_sampler.value)
+        print(report.text(), flush=True)
+        report.check()
+        return
+      out = train_fn(s, workdir.value)
       if isinstance(out, dict) and out.get("complete") is False:
         raise SystemExit(STOPPED_STATUS)
     except (SettingsError, FileNotFoundError, CheckpointError) as e:

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from r1jax import rewards as rewards_lib
+from r1jax import sharding
 from r1jax.data import batching
 from r1jax.data.templates import Prompt
 from r1jax.losses.grpo import zero_std_groups
@@ -27,13 +28,14 @@ TRAINER_FIELDS = ("lengths", "prefill", "max_length", "prompt_text")
 
 @dataclasses.dataclass
 class Rollouts:
-  """B prompts x G samples. Arrays are host numpy; `sample` holds the device outputs of `generate`."""
+  """B prompts x G samples. Arrays are host numpy; `sample` holds the outputs of `generate` (on device; host copies
+  when they are sharded over several hosts)."""
 
   rows: list[Mapping[str, Any]]  # [B] dataset rows
   prompts: list[Prompt]  # [B]
   prompt_ids: np.ndarray  # [B, Tp] left-padded
   prompt_mask: np.ndarray  # [B, Tp]
-  sample: SampleOutput  # tokens / logprobs / mask [B*G, N], lengths / truncated [B*G]
+  sample: SampleOutput  # tokens / logprobs / mask [B*G, N], lengths / truncated [B*G] (device, or host numpy)
   completions: list[str]  # [B*G] decoded text, cut before EOS
   group_size: int
   num_prompts_truncated: int = 0
@@ -54,7 +56,8 @@ class Rollouts:
 def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], template: str,
            sc: SamplingConfig, rng: jax.Array, *, max_prompt_len: int, prompt_policy: str = "truncate_left",
            template_opts: Mapping[str, Any] | None = None, shard_fn=None) -> Rollouts:
-  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh)."""
+  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh:
+  `sharding.batch_placer(mesh)`). When the samples are sharded over several hosts, `sample` holds host copies."""
   rows = list(rows)
   batch, prompts = batching.encode_prompt_rows(tokenizer, rows, template, max_len=max_prompt_len,
                                                policy=prompt_policy, **dict(template_opts or {}))
@@ -64,7 +67,9 @@ def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping
   ids, mask = batch.input_ids, batch.attention_mask
   dev_ids, dev_mask = (ids, mask) if shard_fn is None else shard_fn((ids, mask))
   out = generate(cfg, params, dev_ids, dev_mask, sc, rng)
-  host = jax.device_get(out)
+  host = sharding.to_host(out)  # with several hosts, every host gets every completion (and scores them alike)
+  if not all(x.is_fully_addressable for x in jax.tree.leaves(out)):
+    out = host
   texts = decode_completions(tokenizer, host.tokens, host.mask, eos_ids=sc.eos_ids)
   return Rollouts(rows=rows, prompts=prompts, prompt_ids=np.asarray(ids), prompt_mask=np.asarray(mask), sample=out,
                   completions=texts, group_size=sc.num_samples, num_prompts_truncated=int(batch.num_truncated))

@@ -64,13 +64,17 @@ class MetricWriter:
 
   `start_step` is the step the run resumes from (0: from scratch): the file keeps the rows of steps up to it (none
   from scratch, see `trim_log`) and the TensorBoard events are rewritten to hold exactly those rows.
+  In a multi-host run only process 0 writes; the others still turn metrics into Python values (`write` returns them).
   """
 
   def __init__(self, workdir: str | Path, start_step: int = 0, tensorboard: bool = True,
                filename: str = "metrics.jsonl"):
     self.workdir = Path(workdir)
-    self.workdir.mkdir(parents=True, exist_ok=True)
     self.path = self.workdir / filename
+    self._file = self._tb = None
+    if jax.process_index() != 0:
+      return
+    self.workdir.mkdir(parents=True, exist_ok=True)
     kept = trim_log(self.path, start_step)
     self._file = self.path.open("a")
     self._tb = None
@@ -95,6 +99,8 @@ class MetricWriter:
 
   def write(self, step: int, metrics: dict[str, Any]) -> dict[str, float]:
     row = to_python(metrics)
+    if self._file is None:
+      return row
     self._file.write(json.dumps({"step": int(step), **row}, allow_nan=True) + "\n")
     self._file.flush()
     if self._tb is not None:
@@ -102,7 +108,8 @@ class MetricWriter:
     return row
 
   def close(self) -> None:
-    self._file.close()
+    if self._file is not None:
+      self._file.close()
     if self._tb is not None:
       self._tb.close()
 

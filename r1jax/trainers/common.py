@@ -115,8 +115,15 @@ def training_template(s: Any) -> tuple[str | None, dict[str, Any]]:
   return s.task.template, dict(s.task.template_opts)
 
 
-def make_mesh(mesh: settings_lib.MeshSettings) -> jax.sharding.Mesh:
-  return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor)
+def make_mesh(mesh: settings_lib.MeshSettings, devices: Sequence[jax.Device] | None = None) -> jax.sharding.Mesh:
+  """The training mesh of `mesh` over `devices` (default: every device of every process)."""
+  return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor, devices=devices)
+
+
+def initialize_distributed(mesh: settings_lib.MeshSettings) -> None:
+  """jax.distributed.initialize() when config.mesh.multihost asks for it (see sharding.maybe_initialize_distributed)."""
+  sharding.maybe_initialize_distributed(mesh.multihost, mesh.coordinator_address, mesh.num_processes,
+                                        mesh.process_id)
 
 
 def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int,
@@ -182,17 +189,20 @@ def sampling_config(section: Any, tokenizer: Any, num_samples: int | None = None
 
 def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings_lib.TaskSettings,
              ev: settings_lib.EvalSettings, rng: jax.Array, prefix: str = "eval/", batch_prompts: int | None = None,
-             registry: Mapping[str, Any] | None = None) -> tuple[dict[str, float], rollout.Rollouts]:
+             registry: Mapping[str, Any] | None = None, mesh: jax.sharding.Mesh | None = None
+             ) -> tuple[dict[str, float], rollout.Rollouts]:
   """Sample `ev.num_samples` completions per held-out row, score them with `ev.rewards`, and compute pass@1 (with
   its standard error), pass@k, maj@k, format rate and lengths. `batch_prompts` bounds the prompts per sampling
-  call (all at once when None); `registry`: rewards that hold a model (see `model_rewards`)."""
+  call (all at once when None); `registry`: rewards that hold a model (see `model_rewards`). With a `mesh`, the
+  prompts are split over its data-parallel axes (when they divide; else replicated)."""
   rows = list(rows)
   step = batch_prompts or len(rows)
   parts = []
   for i, start in enumerate(range(0, len(rows), step)):
     ro = rollout.sample(cfg, params, tokenizer, rows[start:start + step], task.template,
                         sampling_config(ev, tokenizer), jax.random.fold_in(rng, i), max_prompt_len=task.max_prompt_len,
-                        prompt_policy=task.prompt_policy, template_opts=task.template_opts)
+                        prompt_policy=task.prompt_policy, template_opts=task.template_opts,
+                        shard_fn=None if mesh is None else sharding.batch_placer(mesh))
     parts.append(rollout.score(ro, ev.rewards, registry))
   ro = rollout.concatenate(parts)
   metrics = evaluation.rollout_metrics(ro, ev.correct_reward, ks=tuple(ev.ks), prefix=prefix)
@@ -318,7 +328,7 @@ class Run:
 
 
 def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None,
-              head: str = "lm") -> tuple[Run, dict]:
+              head: str = "lm", reserve_devices: int = 0) -> tuple[Run, dict]:
   """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint
   that restores (a damaged newer one is moved aside with a warning: Checkpointer.restore_newest).
 
@@ -326,16 +336,21 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
   the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
   step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once, and the
   summary.json of an earlier, shorter run is removed (it would call a run complete that is not). `head`: what is
-  trained, "lm" (a causal LM) or "score" (a reward model).
+  trained, "lm" (a causal LM) or "score" (a reward model). `reserve_devices` leaves the last devices out of the
+  training mesh (for a separate rollout mesh).
   -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
   """
-  sharding.maybe_initialize_distributed(s.mesh.multihost)
+  initialize_distributed(s.mesh)
   configure_logging()
   workdir = Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   if jax.process_index() == 0:
     write_json(workdir / "config.json", settings_lib.to_dict(s))
-  mesh = make_mesh(s.mesh)
+  devices = jax.devices()
+  if reserve_devices >= len(devices):
+    raise SettingsError(f"config.rollout.devices={reserve_devices} leaves none of the {len(devices)} devices for "
+                        "training")
+  mesh = make_mesh(s.mesh, devices[:len(devices) - reserve_devices])
   tokenizer = build_tokenizer(s.tokenizer)
   template, template_opts = training_template(s)
   if s.train.export_hf and template is not None:  # a template the export cannot express must fail now
@@ -407,7 +422,8 @@ class Progress:
 
   def __init__(self, name: str, total_steps: int, start_step: int, keys: Sequence[str]):
     self.name, self.total, self.keys = name, total_steps, tuple(keys)
-    interactive = sys.stderr.isatty()
+    self.quiet = jax.process_index() != 0  # one host speaks for a multi-host run
+    interactive = sys.stderr.isatty() and not self.quiet
     self._bar = tqdm(total=total_steps, initial=start_step, desc=name, dynamic_ncols=True, disable=not interactive)
 
   def step(self) -> None:
@@ -419,6 +435,8 @@ class Progress:
     body = _short(row, self.keys)
     text += f" | {body}" if body else ""
     text += "".join(f" | {v:.3g} {k}" for k, v in extra.items())
+    if self.quiet:
+      return
     if self._bar.disable:
       print(text, file=sys.stderr, flush=True)
     else:
@@ -439,11 +457,12 @@ def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int
     row = writer.write(step, run_eval(step))
     progress.line(step, row)
   extra = {**extra, "bad_steps": run.bad_steps.state()}
-  run.checkpointer.save(step, state, extra=extra, force=guard.requested or last)
+  requested = sharding.any_process(guard.requested)  # every host stops at the same step (and saves together)
+  run.checkpointer.save(step, state, extra=extra, force=requested or last)
   progress.step()
-  if guard.requested:
+  if requested:
     log.warning("%s: stopping at step %d after a termination signal; checkpoint saved", run.name, step)
-  return guard.requested
+  return requested
 
 
 def eval_history(workdir: Path) -> list[dict]:
@@ -506,15 +525,19 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
   summary = {"step": step, "complete": complete, "workdir": str(run.workdir),
              "wall_s": time.perf_counter() - run.started, **summary,
              "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
-  if s.train.export_hf and complete and jax.process_index() == 0:
-    template, template_opts = training_template(s)
-    summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, state.params, run.tokenizer,
-                                                            template=template, template_opts=template_opts,
-                                                            head=run.head))
+  if s.train.export_hf and complete:
+    params = sharding.to_host(state.params)  # every host takes part in gathering shards of other hosts
+    if jax.process_index() == 0:
+      template, template_opts = training_template(s)
+      summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, params, run.tokenizer,
+                                                              template=template, template_opts=template_opts,
+                                                              head=run.head))
   summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
   if jax.process_index() == 0:
     write_json(run.workdir / "summary.json", summary)
   status = "complete" if complete else f"stopped at step {step} of {s.train.steps} (run it again to resume)"
+  if jax.process_index() != 0:
+    return {**summary, "params": state.params, "cfg": run.cfg}
   print(f"{run.name} {status} in {summary['wall_s']:.0f} s; workdir {run.workdir}"
         + (f"; export {summary['hf_checkpoint']}" if "hf_checkpoint" in summary else ""), file=sys.stderr)
   print(summary["learning"], file=sys.stderr, flush=True)

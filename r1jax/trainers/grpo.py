@@ -23,10 +23,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from r1jax import evaluation, rollout
+from r1jax import evaluation, rollout, sharding
 from r1jax.checks import RunError
 from r1jax.data import batching
 from r1jax.losses import grpo
+from r1jax.models import param_logical_axes
 from r1jax.train import MetricWriter, PreemptionGuard, make_train_step
 from r1jax.train.metrics import to_python
 from r1jax.train import grpo as grpo_train
@@ -63,8 +64,16 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
   chains stages this way). -> summary dict (see common.finish_run) with "params" and "cfg"."""
   gs = s.grpo
   run, extra = common.start_run("grpo", s, workdir, total_updates=s.train.steps * gs.updates_per_step,
-                                init_params=init_params)
-  tokenizer, cfg, state = run.tokenizer, run.cfg, run.state
+                                init_params=init_params, reserve_devices=s.rollout.devices)
+  tokenizer, cfg, state, mesh = run.tokenizer, run.cfg, run.state, run.mesh
+  # Colocated (default): rollouts sample with the training params on the training mesh. Disaggregated: on their own
+  # mesh of the devices the training mesh left out, with the params resharded onto it after each step's updates.
+  rollout_mesh, to_rollout_mesh = mesh, lambda params: params
+  if s.rollout.devices:
+    rollout_mesh = sharding.make_mesh(data=-1, fsdp=1, tensor=s.rollout.tensor,
+                                      devices=jax.devices()[-s.rollout.devices:])
+    rollout_sh = sharding.logical_to_shardings(rollout_mesh, param_logical_axes(cfg), state.params)
+    to_rollout_mesh = functools.partial(jax.device_put, device=rollout_sh)
   temperature = s.rollout.temperature
   loss, knobs = grpo_train.resolve_loss(gs.loss_type, loss_knobs(s), gs.loss_options)
   grpo.ADVANTAGE_ESTIMATORS[gs.advantage_estimator]  # noqa: B018 (an unknown name fails now, not at step 1)
@@ -81,24 +90,26 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
 
   g = s.rollout.num_generations
   sc = common.sampling_config(s.rollout, tokenizer, num_samples=g)
-  loss_fn = grpo_train.make_loss_fn(cfg, loss, knobs, temperature=temperature, logprob_chunk=gs.logprob_chunk)
+  loss_fn = sharding.with_activation_sharding(
+      grpo_train.make_loss_fn(cfg, loss, knobs, temperature=temperature, logprob_chunk=gs.logprob_chunk), mesh)
   step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=gs.micro_batches,
                             normalizer_fn=grpo_train.normalizer_fn(loss, knobs), state_shardings=run.shardings,
                             batch_shardings=None)
-  logp_fn = jax.jit(functools.partial(grpo_train.completion_logprobs, cfg, temperature=temperature,
-                                      chunk=gs.logprob_chunk))
+  logp_fn = jax.jit(sharding.with_activation_sharding(
+      functools.partial(grpo_train.completion_logprobs, cfg, temperature=temperature, chunk=gs.logprob_chunk), mesh))
 
-  def draw(step: int, draw_index: int) -> rollout.Rollouts:
-    ro = rollout.sample(cfg, state.params, tokenizer, next(prompts), s.task.template, sc,
+  def draw(step: int, draw_index: int, policy: Any) -> rollout.Rollouts:
+    ro = rollout.sample(cfg, policy, tokenizer, next(prompts), s.task.template, sc,
                         common.step_rng(s.seed, step, 100 + draw_index), max_prompt_len=s.task.max_prompt_len,
-                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts)
+                        prompt_policy=s.task.prompt_policy, template_opts=s.task.template_opts,
+                        shard_fn=sharding.batch_placer(rollout_mesh))
     return rollout.score(ro, s.rewards, model_rewards, max_length=s.rollout.max_new_tokens)
 
   writer = MetricWriter(run.workdir, start_step=start)
 
   def run_eval(step: int) -> dict:
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, s.task, s.eval,
-                                  common.step_rng(s.seed, step, 1), registry=model_rewards)
+                                  common.step_rng(s.seed, step, 1), registry=model_rewards, mesh=mesh)
     common.write_samples(run.workdir / "eval_samples.jsonl", ro, step, limit=8)
     return metrics
 
@@ -111,12 +122,14 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
     for step in range(start + 1, s.train.steps + 1):
       t0 = time.perf_counter()
       extra_stats = {}
+      policy = to_rollout_mesh(state.params)
       if gs.dynamic_sampling:
         draws = iter(range(gs.max_draws))
-        ro, extra_stats = rollout.dynamic_sample(lambda: draw(step, next(draws)), s.rollout.prompts_per_step,
+        ro, extra_stats = rollout.dynamic_sample(lambda: draw(step, next(draws), policy), s.rollout.prompts_per_step,
                                                  gs.max_draws)
       else:
-        ro = draw(step, 0)
+        ro = draw(step, 0, policy)
+      del policy
       t_rollout = time.perf_counter() - t0
       metrics = {}
       signal = ro is not None and not bool(np.all(np.asarray(grpo.zero_std_groups(ro.rewards, g))))
@@ -127,7 +140,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         # longest completion in quarters of max_new_tokens (at most 4 compiled shapes).
         batch = grpo_train.update_batch(ro, adv, mask_truncated=gs.mask_truncated, share_prompt=True,
                                         bucket=-(-s.rollout.max_new_tokens // 4))
-        dev = {k: jnp.asarray(v) for k, v in batch.items()}
+        dev = sharding.place_batch(mesh, batch)  # groups over (data, fsdp) when they divide
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
         if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
@@ -140,7 +153,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
           if it:  # later passes see the mini-batches in a new order, as in PPO epochs
             order = np.random.default_rng([s.seed, step, it]).permutation(rows_n)
           for part in np.array_split(order, gs.mini_batches):
-            state, m = step_fn(state, jax.tree.map(lambda x: x[part], dev))
+            state, m = step_fn(state, sharding.place_batch(mesh, jax.tree.map(lambda x: x[part], dev)))
             updates.append(run.bad_steps.check(step, m))
         # The step's train/* metrics average its updates (min / max metrics too: a mean of per-update extremes).
         metrics.update({f"train/{k}": float(np.mean(v)) for k, v in to_python(

@@ -141,10 +141,13 @@ class SFTLoopSettings(LoopSettings):
   """Longest training sequence in tokens (prompt + completion + EOS); longer examples are dropped and counted."""
   pack: bool = False
   """Pack several examples into each row (segment ids keep them apart)."""
+  logit_chunk: int = 256
+  """Positions per chunk when the loss computes logits from the LM head (the student's and, in distillation, the
+  teacher's): at most [B, logit_chunk, V] float32 logits exist at once, in the forward and the backward pass."""
 
   def __post_init__(self):
     super().__post_init__()
-    positive(self, "batch_size", "micro_batches", "max_len")
+    positive(self, "batch_size", "micro_batches", "max_len", "logit_chunk")
     require(self.batch_size % self.micro_batches == 0, "micro_batches",
              f"must divide batch_size={self.batch_size}, got {self.micro_batches}")
 
@@ -195,12 +198,25 @@ class MeshSettings:
   tensor: int = 1
   """Tensor parallelism (heads and MLP split over these devices)."""
   multihost: bool = False
-  """Call jax.distributed.initialize() first (SLURM, TPU pods, or coordinator settings from the environment)."""
+  """Call jax.distributed.initialize() first: one process per host (or per GPU), all of them training one model on
+  the mesh of every process's devices. The three settings below, when left empty, come from the environment
+  (R1JAX_COORDINATOR, R1JAX_NUM_PROCESSES, R1JAX_PROCESS_ID) or are detected by JAX (Cloud TPU pods, SLURM,
+  Open MPI)."""
+  coordinator_address: str = ""
+  """host:port of process 0 (multihost)."""
+  num_processes: int = 0
+  """Processes in the run (multihost); 0: from the environment."""
+  process_id: int = -1
+  """This process's index in [0, num_processes) (multihost); -1: from the environment."""
 
   def __post_init__(self):
     for name in ("data", "fsdp", "tensor"):
       value = getattr(self, name)
       require(value == -1 or value >= 1, name, f"must be -1 or >= 1, got {value!r}")
+    non_negative(self, "num_processes")
+    require(self.process_id >= -1, "process_id", f"must be -1 or >= 0, got {self.process_id!r}")
+    require(not (self.num_processes and self.process_id >= self.num_processes), "process_id",
+             f"must be < num_processes={self.num_processes}, got {self.process_id}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -357,9 +373,18 @@ class RolloutSettings:
   """Nucleus sampling mass (1: off)."""
   top_k: int = 0
   """Top-k sampling (0: off)."""
+  devices: int = 0
+  """0: rollouts sample on the training mesh (colocated, the default). N > 0: the last N devices form a separate
+  rollout mesh (disaggregated); the training mesh (config.mesh) takes the other devices, and the policy's weights
+  are resharded onto the rollout mesh after each step's updates."""
+  tensor: int = 1
+  """Tensor parallelism inside a separate rollout mesh (its other devices split the prompts); with devices > 0."""
 
   def __post_init__(self):
-    positive(self, "prompts_per_step", "num_generations", "max_new_tokens")
+    positive(self, "prompts_per_step", "num_generations", "max_new_tokens", "tensor")
+    non_negative(self, "devices")
+    require(not self.devices or self.devices % self.tensor == 0, "tensor",
+             f"must divide rollout.devices={self.devices}, got {self.tensor}")
     require(self.temperature > 0, "temperature", f"must be > 0 for RL rollouts, got {self.temperature!r}")
     non_negative(self, "top_k")
     require(0.0 < self.top_p <= 1.0, "top_p", f"must be in (0, 1], got {self.top_p!r}")

@@ -143,16 +143,20 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
     iterator = batching.DataIterator(train_sets[names[0]], b, seed=s.seed, collate=collate,
                                      state=extra.get("data"))
 
-  loss_fn = sft.make_loss_fn(cfg, num_sources=len(names) if mixed else 0)
+  # Activations pinned to the mesh by the param rules (rows over data x fsdp), logits a chunk of positions at a time.
+  loss_fn = sharding.with_activation_sharding(
+      sft.make_loss_fn(cfg, logit_chunk=s.train.logit_chunk, num_sources=len(names) if mixed else 0), mesh)
   sample = next(iter(train_sets.values()))[:1]
   batch_sh = jax.tree.map(lambda x: sharding.batch_sharding(mesh, np.ndim(x)), collate(sample))
   step_fn = make_train_step(loss_fn, run.tx, schedule=run.schedule, num_micro_batches=s.train.micro_batches,
                             normalizer_fn=sft.token_count, state_shardings=run.shardings, batch_shardings=batch_sh)
-  heldout_sums = jax.jit(lambda p, batch: sft.make_loss_fn(cfg, num_sources=len(names))(p, batch)[1])
+  heldout_loss_fn = sharding.with_activation_sharding(
+      sft.make_loss_fn(cfg, logit_chunk=s.train.logit_chunk, num_sources=len(names)), mesh)
+  heldout_sums = jax.jit(lambda p, batch: heldout_loss_fn(p, batch)[1])
 
   def run_eval(step: int) -> dict:
     metrics, ro = common.evaluate(cfg, state.params, tokenizer, eval_rows, s.task, s.eval,
-                                  common.step_rng(s.seed, step, 1))
+                                  common.step_rng(s.seed, step, 1), mesh=mesh)
     if held:
       sums = [jax.device_get(heldout_sums(state.params, sharding.shard_batch(mesh, batch))) for batch in held]
       nll = np.sum([m["source_nll_sum"] for m in sums], axis=0)
