@@ -7,22 +7,41 @@ The config file's `get_config(variant)` returns an ml_collections ConfigDict; `-
 open sections -- task.knobs, model.overrides, rewards, grpo.loss_options, ... -- where it is added and checked by
 what consumes it). The result becomes the trainer's typed settings in one place (r1jax.trainers.settings.parse),
 which rejects unknown keys and out-of-range values whether they came from the command line or from Python.
-Errors about settings, files and runs that cannot learn end the process with one line that names the culprit.
+
+How a run ends, and its exit status:
+  0  complete; or stopped by SIGTERM (STOPPED_STATUS): during training after saving a checkpoint ("<job> stopped
+     at step N of M"), before the first step at once ("<job> stopped by a termination signal before step N+1").
+     A stopped run's summary.json (when written) says "complete": false, and the same command resumes it.
+  1  the run cannot go on: a checkpoint that cannot be saved, non-finite loss / gradients / params past
+     config.train.max_bad_steps, no checkpoint that restores, no learning signal. The last checkpoint is intact.
+  2  bad settings, a missing file or directory, an unreadable Hugging Face checkpoint; a dry run that found a
+     parameter left replicated.
+Errors end the process promptly with one last line, `error: ...`, that names the key, file or step at fault.
+
+`--dry_run` builds the run abstractly on `--dry_run_devices` simulated CPU devices (default 8) instead of running
+it: per-device memory of params, optimizer state, KV caches and every compiled program, and an error when a
+parameter that a sharding rule should split stays replicated (r1jax.trainers.dry_run). It reads no weights,
+tokenizer or data, so the real-scale configs' /path/to placeholders can stay; `--workdir` is not needed.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import ml_collections
 
-from r1jax.checks import SettingsError
+from r1jax.checks import RunError, SettingsError
+from r1jax.models.hf import CheckpointError
+from r1jax.train import CheckpointSaveError
 from r1jax.trainers import settings as settings_lib
 
 OVERRIDE_PREFIX = "--config."
+STOPPED_STATUS = 0  # a run stopped by SIGTERM, resumable (see the module docstring)
 
 
 def split_overrides(argv: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -117,7 +136,11 @@ def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_hel
   sys.argv = [sys.argv[0]] + rest  # config_flags reads sys.argv for --config.* itself; overrides are applied below
   config_flag = config_flags.DEFINE_config_file("config", None, config_help, lock_config=False)
   workdir = flags.DEFINE_string("workdir", None, "run directory (checkpoints, metrics, samples, export)")
-  flags.mark_flags_as_required(["config", "workdir"])
+  dry = flags.DEFINE_bool("dry_run", False, "build the run abstractly on simulated devices and print its per-device "
+                          "memory instead of running it")
+  dry_devices = flags.DEFINE_integer("dry_run_devices", 8, "simulated devices of a dry run (the mesh's size)")
+  dry_sampler = flags.DEFINE_bool("dry_run_sampler", True, "a dry run also compiles the rollout sampler (slower)")
+  flags.mark_flags_as_required(["config"])
 
   def main(argv):
     del argv
@@ -125,10 +148,42 @@ def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_hel
 
     absl_logging.set_verbosity(absl_logging.WARNING)  # jax's backend probing logs at INFO through absl
     try:
+      if dry.value:
+        from r1jax.trainers import dry_run
+
+        dry_run.simulate_devices(dry_devices.value)  # before anything touches a device
+      elif not workdir.value:
+        raise SettingsError("--workdir is required (the run directory)")
       config = apply_overrides(config_flag.value, overrides, settings_lib.open_sections(settings_cls))
-      train_fn(settings_lib.parse(settings_cls, config), workdir.value)
-    except (SettingsError, FileNotFoundError) as e:
-      print(f"error: {e}", file=sys.stderr)
-      raise SystemExit(2) from None
+      s = settings_lib.parse(settings_cls, config)
+      if dry.value:
+        report = dry_run.run(s, compile_sampler=dry_sampler.value)
+        print(report.text(), flush=True)
+        report.check()
+        return
+      out = train_fn(s, workdir.value)
+      if isinstance(out, dict) and out.get("complete") is False:
+        raise SystemExit(STOPPED_STATUS)
+    except (SettingsError, FileNotFoundError, CheckpointError) as e:
+      exit_with_error(e, 2)
+    except RunError as e:
+      exit_with_error(e, 1)
 
   app.run(main)
+
+
+def exit_with_error(error: BaseException, status: int) -> NoReturn:
+  """End the process with `status` and `error: <message>` as its last line, promptly.
+
+  Python waits for background threads before it exits. An orbax save of an earlier, good step may still be
+  writing, so it gets time to finish (5 minutes), but a thread that waits for something that will never come (as
+  orbax's writers can after a failed save, hence only 10 s then) does not keep the process alive: a watchdog ends
+  it with the same status.
+  """
+  print(f"error: {error}", file=sys.stderr, flush=True)
+  sys.stdout.flush()
+  grace_s = 10.0 if isinstance(error, CheckpointSaveError) else 300.0
+  watchdog = threading.Timer(grace_s, os._exit, args=(status,))
+  watchdog.daemon = True
+  watchdog.start()
+  raise SystemExit(status) from None

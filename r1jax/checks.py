@@ -9,6 +9,11 @@ class SettingsError(ValueError):
   """A setting that is unknown, of the wrong type, or out of range. The message starts with its name."""
 
 
+class RunError(RuntimeError):
+  """A run that cannot go on: a checkpoint that cannot be saved, non-finite values, no learning signal. The message
+  says what failed and where (the step, the file); the run's last checkpoint is intact."""
+
+
 def require(ok: bool, key: str, message: str) -> None:
   """Raise SettingsError("<key> <message>") unless `ok`."""
   if not ok:

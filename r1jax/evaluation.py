@@ -1,10 +1,12 @@
-"""Evaluation metrics over G samples per prompt: pass@1 averaged over k samples, pass@k, maj@k.
+"""Evaluation metrics over G samples per prompt: pass@1 averaged over k samples, pass@k, maj@k; and a reward
+model's accuracy on held-out preference pairs.
 
     pass@k  = E_prompts[ 1 − C(n − c, k) / C(n, k) ]     (unbiased, Chen et al. 2021: n samples, c correct)
     pass@1  = E_prompts[ c / n ]                          (the R1 paper's "pass@1 over k samples")
     SE      = std_prompts(c / n) / sqrt(B)                (its standard error over B prompts, ddof 1: samples of
                                                            one prompt are correlated, so the prompt is the unit)
     maj@k   = E_prompts[ the most frequent final answer among k samples is correct ]
+    pair accuracy = mean_i [r_chosen,i > r_rejected,i]  (a tie counts 1/2), SE = sqrt(acc (1 − acc) / N)
 """
 
 from __future__ import annotations
@@ -74,6 +76,14 @@ def final_answers(texts: Sequence[str]) -> list[str | None]:
   return out
 
 
+def applied_mean(values: np.ndarray) -> float:
+  """Mean over the samples a reward applied to (a reward routed to some prompt types is NaN on the others);
+  NaN when it applied to none."""
+  values = np.asarray(values, np.float64)
+  applied = values[~np.isnan(values)]
+  return float(applied.mean()) if applied.size else float("nan")
+
+
 def rollout_metrics(rollouts: Any, correct_reward: str, ks: Sequence[int] = (), prefix: str = "") -> dict[str, float]:
   """Metrics of scored `r1jax.rollout.Rollouts`: a sample is correct iff reward `correct_reward` is (about) 1.
 
@@ -88,5 +98,20 @@ def rollout_metrics(rollouts: Any, correct_reward: str, ks: Sequence[int] = (), 
                   "format_rate": float(np.mean([format_reward.is_strict_format(t) for t in texts])),
                   "truncated_fraction": float(np.mean(np.asarray(rollouts.sample.truncated)))})
   for name, values in rollouts.reward_parts.items():
-    metrics[f"reward/{name}"] = float(np.mean(values))
+    metrics[f"reward/{name}"] = applied_mean(values)
   return {prefix + k: v for k, v in metrics.items()}
+
+
+def pair_metrics(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
+  """A reward model on N held-out pairs, scores chosen [N] and rejected [N]: pair accuracy (ties count 1/2) with
+  its binomial standard error, the Bradley-Terry loss mean(−log σ(r_c − r_r)), the mean margin, and the mean and
+  std of all 2N scores (the `offset` / `scale` that centre the model's scores as a reward)."""
+  chosen, rejected = np.asarray(chosen, np.float64), np.asarray(rejected, np.float64)
+  if chosen.shape != rejected.shape or chosen.ndim != 1 or not chosen.size:
+    raise ValueError(f"pair_metrics needs two equal non-empty [N] arrays, got {chosen.shape} and {rejected.shape}")
+  diff = chosen - rejected
+  accuracy = float(np.mean(np.where(diff > 0, 1.0, np.where(diff == 0, 0.5, 0.0))))
+  both = np.concatenate([chosen, rejected])
+  return {"pair_accuracy": accuracy, "pair_accuracy_se": float(np.sqrt(accuracy * (1 - accuracy) / diff.size)),
+          "bt_loss": float(np.mean(np.logaddexp(0.0, -diff))), "margin_mean": float(diff.mean()),
+          "score_mean": float(both.mean()), "score_std": float(both.std()), "pairs": float(diff.size)}

@@ -114,9 +114,10 @@ def chat_template(template: str, tokenizer: Any, **options: Any) -> str | None:
 
 def export_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: Any, tokenizer: Any, *,
                       template: str | None, template_opts: Mapping[str, Any] | None = None, dtype: Any = None,
-                      max_shard_bytes: int = 5 * 2**30) -> Path:
-  """Writes `path`: the model (`hf.save_pretrained`), `tokenizer` with the chat template of `template`, and
-  r1jax_template.json; all staged and published together, so an interrupted export leaves no partial directory.
+                      max_shard_bytes: int = 5 * 2**30, head: str = "lm") -> Path:
+  """Writes `path`: the model (`hf.save_pretrained`; head "score": a reward model, `hf.save_reward_model`),
+  `tokenizer` with the chat template of `template`, and r1jax_template.json; all staged and published together, so
+  an interrupted export leaves no partial directory.
 
   config.json and generation_config.json get the ids of `tokenizer`: BOS, PAD, and as EOS the stop tokens r1jax
   samples with (`r1jax.tokenizer.stop_token_ids`: a list when there are several, as Qwen's instruct models have).
@@ -152,8 +153,8 @@ def export_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: Any, to
     (staging / TEMPLATE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _check_export(staging, path, cfg, tokenizer, template, options)
 
-  return hf.save_pretrained(path, cfg, params, max_shard_bytes=max_shard_bytes, dtype=dtype,
-                            extra_files=write_tokenizer)
+  save = {"lm": hf.save_pretrained, "score": hf.save_reward_model}[head]
+  return save(path, cfg, params, max_shard_bytes=max_shard_bytes, dtype=dtype, extra_files=write_tokenizer)
 
 
 def _check_export(staging: Path, path: Path, cfg: ModelConfig, tokenizer: Any, template: str | None,

@@ -14,25 +14,28 @@ import jax
 import numpy as np
 
 from r1jax import rewards as rewards_lib
+from r1jax import sharding
 from r1jax.data import batching
 from r1jax.data.templates import Prompt
 from r1jax.losses.grpo import zero_std_groups
 from r1jax.models import ModelConfig
 from r1jax.sampling import SampleOutput, SamplingConfig, decode_completions, generate
 
-# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names.
-TRAINER_FIELDS = ("lengths", "prefill", "max_length")
+# Batch fields the trainer adds beside the dataset columns; a column may not take one of these names. `prompt_text`
+# is the rendered prompt up to the prefill (what a reward model reads before the judged text).
+TRAINER_FIELDS = ("lengths", "prefill", "max_length", "prompt_text")
 
 
 @dataclasses.dataclass
 class Rollouts:
-  """B prompts x G samples. Arrays are host numpy; `sample` holds the device outputs of `generate`."""
+  """B prompts x G samples. Arrays are host numpy; `sample` holds the outputs of `generate` (on device; host copies
+  when they are sharded over several hosts)."""
 
   rows: list[Mapping[str, Any]]  # [B] dataset rows
   prompts: list[Prompt]  # [B]
   prompt_ids: np.ndarray  # [B, Tp] left-padded
   prompt_mask: np.ndarray  # [B, Tp]
-  sample: SampleOutput  # tokens / logprobs / mask [B*G, N], lengths / truncated [B*G]
+  sample: SampleOutput  # tokens / logprobs / mask [B*G, N], lengths / truncated [B*G] (device, or host numpy)
   completions: list[str]  # [B*G] decoded text, cut before EOS
   group_size: int
   num_prompts_truncated: int = 0
@@ -54,7 +57,8 @@ def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping
            sc: SamplingConfig, rng: jax.Array, *, max_prompt_len: int, prompt_policy: str = "truncate_left",
            template_opts: Mapping[str, Any] | None = None, shard_fn=None,
            prompt_buckets: Sequence[int] | None = None) -> Rollouts:
-  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh).
+  """G = sc.num_samples completions for each row. `shard_fn` places the prompt arrays (e.g. on a mesh:
+  `sharding.batch_placer(mesh)`). When the samples are sharded over several hosts, `sample` holds host copies.
 
   The prompts are left-padded to the longest one, or to its bucket in `prompt_buckets` (few widths: the jitted
   sampler, and a GRPO update on these rollouts, compile once per bucket instead of once per batch width).
@@ -69,7 +73,9 @@ def sample(cfg: ModelConfig, params: Any, tokenizer: Any, rows: Sequence[Mapping
   ids, mask = batch.input_ids, batch.attention_mask
   dev_ids, dev_mask = (ids, mask) if shard_fn is None else shard_fn((ids, mask))
   out = generate(cfg, params, dev_ids, dev_mask, sc, rng)
-  host = jax.device_get(out)
+  host = sharding.to_host(out)  # with several hosts, every host gets every completion (and scores them alike)
+  if not all(x.is_fully_addressable for x in jax.tree.leaves(out)):
+    out = host
   texts = decode_completions(tokenizer, host.tokens, host.mask, eos_ids=sc.eos_ids)
   return Rollouts(rows=rows, prompts=prompts, prompt_ids=np.asarray(ids), prompt_mask=np.asarray(mask), sample=out,
                   completions=texts, group_size=sc.num_samples, num_prompts_truncated=int(batch.num_truncated))
@@ -85,16 +91,21 @@ def reward_columns(rollouts: Rollouts) -> dict[str, list[Any]]:
   return {name: rollouts.repeated(name) for name in names}
 
 
-def score(rollouts: Rollouts, reward_spec: Any, **extra_fields) -> Rollouts:
+def score(rollouts: Rollouts, reward_spec: Any, registry: Mapping[str, Any] | None = None,
+          **extra_fields) -> Rollouts:
   """Fill `rollouts.rewards` (weighted total), `reward_parts` and `reward_stats` with the rewards of `reward_spec`.
 
-  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}. Each reward judges
-  prefill + completion and may name any dataset column, `lengths` (completion tokens) and `extra_fields`.
+  reward_spec: what `rewards.combine` takes, e.g. {"math_accuracy": 1.0, "think_answer": 0.5}, or a spec routed by
+  prompt type. Each reward judges prefill + completion and may name any dataset column, `lengths` (completion
+  tokens), `prompt_text` (the rendered prompt before the prefill) and `extra_fields`. registry: rewards for this call
+  only, e.g. {"reward_model": RewardModelJudge(...)}.
   """
   lengths = np.asarray(jax.device_get(rollouts.sample.lengths))
-  prefills = [rollouts.prompts[i // rollouts.group_size].prefill for i in range(len(rollouts.completions))]
-  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=prefills,
-                                            lengths=lengths.tolist(), **reward_columns(rollouts), **extra_fields)
+  prompts = [rollouts.prompts[i // rollouts.group_size] for i in range(len(rollouts.completions))]
+  total, parts, stats = rewards_lib.combine(reward_spec, rollouts.completions, prefill=[p.prefill for p in prompts],
+                                            registry=registry, lengths=lengths.tolist(),
+                                            prompt_text=[p.context for p in prompts], **reward_columns(rollouts),
+                                            **extra_fields)
   rollouts.rewards, rollouts.reward_parts, rollouts.reward_stats = total, parts, stats
   return rollouts
 
@@ -146,16 +157,20 @@ def dynamic_sample(draw, num_prompts: int, max_draws: int, fill: bool = False) -
   collected or `max_draws` draws are spent. Without `fill` it never returns an all-equal group and may return fewer
   than asked. With `fill`, a short batch is topped up to `num_prompts` with all-equal groups of the same draws
   (advantage 0: they add no gradient, only keep the batch's shape, so a jitted update compiles once).
-  -> (rollouts of the kept groups, informative ones first, stats)."""
+  -> (rollouts of the kept groups, informative ones first, stats). The kept groups' rewards are biased towards the
+  middle by construction; stats["dynamic/drawn_reward_mean"], the mean over every sample drawn, is the policy's
+  reward."""
   if max_draws < 1:
     raise ValueError(f"dynamic sampling needs max_draws >= 1, got {max_draws}")
   kept: list[Rollouts] = []
   spare: list[tuple[Rollouts, np.ndarray]] = []  # the all-equal groups of each draw, for `fill`
   have = drawn = draws = 0
+  reward_sum = samples = 0.0
   while have < num_prompts and draws < max_draws:
     ro = draw()
     draws += 1
     drawn += len(ro.rows)
+    reward_sum, samples = reward_sum + float(np.sum(ro.rewards)), samples + ro.rewards.size
     informative = informative_groups(ro.rewards, ro.group_size)
     keep = informative[:num_prompts - have]
     if len(keep):
@@ -163,7 +178,7 @@ def dynamic_sample(draw, num_prompts: int, max_draws: int, fill: bool = False) -
       have += len(keep)
     spare.append((ro, np.setdiff1d(np.arange(len(ro.rows)), informative)))
   stats = {"dynamic/draws": draws, "dynamic/prompts_drawn": drawn, "dynamic/prompts_kept": have,
-           "dynamic/batch_short": num_prompts - have}
+           "dynamic/batch_short": num_prompts - have, "dynamic/drawn_reward_mean": reward_sum / samples}
   if fill:
     filled = 0
     for ro, idle in spare:

@@ -341,6 +341,16 @@ def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Arr
   return _generate_jit(cfg, sc, params, prompt_ids, prompt_mask, rng)
 
 
+def lower_generate(cfg: ModelConfig, params: Any, prompt_ids: Any, prompt_mask: Any, sc: SamplingConfig,
+                   rng: Any) -> Any:
+  """`generate`'s program lowered for (possibly abstract, sharded) arguments, without running it:
+  `.compile().memory_analysis()` is the rollout's memory (KV caches included) per device. The prompt width must be
+  a multiple of `sc.prompt_bucket` (what `generate` pads to)."""
+  if prompt_ids.shape[1] % sc.prompt_bucket:
+    raise ValueError(f"prompt width {prompt_ids.shape[1]} is not a multiple of prompt_bucket={sc.prompt_bucket}")
+  return _generate_jit.lower(cfg, sc, params, prompt_ids, prompt_mask, rng)
+
+
 # ----------------------------------------------------------------------------------------------------- scoring
 
 

@@ -11,9 +11,12 @@ error naming the parameter, so a new parameter can never be silently replicated.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -70,7 +73,8 @@ def make_mesh(data: int = 1, fsdp: int = -1, tensor: int = 1, devices: Sequence[
   return jax.make_mesh(shape, MESH_AXES, devices=devices, **kwargs)
 
 
-def _mesh_size(mesh: Mesh, axes: MeshAxes) -> int:
+def mesh_size(mesh: Mesh, axes: MeshAxes) -> int:
+  """Devices along `axes` (a mesh axis name, a tuple of them, or None: 1)."""
   if axes is None:
     return 1
   axes = (axes,) if isinstance(axes, str) else axes
@@ -94,7 +98,7 @@ def logical_to_mesh_spec(logical: Sequence[str | None], shape: Sequence[int], me
                        f"{sorted({r for r, _ in rules})})")
     for mesh_axes in candidates:
       flat = () if mesh_axes is None else ((mesh_axes,) if isinstance(mesh_axes, str) else tuple(mesh_axes))
-      if used & set(flat) or size % _mesh_size(mesh, mesh_axes):
+      if used & set(flat) or size % mesh_size(mesh, mesh_axes):
         continue
       used |= set(flat)
       spec.append(mesh_axes)
@@ -138,26 +142,149 @@ def batch_sharding(mesh: Mesh, ndim: int = 2) -> NamedSharding:
 
 
 def shard_batch(mesh: Mesh, batch: Any) -> Any:
-  """Place a host batch (pytree of [B, ...] arrays, the same on every host) with its batch dim over the mesh."""
-  n = _mesh_size(mesh, BATCH_AXES)
+  """Place a host batch (pytree of [B, ...] arrays, the same on every host) with its batch dim over the mesh.
+
+  On several hosts each puts only the rows its own devices hold (`jax.device_put` of the same global numpy array on
+  every process).
+  """
+  n = mesh_size(mesh, BATCH_AXES)
   for leaf in jax.tree.leaves(batch):
     if np.ndim(leaf) == 0 or np.shape(leaf)[0] % n:
       raise ValueError(f"batch leaf of shape {np.shape(leaf)} cannot be split over {n} data-parallel shards")
   return jax.tree.map(lambda x: jax.device_put(x, batch_sharding(mesh, np.ndim(x))), batch)
 
 
-def host_local_batch_to_global(mesh: Mesh, local_batch: Any) -> Any:
-  """Assemble a global batch from each host's own rows (multi-host feeding): [B/hosts, ...] -> global [B, ...]."""
+def divides_batch(mesh: Mesh, rows: int) -> bool:
+  """Whether `rows` split evenly over the mesh's data-parallel axes ("data", "fsdp")."""
+  return rows % mesh_size(mesh, BATCH_AXES) == 0
+
+
+def place_batch(mesh: Mesh, batch: Any) -> Any:
+  """`shard_batch` when the rows divide over the data-parallel axes, else the batch replicated on the mesh.
+
+  For batches whose size the run does not choose (held-out prompts, a short DAPO batch, on-policy samples): every
+  device then computes all rows, which is exact and only slower.
+  """
+  rows = {np.shape(x)[0] for x in jax.tree.leaves(batch)}
+  if len(rows) == 1 and divides_batch(mesh, rows.pop()):
+    return shard_batch(mesh, batch)
+  return jax.tree.map(lambda x: jax.device_put(x, replicated(mesh)), batch)
+
+
+def batch_placer(mesh: Mesh) -> Callable[[Any], Any]:
+  """`place_batch` bound to `mesh`: the `shard_fn` of `rollout.sample`."""
+  return functools.partial(place_batch, mesh)
+
+
+def process_rows(mesh: Mesh, rows: int) -> slice:
+  """The rows of a global [rows, ...] batch that this process's devices hold (all of them on one host)."""
+  spans = batch_sharding(mesh, 1).addressable_devices_indices_map((rows,)).values()
+  starts = [s[0].start or 0 for s in spans]
+  stops = [rows if s[0].stop is None else s[0].stop for s in spans]
+  return slice(min(starts), max(stops))
+
+
+def host_local_batch_to_global(mesh: Mesh, local_batch: Any, global_rows: int | None = None) -> Any:
+  """Assemble a global batch from each host's own rows (multi-host feeding): [B/hosts, ...] -> global [B, ...].
+
+  Each process passes the rows `process_rows(mesh, B)` of the global batch.
+  """
+  def put(x):
+    x = np.asarray(x)
+    shape = None if global_rows is None else (global_rows,) + x.shape[1:]
+    return jax.make_array_from_process_local_data(batch_sharding(mesh, x.ndim), x, shape)
+
+  return jax.tree.map(put, local_batch)
+
+
+def to_host(tree: Any) -> Any:
+  """Numpy copies of a pytree of arrays, also of arrays sharded over several processes (every process must call
+  this together: it gathers the other hosts' shards)."""
+  if all(getattr(x, "is_fully_addressable", True) for x in jax.tree.leaves(tree)):
+    return jax.device_get(tree)
+  from jax.experimental import multihost_utils
+
   return jax.tree.map(
-      lambda x: jax.make_array_from_process_local_data(batch_sharding(mesh, np.ndim(x)), np.asarray(x)),
-      local_batch)
+      lambda x: (np.asarray(jax.device_get(x)) if getattr(x, "is_fully_addressable", True) or x.is_fully_replicated
+                 else np.asarray(multihost_utils.process_allgather(x, tiled=True))), tree)
+
+
+def any_process(flag: bool) -> bool:
+  """True when `flag` is true on any process (every process must call this together); `flag` on one host."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  from jax.experimental import multihost_utils
+
+  return bool(np.any(multihost_utils.process_allgather(np.asarray([bool(flag)]))))
+
+
+ENV_COORDINATOR = "R1JAX_COORDINATOR"
+ENV_NUM_PROCESSES = "R1JAX_NUM_PROCESSES"
+ENV_PROCESS_ID = "R1JAX_PROCESS_ID"
 
 
 def maybe_initialize_distributed(enabled: bool, coordinator_address: str | None = None,
                                  num_processes: int | None = None, process_id: int | None = None) -> None:
-  """`jax.distributed.initialize()` for multi-host runs (arguments are auto-detected on TPU/SLURM when None)."""
-  if not enabled:
+  """`jax.distributed.initialize()` for multi-host runs; a no-op when not enabled or already initialized.
+
+  Each argument left empty (None, "", 0 processes, a negative id) is read from the environment variables
+  R1JAX_COORDINATOR ("host:port" of process 0), R1JAX_NUM_PROCESSES and R1JAX_PROCESS_ID, and when those are unset
+  too, JAX detects it (Cloud TPU pods, SLURM, Open MPI). Must run before anything touches a JAX device.
+  """
+  if not enabled or jax.distributed.is_initialized():
     return
-  kwargs = {k: v for k, v in dict(coordinator_address=coordinator_address or os.environ.get("R1JAX_COORDINATOR"),
-                                  num_processes=num_processes, process_id=process_id).items() if v is not None}
+  env = os.environ
+  coordinator_address = coordinator_address or env.get(ENV_COORDINATOR) or None
+  if not num_processes and env.get(ENV_NUM_PROCESSES):
+    num_processes = int(env[ENV_NUM_PROCESSES])
+  if (process_id is None or process_id < 0) and env.get(ENV_PROCESS_ID):
+    process_id = int(env[ENV_PROCESS_ID])
+  kwargs = {k: v for k, v in dict(coordinator_address=coordinator_address, num_processes=num_processes or None,
+                                  process_id=None if process_id is None or process_id < 0 else process_id).items()
+            if v is not None}
+  if "jax_cpu_collectives_implementation" in jax.config.values:  # processes on CPU talk through gloo
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------------------- activations
+
+_ACTIVATIONS: contextvars.ContextVar[tuple[Mesh, tuple] | None] = contextvars.ContextVar("r1jax_activation_mesh",
+                                                                                           default=None)
+
+
+@contextlib.contextmanager
+def activation_sharding(mesh: Mesh, rules: Rules = DEFAULT_RULES):
+  """Within this context (at trace time), `constrain` pins activations to the mesh by the same rules as params."""
+  token = _ACTIVATIONS.set((mesh, tuple(rules)))
+  try:
+    yield
+  finally:
+    _ACTIVATIONS.reset(token)
+
+
+def constrain(x: jax.Array, logical: Sequence[str | None]) -> jax.Array:
+  """`x` with a sharding constraint from its logical axis names, inside `activation_sharding`; else `x` unchanged.
+
+  The model marks its hidden states ("batch", "length", "embed"): under FSDP that is "rows over (data, fsdp), the
+  embedding whole", which keeps XLA from choosing to gather the activations of every device instead of a layer's
+  weights (with a 128k vocabulary, a [B*T, V] float32 all-reduce per step). A shape no rule fits is left to XLA.
+  """
+  ctx = _ACTIVATIONS.get()
+  if ctx is None:
+    return x
+  mesh, rules = ctx
+  try:
+    spec = logical_to_mesh_spec(tuple(logical), x.shape, mesh, rules)
+  except ValueError:
+    return x
+  return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, spec))
+
+
+def with_activation_sharding(fn: Callable, mesh: Mesh, rules: Rules = DEFAULT_RULES) -> Callable:
+  """`fn` traced inside `activation_sharding(mesh, rules)`: wrap a loss or forward function before jitting it."""
+  @functools.wraps(fn)
+  def wrapped(*args, **kwargs):
+    with activation_sharding(mesh, rules):
+      return fn(*args, **kwargs)
+  return wrapped

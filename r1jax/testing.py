@@ -28,13 +28,19 @@ def hf_tiny_config(family: str):
   raise KeyError(family)
 
 
-def make_hf_model(family: str, seed: int = 0):
-  """A randomly initialised transformers model whose every weight (norms and biases too) is non-trivial."""
+def make_hf_model(family: str, seed: int = 0, head: str = "lm"):
+  """A randomly initialised transformers model whose every weight (norms and biases too) is non-trivial.
+
+  head "lm": a causal LM; "score": a `...ForSequenceClassification` with one label (a reward model)."""
   import torch
   import transformers
 
   torch.manual_seed(seed)
-  model = transformers.AutoModelForCausalLM.from_config(hf_tiny_config(family), attn_implementation="eager")
+  auto = {"lm": transformers.AutoModelForCausalLM, "score": transformers.AutoModelForSequenceClassification}[head]
+  config = hf_tiny_config(family)
+  if head == "score":
+    config.num_labels = 1
+  model = auto.from_config(config, attn_implementation="eager")
   with torch.no_grad():
     for name, p in model.named_parameters():
       if name.endswith("norm.weight") or "layernorm" in name:

@@ -31,3 +31,13 @@ def sft_quick_run(tmp_path_factory):
 
   workdir = tmp_path_factory.mktemp("sft_quick")
   return sft.train(sft_arithmetic.get_config("quick"), workdir)
+
+
+@pytest.fixture(scope="session")
+def rm_quick_run(tmp_path_factory):
+  """The `quick` reward-model variant trained once per session (about a minute): its summary, "params", "cfg"."""
+  from configs import reward_model as rm_config
+  from experiments import reward_model
+
+  workdir = tmp_path_factory.mktemp("rm_quick")
+  return reward_model.train(rm_config.get_config("quick"), workdir)

@@ -8,7 +8,7 @@ import pytest
 
 from r1jax import rewards
 from r1jax.checks import SettingsError
-from r1jax.data import tasks, templates
+from r1jax.data import preferences, tasks, templates
 from r1jax.losses import grpo as grpo_losses
 from r1jax.models import get_config as model_preset
 from r1jax.trainers import settings
@@ -16,7 +16,7 @@ from r1jax.trainers import settings
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[1] / "configs"
 MODULES = sorted(p.stem for p in CONFIG_DIR.glob("*.py") if not p.stem.startswith("_"))
 SETTINGS = {"sft": settings.SFTSettings, "grpo": settings.GRPOSettings, "distill": settings.DistillSettings,
-            "evaluate": settings.EvaluateSettings}
+            "evaluate": settings.EvaluateSettings, "reward_model": settings.RewardModelSettings}
 
 
 def variants(module):
@@ -51,15 +51,21 @@ def test_every_variant_parses_and_refers_to_real_things(name):
 
 def _check(cls, s):
   """The names a parsed settings object refers to exist."""
-  assert s.task.name in tasks.names()
-  assert s.task.template in templates.TEMPLATES
+  if not s.model.init_from:
+    model_preset(s.model.preset, **s.model.overrides)
+  if cls is settings.RewardModelSettings:  # preference pairs, not a task
+    assert s.data.source in preferences.SYNTHETIC and s.data.template in templates.TEMPLATES
+    return
+  for task in [s.task] + list(getattr(s, "mixture", {}).values()):
+    assert task.name in tasks.names()
+    assert task.template in templates.TEMPLATES
+    assert set(task.knobs) <= set(tasks.knobs(task.name))
   reward_sections = [s.eval.rewards] + [getattr(s, "rewards", {})] + [getattr(getattr(s, "distill", None),
                                                                             "rewards", {})]
   for section in reward_sections:
-    for reward_name in section:
-      rewards.get(reward_name)
-  if not s.model.init_from:
-    model_preset(s.model.preset, **s.model.overrides)
+    for reward_name in rewards.names_in(section):
+      if reward_name != "reward_model":  # a model the run loads (config.reward_model), not a registered function
+        rewards.get(reward_name)
   if cls is settings.GRPOSettings:
     assert s.grpo.loss_type in grpo_losses.POLICY_LOSSES
     assert s.grpo.advantage_estimator in grpo_losses.ADVANTAGE_ESTIMATORS

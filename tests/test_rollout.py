@@ -32,6 +32,8 @@ def test_dynamic_sampling_keeps_only_informative_groups_until_full():
   grouped = ro.rewards.reshape(-1, 4)
   assert not np.any(np.all(grouped == grouped[:, :1], axis=1))
   assert stats["dynamic/draws"] == 2 and stats["dynamic/batch_short"] == 0
+  # The policy's reward is that of all 24 samples drawn, not the kept groups': (4 + 1 + 0 + 2 + 1 + 2) / 24.
+  assert stats["dynamic/drawn_reward_mean"] == pytest.approx(10 / 24)
   assert ro.completions[:4] == ["c4", "c5", "c6", "c7"] and np.asarray(ro.sample.tokens).shape == (12, 5)
 
 
@@ -78,3 +80,24 @@ def test_rejection_sampling_keeps_exactly_the_accepted_samples_up_to_the_cap():
   assert [r["completion"] for r in kept] == ["a", "g"]
   with pytest.raises(KeyError, match="length"):
     rollout.rejection_sample(ro, {"length": 1.0}, max_per_prompt=1)
+
+
+def test_score_routes_by_the_rows_prompt_type_and_hands_the_model_reward_its_prompts():
+  ro = fake_rollouts([[0, 0, 0, 0], [0, 0, 0, 0]], g=2)
+  ro.rows = [{"question": "q0", "gold": "4", "prompt_type": "math"},
+             {"question": "q1", "gold": "", "prompt_type": "chat"}]
+  ro.prompts = [Prompt("User: q0\nAssistant: <think>", "<think>"), Prompt("User: q1\nAssistant: ")]
+  ro.completions = ["2+2</think><answer>4</answer>", "</think><answer>5</answer>", "Sure!", "No."]
+  seen = []
+
+  def judge(texts, *, prompt_text):
+    seen.extend(p + c for p, c in zip(prompt_text, texts))
+    return [float(len(c)) for c in texts]
+
+  spec = {"by_prompt_type": {"math": {"math_accuracy": 1.0}, "chat": {"reward_model": 0.5}}}
+  rollout.score(ro, spec, {"reward_model": judge})
+  np.testing.assert_allclose(ro.rewards, [1.0, 0.0, 2.5, 1.5])
+  assert seen == ["User: q1\nAssistant: Sure!", "User: q1\nAssistant: No."]  # the judge reads prompt + completion
+  ro.rows = [{"question": "q", "gold": "4"}] * 2
+  with pytest.raises(KeyError, match="needs the per-sample column 'prompt_type'"):
+    rollout.score(ro, spec, {"reward_model": judge})

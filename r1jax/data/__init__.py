@@ -5,6 +5,6 @@
     batch, prompts = batching.encode_prompt_rows(tokenizer, ds.to_list()[:8], "r1_zero", max_len=256)
 """
 
-from r1jax.data import batching, loading, tasks, templates
+from r1jax.data import batching, loading, preferences, tasks, templates
 
-__all__ = ["batching", "loading", "tasks", "templates"]
+__all__ = ["batching", "loading", "preferences", "tasks", "templates"]

@@ -28,11 +28,57 @@ SPLIT_NAMES = ("train", "test", "validation", "valid", "dev", "eval")
 
 @dataclasses.dataclass(frozen=True)
 class Loaded:
-  """A dataset and where it came from. `has_splits` is False when the source is one split-less file/dataset."""
+  """A dataset and where it came from. `has_splits` is False when the source is one split-less file/dataset;
+  `files` are the data files read, in reading order (empty for a hub or `save_to_disk` dataset)."""
 
   dataset: datasets.Dataset
   origin: str
   has_splits: bool
+  files: tuple[str, ...] = ()
+
+  def locate(self, row: int) -> str:
+    """Where row `row` (0-based, in reading order) of the dataset is written: "data/train.jsonl, line 57" in a
+    JSON-lines file (blank lines, which are not rows, counted), "data/train.parquet, row 56" in other files."""
+    for path in self.files:
+      if _is_json_lines(path):
+        line = _line_of_record(path, row)
+        if line is not None:
+          return f"{path}, line {line}"
+        row -= _count_records(path)
+      else:
+        n = len(_read_files([path], None))
+        if row < n:
+          return f"{path}, row {row}"
+        row -= n
+    return f"{self.origin}, row {row}"
+
+
+def _is_json_lines(path: str) -> bool:
+  """A .jsonl file, or a .json file holding one object per line (not one array)."""
+  if path.endswith(".jsonl"):
+    return True
+  if not path.endswith(".json"):
+    return False
+  with open(path, encoding="utf-8") as f:
+    head = f.read(4096).lstrip()
+  return head.startswith("{") and "\n" in head.rstrip()
+
+
+def _line_of_record(path: str, row: int) -> int | None:
+  """The 1-based line of the `row`-th record of a JSON-lines file, or None when it has fewer records."""
+  seen = 0
+  with open(path, encoding="utf-8") as f:
+    for number, line in enumerate(f, 1):
+      if line.strip():
+        if seen == row:
+          return number
+        seen += 1
+  return None
+
+
+def _count_records(path: str) -> int:
+  with open(path, encoding="utf-8") as f:
+    return sum(1 for line in f if line.strip())
 
 
 def is_local(source: str | os.PathLike | Mapping[str, str]) -> bool:
@@ -83,10 +129,10 @@ def load_split(source: str | os.PathLike | Mapping[str, str], split: str, *, nam
     if split not in source:
       raise ValueError(f"no file for split {split!r}; given splits: {sorted(source)}")
     path = os.fspath(source[split])
-    return Loaded(_check_nonempty(_read_files([path], cache_dir), path), path, True)
+    return Loaded(_check_nonempty(_read_files([path], cache_dir), path), path, True, (path,))
   source = os.fspath(source)
   if os.path.isfile(source):
-    return Loaded(_check_nonempty(_read_files([source], cache_dir), source), source, False)
+    return Loaded(_check_nonempty(_read_files([source], cache_dir), source), source, False, (source,))
   if os.path.isdir(source):
     return _load_dir(source, split, cache_dir)
   try:
@@ -113,12 +159,12 @@ def _load_dir(directory: str, split: str, cache_dir: str | None) -> Loaded:
   mine = [f for f in every if _split_name(f) == split]
   if mine:
     origin = mine[0] if len(mine) == 1 else f"{directory} ({split}: {len(mine)} files)"
-    return Loaded(_check_nonempty(_read_files(mine, cache_dir), origin), origin, True)
+    return Loaded(_check_nonempty(_read_files(mine, cache_dir), origin), origin, True, tuple(mine))
   named = sorted({_split_name(f) for f in every} & set(SPLIT_NAMES))
   if named:
     raise ValueError(f"{directory}: no data file for split {split!r}; files exist for splits {named}")
   # No file claims a split: the whole directory is one split-less source.
-  return Loaded(_check_nonempty(_read_files(every, cache_dir), directory), directory, False)
+  return Loaded(_check_nonempty(_read_files(every, cache_dir), directory), directory, False, tuple(every))
 
 
 def _check_nonempty(ds: datasets.Dataset, origin: str) -> datasets.Dataset:

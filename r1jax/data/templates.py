@@ -35,6 +35,11 @@ class Prompt:
     """The text a reward scores for `completion`: the prefill followed by the completion."""
     return self.prefill + completion
 
+  @property
+  def context(self) -> str:
+    """The prompt before its prefill: `context + judged(completion)` is the whole text."""
+    return self.prompt[:len(self.prompt) - len(self.prefill)]
+
 
 # DeepSeek-R1 (2025), Table 1: the R1-Zero training template. "{question}" is the paper's "prompt" slot; the
 # period after it and the closing "Assistant:" are the paper's.

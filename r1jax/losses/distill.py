@@ -49,6 +49,23 @@ def token_divergence(student_logits: jax.Array, teacher_logits: jax.Array, diver
   return beta * _kl(log_p, log_m) + (1.0 - beta) * _kl(log_q, log_m)
 
 
+def kd_from_tokens(d: jax.Array, agree: jax.Array, mask: jax.Array, *, temperature: float = 1.0,
+                   normalizer: jax.Array | None = None) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """The KD loss from per-token divergences d [B, T] (`token_divergence`) and top-1 agreement [B, T]: τ² Σ m·d / N."""
+  m = mask.astype(jnp.float32)
+  tokens = m.sum()
+  denom = jnp.maximum(tokens if normalizer is None else normalizer, 1.0)
+  loss = temperature ** 2 * jnp.sum(d * m) / denom
+  metrics = {"kd": jnp.sum(d * m) / jnp.maximum(tokens, 1.0), "kd_tokens": tokens,
+             "teacher_top1_agreement": jnp.sum(agree * m) / jnp.maximum(tokens, 1.0)}
+  return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
+
+
+def top1_agreement(student_logits: jax.Array, teacher_logits: jax.Array) -> jax.Array:
+  """1 where student and teacher rank the same token first. [..., V] x 2 -> [...] f32."""
+  return (jnp.argmax(student_logits, -1) == jnp.argmax(teacher_logits, -1)).astype(jnp.float32)
+
+
 def kd_loss(student_logits: jax.Array, teacher_logits: jax.Array, mask: jax.Array, *, divergence: str = "forward_kl",
             beta: float = 0.5, temperature: float = 1.0, normalizer: jax.Array | None = None
             ) -> tuple[jax.Array, dict[str, jax.Array]]:
@@ -58,14 +75,16 @@ def kd_loss(student_logits: jax.Array, teacher_logits: jax.Array, mask: jax.Arra
   """
   teacher_logits = jax.lax.stop_gradient(teacher_logits)
   d = token_divergence(student_logits, teacher_logits, divergence, beta, temperature)
-  m = mask.astype(jnp.float32)
-  tokens = m.sum()
-  denom = jnp.maximum(tokens if normalizer is None else normalizer, 1.0)
-  loss = temperature ** 2 * jnp.sum(d * m) / denom
-  agree = (jnp.argmax(student_logits, -1) == jnp.argmax(teacher_logits, -1)).astype(jnp.float32)
-  metrics = {"kd": jnp.sum(d * m) / jnp.maximum(tokens, 1.0), "kd_tokens": tokens,
-             "teacher_top1_agreement": jnp.sum(agree * m) / jnp.maximum(tokens, 1.0)}
-  return loss, jax.tree.map(jax.lax.stop_gradient, metrics)
+  return kd_from_tokens(d, top1_agreement(student_logits, teacher_logits), mask, temperature=temperature,
+                        normalizer=normalizer)
+
+
+def mix(ce: tuple[jax.Array, dict], kd: tuple[jax.Array, dict], alpha: float) -> tuple[jax.Array, dict]:
+  """α · CE + (1 − α) · KD from the (loss, metrics) of each, with both sets of metrics."""
+  if not 0.0 <= alpha <= 1.0:
+    raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+  (ce, ce_metrics), (kd, kd_metrics) = ce, kd
+  return alpha * ce + (1.0 - alpha) * kd, {**ce_metrics, **kd_metrics, "ce": ce, "kd_loss": kd}
 
 
 def kl_regularized_loss(student_logits: jax.Array, teacher_logits: jax.Array, targets: jax.Array, mask: jax.Array, *,
@@ -75,7 +94,6 @@ def kl_regularized_loss(student_logits: jax.Array, teacher_logits: jax.Array, ta
   """α · CE(student, targets) + (1 − α) · kd_loss, both token means over `mask` [B, T]."""
   if not 0.0 <= alpha <= 1.0:
     raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-  ce, ce_metrics = sft.cross_entropy(student_logits, targets, mask, normalizer=normalizer)
-  kd, kd_metrics = kd_loss(student_logits, teacher_logits, mask, divergence=divergence, beta=beta,
-                           temperature=temperature, normalizer=normalizer)
-  return alpha * ce + (1.0 - alpha) * kd, {**ce_metrics, **kd_metrics, "ce": ce, "kd_loss": kd}
+  return mix(sft.cross_entropy(student_logits, targets, mask, normalizer=normalizer),
+             kd_loss(student_logits, teacher_logits, mask, divergence=divergence, beta=beta,
+                     temperature=temperature, normalizer=normalizer), alpha)

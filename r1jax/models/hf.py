@@ -3,6 +3,10 @@
     cfg, params = load_pretrained("/path/to/Qwen2.5-1.5B", dtype=jnp.bfloat16)
     save_pretrained("/tmp/out", cfg, params)      # loadable by transformers.AutoModelForCausalLM
 
+    cfg, rm = load_reward_model("/runs/rm/hf")    # a ...ForSequenceClassification checkpoint (num_labels=1), or
+    cfg, rm = load_reward_model("/ckpt/Qwen2.5-0.5B", rng=key)   # a causal LM's backbone with a new score head
+    save_reward_model("/tmp/rm", cfg, rm)         # loadable by transformers.AutoModelForSequenceClassification
+
 HF stores a linear layer as W [out, in] (y = x W^T); Flax stores kernel [in, out]. Attention projections are
 kept per head here (q kernel [E, H, D], o kernel [H, D, E]) and every per-layer tensor is stacked on a leading
 `layers` axis, matching the nn.scan in `Transformer`.
@@ -29,6 +33,12 @@ from safetensors.numpy import save_file
 from r1jax.models.config import ModelConfig, RopeScaling
 
 ARCHITECTURES = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}
+SEQUENCE_CLASSIFICATION = {"llama": "LlamaForSequenceClassification", "qwen2": "Qwen2ForSequenceClassification",
+                           "qwen3": "Qwen3ForSequenceClassification"}
+# What sits on top of the decoder: "lm" (a causal LM: lm_head, params as `Transformer`'s), "score" (a reward model:
+# score.weight [1, E], params as `RewardModel`'s: {"backbone": ..., "score": ...}), "backbone" (the decoder alone,
+# read from any checkpoint into a reward model's "backbone").
+HEADS = ("lm", "score", "backbone")
 SAFE_WEIGHTS = "model.safetensors"
 SAFE_INDEX = "model.safetensors.index.json"
 _MISSING = object()
@@ -86,10 +96,11 @@ def config_from_hf_dict(raw: dict, file: Path | str = "config.json", **overrides
   model_type = _field(raw, "model_type", str, file)
   if model_type not in ARCHITECTURES:
     raise CheckpointError(f"{file}: unsupported model_type {model_type!r}; supported: {sorted(ARCHITECTURES)}")
+  supported = sorted([*ARCHITECTURES.values(), *SEQUENCE_CLASSIFICATION.values()])
   for arch in _field(raw, "architectures", list, file, default=[]):
-    if arch not in ARCHITECTURES.values():
+    if arch not in supported:
       raise CheckpointError(f"{file}: unsupported architecture {arch!r} in field 'architectures'; "
-                            f"supported: {sorted(ARCHITECTURES.values())}")
+                            f"supported: {supported}")
   act = _field(raw, "hidden_act", str, file, default="silu")
   if act != "silu":
     raise CheckpointError(f"{file}: field 'hidden_act'={act!r} is not supported (only 'silu')")
@@ -133,8 +144,10 @@ def config_from_hf_dict(raw: dict, file: Path | str = "config.json", **overrides
     raise CheckpointError(f"{file}: {e}") from None
 
 
-def config_to_hf_dict(cfg: ModelConfig) -> dict:
-  """The config.json transformers writes for this model (through its own config class, so versions agree)."""
+def config_to_hf_dict(cfg: ModelConfig, head: str = "lm") -> dict:
+  """The config.json transformers writes for this model (through its own config class, so versions agree).
+
+  head "score": a `...ForSequenceClassification` config with `num_labels=1` (a reward model)."""
   from transformers import AutoConfig  # imports no torch
 
   rope_scaling = None
@@ -151,15 +164,29 @@ def config_to_hf_dict(cfg: ModelConfig) -> dict:
       rope_theta=cfg.rope_theta, rope_scaling=rope_scaling, rms_norm_eps=cfg.rms_norm_eps,
       tie_word_embeddings=cfg.tie_word_embeddings, max_position_embeddings=cfg.max_position_embeddings,
       bos_token_id=cfg.bos_token_id, eos_token_id=eos, pad_token_id=cfg.pad_token_id, hidden_act="silu",
-      torch_dtype=cfg.param_dtype, architectures=[ARCHITECTURES[cfg.model_type]])
+      torch_dtype=cfg.param_dtype, **_head_config(cfg, head))
   return hf_cfg.to_dict()
+
+
+def _head_config(cfg: ModelConfig, head: str) -> dict:
+  if head == "lm":
+    return {"architectures": [ARCHITECTURES[cfg.model_type]]}
+  if head == "score":
+    return {"architectures": [SEQUENCE_CLASSIFICATION[cfg.model_type]], "num_labels": 1}
+  raise ValueError(f"a checkpoint is saved with head 'lm' or 'score', got {head!r}")
 
 
 # ----------------------------------------------------------------------------------------------------- weights
 
 
-def _weight_map(cfg: ModelConfig) -> dict[str, tuple[tuple[str, ...], Callable, Callable, bool]]:
+def _check_head(head: str) -> None:
+  if head not in HEADS:
+    raise ValueError(f"unknown head {head!r}; valid: {HEADS}")
+
+
+def _weight_map(cfg: ModelConfig, head: str = "lm") -> dict[str, tuple[tuple[str, ...], Callable, Callable, bool]]:
   """HF name pattern -> (r1jax param path, hf->r1jax transform, r1jax->hf transform, per_layer)."""
+  _check_head(head)
   e, d, h, kv = cfg.hidden_size, cfg.head_dim, cfg.num_heads, cfg.num_kv_heads
   ident = lambda w: w  # noqa: E731
   transpose = lambda w: w.T  # noqa: E731
@@ -173,8 +200,6 @@ def _weight_map(cfg: ModelConfig) -> dict[str, tuple[tuple[str, ...], Callable, 
   o_in, o_out = (lambda w: w.T.reshape(h, d, e)), (lambda k: k.reshape(h * d, e).T)
   m: dict[str, tuple] = {"model.embed_tokens.weight": (("embed", "embedding"), ident, ident, False),
                          "model.norm.weight": (("final_norm", "scale"), ident, ident, False)}
-  if not cfg.tie_word_embeddings:
-    m["lm_head.weight"] = (("lm_head", "kernel"), transpose, transpose, False)
   p = "model.layers.{i}."
   for name, n in (("q_proj", h), ("k_proj", kv), ("v_proj", kv)):
     m[p + f"self_attn.{name}.weight"] = (("layers", "attn", name, "kernel"), *heads_in(n), True)
@@ -188,11 +213,18 @@ def _weight_map(cfg: ModelConfig) -> dict[str, tuple[tuple[str, ...], Callable, 
     m[p + f"mlp.{name}.weight"] = (("layers", "mlp", name, "kernel"), transpose, transpose, True)
   m[p + "input_layernorm.weight"] = (("layers", "input_norm", "scale"), ident, ident, True)
   m[p + "post_attention_layernorm.weight"] = (("layers", "post_attn_norm", "scale"), ident, ident, True)
+  if head == "lm":
+    if not cfg.tie_word_embeddings:
+      m["lm_head.weight"] = (("lm_head", "kernel"), transpose, transpose, False)
+    return m
+  m = {name: (("backbone", *keys), to_r1, to_hf, per_layer) for name, (keys, to_r1, to_hf, per_layer) in m.items()}
+  if head == "score":  # HF score.weight [1, E] <-> kernel [E, 1]
+    m["score.weight"] = (("score", "kernel"), transpose, transpose, False)
   return m
 
 
-def _expected_hf_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
-  """Every tensor name a checkpoint of `cfg` must hold, with its HF shape."""
+def _expected_hf_shapes(cfg: ModelConfig, head: str = "lm") -> dict[str, tuple[int, ...]]:
+  """Every tensor name a checkpoint of `cfg` (with `head`) must hold, with its HF shape."""
   e, d, i, v = cfg.hidden_size, cfg.head_dim, cfg.intermediate_size, cfg.vocab_size
   hd, kvd = cfg.num_heads * d, cfg.num_kv_heads * d
   per_layer = {"self_attn.q_proj.weight": (hd, e), "self_attn.k_proj.weight": (kvd, e),
@@ -205,8 +237,10 @@ def _expected_hf_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
   if cfg.qk_norm:
     per_layer.update({"self_attn.q_norm.weight": (d,), "self_attn.k_norm.weight": (d,)})
   shapes = {"model.embed_tokens.weight": (v, e), "model.norm.weight": (e,)}
-  if not cfg.tie_word_embeddings:
+  if head == "lm" and not cfg.tie_word_embeddings:
     shapes["lm_head.weight"] = (v, e)
+  if head == "score":
+    shapes["score.weight"] = (1, e)
   for layer in range(cfg.num_layers):
     shapes.update({f"model.layers.{layer}.{k}": s for k, s in per_layer.items()})
   return shapes
@@ -227,9 +261,35 @@ def _tensor_files(path: Path) -> dict[str, Path]:
                           "convert them with transformers' save_pretrained(safe_serialization=True))")
   names: dict[str, Path] = {}
   for f in files:
-    with safe_open(f, framework="numpy") as sf:
+    with _open_safetensors(f) as sf:
       names.update({k: f for k in sf.keys()})
   return names
+
+
+def _open_safetensors(f: Path):
+  """safe_open(f), or CheckpointError naming the file (safetensors' own errors do not)."""
+  try:
+    return safe_open(f, framework="numpy")
+  except Exception as e:  # SafetensorError, OSError: a truncated or damaged file
+    raise CheckpointError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e})") from None
+
+
+def _read_tensor(handle: Any, name: str, f: Path) -> np.ndarray:
+  """One tensor of an open safetensors file; errors name the file and the tensor."""
+  try:
+    return handle.get_tensor(name)
+  except Exception as e:  # SafetensorError: data that does not match its header
+    raise CheckpointError(f"{f}: tensor {name!r} cannot be read ({type(e).__name__}: {e})") from None
+
+
+def _check_finite(arr: np.ndarray, name: str, f: Path) -> None:
+  """A tensor with NaN or inf values makes every output NaN: an error naming the file, the tensor and the count."""
+  finite = np.isfinite(arr)
+  if not finite.all():
+    bad = arr[~finite]
+    kinds = " and ".join(k for k, has in (("NaN", np.isnan(bad).any()), ("inf", np.isinf(bad).any())) if has)
+    raise CheckpointError(f"{f}: tensor {name!r} has {bad.size} non-finite values ({kinds}) of {arr.size}; a model "
+                          "with them computes NaN (was it saved from a run that diverged?)")
 
 
 _IGNORED = re.compile(r"(^|\.)rotary_emb\.inv_freq$")
@@ -242,14 +302,42 @@ def _set_path(tree: dict, keys: tuple[str, ...], value: Any) -> None:
 
 
 def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_dtype: Any = None,
-                    shardings: Any = None) -> tuple[ModelConfig, dict]:
+                    shardings: Any = None, check_finite: bool = True) -> tuple[ModelConfig, dict]:
   """Load an HF Llama/Qwen2/Qwen3 directory. -> (cfg, params) with params stored in `dtype`.
 
   Every tensor's presence and shape is checked against config.json before any weight is read, so a bad
   checkpoint fails whole with the names of all its problems. `shardings`, a pytree like the params of
-  `jax.sharding.Sharding`s, places each tensor directly where it belongs.
+  `jax.sharding.Sharding`s, places each tensor directly where it belongs. A damaged file, or (with `check_finite`)
+  a tensor holding NaN or inf, is a CheckpointError naming the file and the tensor.
   """
+  cfg = _read_config(Path(path), dtype, compute_dtype)
+  return cfg, _place(_read_weights(Path(path), cfg, "lm", check_finite), shardings)
+
+
+def load_reward_model(path: str | os.PathLike, dtype: Any = jnp.float32, compute_dtype: Any = None,
+                      shardings: Any = None, rng: jax.Array | None = None) -> tuple[ModelConfig, dict]:
+  """A reward model (`r1jax.models.RewardModel` params) from an HF directory. -> (cfg, params).
+
+  A `...ForSequenceClassification` checkpoint with one label (what `save_reward_model` writes) loads whole. Any
+  other checkpoint of the family (a causal LM: an SFT model, a base model) gives the backbone, and the score head
+  is initialised from `rng`, which must then be given: a reward model with a random head is only a starting point
+  for training, never something to score with by accident.
+  """
+  from r1jax.models import reward_model  # the module builds on transformer.py; hf.py itself needs no Flax
+
   path = Path(path)
+  cfg = _read_config(path, dtype, compute_dtype)
+  if "score.weight" in _tensor_files(path):
+    params = _read_weights(path, cfg, "score")
+  elif rng is None:
+    raise CheckpointError(f"{path}: has no 'score.weight', so it is not a reward model; pass rng= to start one "
+                          "from this checkpoint's backbone with a new score head")
+  else:
+    params = reward_model.init_params(cfg, rng, backbone=_read_weights(path, cfg, "backbone")["backbone"])
+  return cfg, _place(params, shardings)
+
+
+def _read_config(path: Path, dtype: Any, compute_dtype: Any) -> ModelConfig:
   cfg_file = path / "config.json"
   if not cfg_file.exists():
     raise CheckpointError(f"{cfg_file}: not found (expected a Hugging Face model directory)")
@@ -258,17 +346,29 @@ def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_d
   except json.JSONDecodeError as e:
     raise CheckpointError(f"{cfg_file}: invalid JSON ({e})") from None
   dtype_name = jnp.dtype(dtype).name
-  cfg = config_from_hf_dict(raw, cfg_file, param_dtype=dtype_name,
-                            dtype=jnp.dtype(compute_dtype).name if compute_dtype is not None else dtype_name)
+  return config_from_hf_dict(raw, cfg_file, param_dtype=dtype_name,
+                             dtype=jnp.dtype(compute_dtype).name if compute_dtype is not None else dtype_name)
 
+
+def _place(params: dict, shardings: Any) -> dict:
+  if shardings is None:
+    return jax.tree.map(jnp.asarray, params)
+  return jax.tree.map(jax.device_put, params, shardings)
+
+
+def _read_weights(path: Path, cfg: ModelConfig, head: str, check_finite: bool = True) -> dict:
+  """Host (numpy) params of `head` (see HEADS), every tensor checked against `cfg` before any is read (and, with
+  `check_finite`, each one for NaN / inf as it is read)."""
   files = _tensor_files(path)
-  expected = _expected_hf_shapes(cfg)
+  expected = _expected_hf_shapes(cfg, head)
+  # Heads that are not read: a tied checkpoint's spare lm_head, an LM's head when only the backbone is wanted.
+  not_read = {"lm": {"lm_head.weight"} if cfg.tie_word_embeddings else set(), "score": set(),
+              "backbone": {"lm_head.weight", "score.weight"}}[head]
   problems = []
   missing = sorted(set(expected) - set(files))
   if missing:
     problems.append(f"missing tensors {missing[:8]}{' ...' if len(missing) > 8 else ''}")
-  unexpected = sorted(n for n in set(files) - set(expected)
-                      if not _IGNORED.search(n) and not (n == "lm_head.weight" and cfg.tie_word_embeddings))
+  unexpected = sorted(n for n in set(files) - set(expected) if not _IGNORED.search(n) and n not in not_read)
   if unexpected:
     problems.append(f"unexpected tensors {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}")
   handles: dict[Path, Any] = {}
@@ -276,29 +376,33 @@ def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_d
     for f in sorted(set(files.values())):
       if not f.exists():
         raise CheckpointError(f"{f}: listed in {SAFE_INDEX} but does not exist")
-      handles[f] = safe_open(f, framework="numpy")
+      handles[f] = _open_safetensors(f)
     for name, shape in expected.items():
       if name in files:
         got = tuple(handles[files[name]].get_slice(name).get_shape())
         if got != shape:
           problems.append(f"tensor {name!r} in {files[name].name} has shape {got}, expected {shape}")
     if problems:
-      raise CheckpointError(f"{path}: checkpoint does not match {cfg_file.name}: " + "; ".join(problems))
+      raise CheckpointError(f"{path}: checkpoint does not match config.json: " + "; ".join(problems))
 
-    np_dtype = np.dtype(ml_dtypes.bfloat16) if dtype_name == "bfloat16" else np.dtype(dtype_name)
+    np_dtype = np.dtype(ml_dtypes.bfloat16) if cfg.param_dtype == "bfloat16" else np.dtype(cfg.param_dtype)
+
+    def tensor(name: str) -> np.ndarray:
+      arr = _read_tensor(handles[files[name]], name, files[name])
+      if check_finite:
+        _check_finite(arr, name, files[name])
+      return arr
+
     params: dict = {}
-    for pattern, (keys, to_r1, _, per_layer) in _weight_map(cfg).items():
+    for pattern, (keys, to_r1, _, per_layer) in _weight_map(cfg, head).items():
       if per_layer:
-        arr = np.stack([to_r1(handles[files[n]].get_tensor(n)).astype(np_dtype)
-                        for n in (pattern.format(i=i) for i in range(cfg.num_layers))])
+        arr = np.stack([to_r1(tensor(pattern.format(i=i))).astype(np_dtype) for i in range(cfg.num_layers)])
       else:
-        arr = to_r1(handles[files[pattern]].get_tensor(pattern)).astype(np_dtype)
+        arr = to_r1(tensor(pattern)).astype(np_dtype)
       _set_path(params, keys, arr)
   finally:
     handles.clear()
-  if shardings is None:
-    return cfg, jax.tree.map(jnp.asarray, params)
-  return cfg, jax.tree.map(jax.device_put, params, shardings)
+  return params
 
 
 def _get_path(tree: dict, keys: tuple[str, ...]) -> Any:
@@ -326,22 +430,36 @@ def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max
   checkpoint that looks complete: a new `path` appears whole (one rename); an existing one loses its config.json
   first and gets the new one last.
   """
+  return _save(path, cfg, params, "lm", max_shard_bytes, dtype, extra_files)
+
+
+def save_reward_model(path: str | os.PathLike, cfg: ModelConfig, params: dict, max_shard_bytes: int = 5 * 2**30,
+                      dtype: Any = None, extra_files: Callable[[Path], None] | None = None) -> Path:
+  """Write a reward model (`RewardModel` params) as a `...ForSequenceClassification` checkpoint with one label,
+  loadable by `load_reward_model` and by transformers.AutoModelForSequenceClassification (same scores); staged and
+  published like `save_pretrained`."""
+  return _save(path, cfg, params, "score", max_shard_bytes, dtype, extra_files)
+
+
+def _save(path: str | os.PathLike, cfg: ModelConfig, params: dict, head: str, max_shard_bytes: int, dtype: Any,
+          extra_files: Callable[[Path], None] | None) -> Path:
   path = Path(path)
   out_dtype = np.dtype(ml_dtypes.bfloat16) if jnp.dtype(dtype or cfg.param_dtype).name == "bfloat16" else (
       np.dtype(jnp.dtype(dtype or cfg.param_dtype).name))
   host = jax.device_get(params)
   tensors: dict[str, np.ndarray] = {}
-  for pattern, (keys, _, to_hf, per_layer) in _weight_map(cfg).items():
+  for pattern, (keys, _, to_hf, per_layer) in _weight_map(cfg, head).items():
     try:
       arr = np.asarray(_get_path(host, keys))
     except KeyError as e:
-      raise ValueError(f"params lack {e.args[0]!r}, which {cfg.model_type} checkpoints need") from None
+      raise ValueError(f"params lack {e.args[0]!r}, which {cfg.model_type} checkpoints with head {head!r} need"
+                       ) from None
     if per_layer:
       for i in range(cfg.num_layers):
         tensors[pattern.format(i=i)] = np.ascontiguousarray(to_hf(arr[i]).astype(out_dtype))
     else:
       tensors[pattern] = np.ascontiguousarray(to_hf(arr).astype(out_dtype))
-  expected = _expected_hf_shapes(cfg)
+  expected = _expected_hf_shapes(cfg, head)
   for name, arr in tensors.items():
     if arr.shape != expected[name]:
       raise ValueError(f"param for {name!r} has shape {arr.shape} after conversion, expected {expected[name]}")
@@ -366,7 +484,7 @@ def save_pretrained(path: str | os.PathLike, cfg: ModelConfig, params: dict, max
       index = {"metadata": {"total_size": int(sum(a.nbytes for a in tensors.values()))},
                "weight_map": {n: fname for fname, shard in zip(names, shards) for n in shard}}
       (staging / SAFE_INDEX).write_text(json.dumps(index, indent=2))
-    (staging / "config.json").write_text(json.dumps(config_to_hf_dict(cfg), indent=2, sort_keys=True))
+    (staging / "config.json").write_text(json.dumps(config_to_hf_dict(cfg, head), indent=2, sort_keys=True))
     gen = {"bos_token_id": cfg.bos_token_id, "eos_token_id": (list(cfg.eos_token_id)
                                                               if isinstance(cfg.eos_token_id, tuple)
                                                               else cfg.eos_token_id)}

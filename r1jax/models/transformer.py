@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from r1jax import sharding as shd
 from r1jax.models.config import ModelConfig
 
 Array = jax.Array
@@ -372,7 +373,7 @@ class Block(nn.Module):
                                                prefix)
     x = x + h
     x = x + MLP(cfg, name="mlp")(norm("post_attn_norm")(x))
-    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x = shd.constrain(x, ("batch", "length", "embed"))
     return x, new_cache
 
 
@@ -446,7 +447,7 @@ class Transformer(nn.Module):
       layer_cache = (cache["k"], cache["v"])
 
     x = self.embed(input_ids)
-    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x = shd.constrain(x, ("batch", "length", "embed"))
     x, new_layer_cache = self.layers(x, layer_cache, cos, sin, allowed, cache_index)
     x = self.final_norm(x)
     out = x if return_hidden else self.unembed(x)
@@ -483,7 +484,7 @@ class Transformer(nn.Module):
         completion=jnp.tril(jnp.ones((n, n), bool))[None] & (completion_mask.reshape(p * g, 1, n) > 0),
         prefix=prompt_mask > 0)
     x = self.embed(jnp.concatenate([prompt_ids, completion_ids.reshape(p, g * n)], axis=1))
-    x = nn.with_logical_constraint(x, ("batch", "length", "embed"))
+    x = shd.constrain(x, ("batch", "length", "embed"))
     x, _ = self.layers(x, None, cos, sin, masks, None)
     x = self.final_norm(x)
     return x[:, :tp], x[:, tp:].reshape(p, g, n, -1)

@@ -21,6 +21,21 @@ sample: `gold`, `numbers`, `target`, `tests`, ...), plus what the trainer adds: 
 `prefill` (what the template prefilled, per sample) and `max_length`. A parameter with a default is optional; a
 required one the batch lacks is an error naming the reward and the columns it has. The reward's options from the
 config (`{"name": {"weight": w, **options}}`) must be parameters of the function, or it is an error.
+
+Rewards that hold state (a reward model's params: `r1jax.judges.RewardModelJudge`, which reads `prompt_text`, the
+rendered prompt before the prefill) are not registered globally; `combine(..., registry={"reward_model": judge})`
+names them for one call, ahead of REWARDS.
+
+Per prompt type (R1: rule rewards where a verifier exists, a reward model elsewhere), a spec routes each sample by
+a per-sample column, by default "prompt_type":
+
+    spec = {"by_prompt_type": {"math": {"math_accuracy": 1.0, "think_answer": 0.5},
+                               "chat": {"reward_model": 1.0}},
+            "type_field": "prompt_type"}                        # optional; the default shown
+    R_i = Σ_k w_k^(t_i) R_k,i   over the rewards of sample i's type t_i
+
+Each type's rewards see only that type's samples (per-sample fields, i.e. lists of length N, are subset to match);
+per_function[name] is NaN where a reward did not apply. A type with no spec is an error.
 """
 
 from __future__ import annotations
@@ -33,8 +48,11 @@ import numpy as np
 from r1jax.registry import Registry, registrar
 from r1jax.rewards import _text, code, countdown, format, length, math  # noqa: A004 (names shadow builtins here)
 
-__all__ = ["REWARDS", "code", "combine", "countdown", "format", "get", "length", "math", "register",
-           "required_columns"]
+__all__ = ["REWARDS", "ROUTE_KEY", "TYPE_FIELD", "code", "combine", "countdown", "format", "get", "length", "math",
+           "names_in", "register", "required_columns", "route_field"]
+
+ROUTE_KEY = "by_prompt_type"
+TYPE_FIELD = "prompt_type"
 
 RewardFn = Callable[..., "list[float] | tuple[list[float], dict]"]
 REWARDS: Registry[RewardFn] = Registry("reward")
@@ -111,9 +129,43 @@ def code_tests_passed(texts, *, tests, timeout=None, memory_mb=None, isolation=N
   return code.score_fraction(texts, tests, timeout=timeout, memory_mb=memory_mb, isolation=isolation)
 
 
-def get(name: str) -> RewardFn:
-  """The reward registered as `name`; an unknown name raises KeyError listing the valid ones."""
+def get(name: str, registry: Mapping[str, RewardFn] | None = None) -> RewardFn:
+  """The reward `name` from `registry` (rewards of one call, if given) or REWARDS; an unknown name raises KeyError
+  listing the valid ones."""
+  if registry and name in registry:
+    return registry[name]
+  if name == "reward_model" and name not in REWARDS:
+    raise KeyError("reward 'reward_model' needs a reward model: pass registry={'reward_model': "
+                   "r1jax.judges.RewardModelJudge(...)} (the GRPO trainer builds it from config.reward_model)")
   return REWARDS[name]
+
+
+def _routes(spec) -> tuple[dict, str] | None:
+  """(specs by type, type field) of a routing spec, or None for a plain one."""
+  if not (isinstance(spec, Mapping) and ROUTE_KEY in spec):
+    return None
+  unknown = set(spec) - {ROUTE_KEY, "type_field"}
+  if unknown:
+    raise ValueError(f"a {ROUTE_KEY!r} spec takes only 'type_field' beside it, got {sorted(unknown)}")
+  routes = spec[ROUTE_KEY]
+  if not isinstance(routes, Mapping) or not routes:
+    raise ValueError(f"{ROUTE_KEY!r} must map prompt types to reward specs, got {routes!r}")
+  return dict(routes), str(spec.get("type_field", TYPE_FIELD))
+
+
+def route_field(spec) -> str | None:
+  """The per-sample column a routing spec reads the prompt type from (None for a plain spec)."""
+  routed = _routes(spec)
+  return routed[1] if routed else None
+
+
+def names_in(spec) -> list[str]:
+  """Every reward name a spec uses (routes included), in order, once each."""
+  routed = _routes(spec)
+  names: list[str] = []
+  for part in (routed[0].values() if routed else [spec]):
+    names += [name for name, _, _ in _entries(part) if name not in names]
+  return names
 
 
 def _entries(names_and_weights) -> list[tuple[str, float, dict]]:
@@ -175,13 +227,14 @@ def _values_and_stats(out) -> tuple[list[float], dict]:
 
 
 def combine(names_and_weights, completions: Sequence[str], *, prefill: str | Sequence[str] = "",
-            **fields) -> tuple[np.ndarray, dict, dict]:
+            registry: Mapping[str, RewardFn] | None = None, **fields) -> tuple[np.ndarray, dict, dict]:
   """Weighted sum of rewards: (total [N] float32, {name: [N] float32 unweighted}, stats).
 
   completions [N]: what the policy generated; each reward judges `prefill + completion` (prefill: one string or
   one per completion; `prefix=` is accepted as another name for it). fields: batch columns, each a list of N values
   (or a scalar shared by the batch, like max_length). stats holds each reward's own counts as "name/key" plus the
-  totals "timeouts" and "parse_failures".
+  totals "timeouts" and "parse_failures". `names_and_weights` may route by prompt type (module docstring);
+  `registry` adds rewards for this call.
   """
   if "prefix" in fields:
     if prefill:
@@ -190,11 +243,19 @@ def combine(names_and_weights, completions: Sequence[str], *, prefill: str | Seq
   completions = list(completions)
   texts = _text.with_prefill(completions, prefill if isinstance(prefill, str) else list(prefill))
   fields["prefill"] = [prefill] * len(texts) if isinstance(prefill, str) else list(prefill)
+  routed = _routes(names_and_weights)
+  if routed is not None:
+    return _routed_sum(*routed, texts, fields, registry)
+  return _weighted_sum(names_and_weights, texts, fields, registry)
+
+
+def _weighted_sum(names_and_weights, texts: list[str], fields: dict, registry) -> tuple[np.ndarray, dict, dict]:
+  """combine's sum over the rewards of one (plain) spec, on texts that already hold the prefill."""
   total = np.zeros(len(texts), np.float32)
   per_function: dict[str, np.ndarray] = {}
   stats: dict[str, float] = {"timeouts": 0, "parse_failures": 0}
   for name, weight, options in _entries(names_and_weights):
-    values, fn_stats = _values_and_stats(_call(name, get(name), texts, fields, options))
+    values, fn_stats = _values_and_stats(_call(name, get(name, registry), texts, fields, options))
     values = np.asarray(values, np.float32)
     if values.shape != (len(texts),):
       raise ValueError(f"reward {name!r} returned shape {values.shape} for {len(texts)} completions")
@@ -204,4 +265,38 @@ def combine(names_and_weights, completions: Sequence[str], *, prefill: str | Seq
       stats[f"{name}/{key}"] = value
     stats["timeouts"] += fn_stats.get("timeouts", 0)
     stats["parse_failures"] += fn_stats.get("parse_failures", 0)
+  return total, per_function, stats
+
+
+def _routed_sum(routes: dict, type_field: str, texts: list[str], fields: dict, registry
+                ) -> tuple[np.ndarray, dict, dict]:
+  """combine per prompt type: each type's spec on its own samples; per_function is NaN where a reward did not
+  apply; stats are summed over types, plus the count of each type as "<type_field>/<type>"."""
+  n = len(texts)
+  if type_field not in fields:
+    raise KeyError(f"routing rewards by prompt type needs the per-sample column {type_field!r}; the batch has "
+                   f"{sorted(fields)}")
+  types = [str(t) for t in fields[type_field]]
+  if len(types) != n:
+    raise ValueError(f"column {type_field!r} has {len(types)} values for {n} completions")
+  unknown = sorted(set(types) - set(routes))
+  if unknown:
+    raise ValueError(f"prompt types {unknown} (column {type_field!r}) have no reward spec; routed types: "
+                     f"{sorted(routes)}")
+  per_sample = {k for k, v in fields.items() if isinstance(v, (list, tuple, np.ndarray)) and len(v) == n}
+  total = np.zeros(n, np.float32)
+  per_function: dict[str, np.ndarray] = {}
+  stats: dict[str, float] = {"timeouts": 0, "parse_failures": 0}
+  for kind, spec in routes.items():
+    idx = [i for i, t in enumerate(types) if t == kind]
+    if not idx:
+      continue
+    sub = {k: ([v[i] for i in idx] if k in per_sample else v) for k, v in fields.items()}
+    t_total, t_parts, t_stats = _weighted_sum(spec, [texts[i] for i in idx], sub, registry)
+    total[idx] = t_total
+    for name, values in t_parts.items():
+      per_function.setdefault(name, np.full(n, np.nan, np.float32))[idx] = values
+    for key, value in t_stats.items():
+      stats[key] = stats.get(key, 0) + value
+    stats[f"{type_field}/{kind}"] = len(idx)
   return total, per_function, stats

@@ -5,8 +5,11 @@
 Rules, in the order they apply:
 
   * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
+  * A flat list of assignments whose names repeat in a cycle is one solution per cycle: `p = 5, q = 2, p = 7,
+    q = 2` is [[p = 5, q = 2], [p = 7, q = 2]].
   * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
-    `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`.
+    `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`; a named quantity given by a number too:
+    `|AB| = 1`, `V_1 : V_2 = 11 : 21` (products, ratios, absolute values of up to four symbols, no coefficient).
   * Numbers: exact when both sides are exact. When a decimal literal appears on either side, a number without a
     finite decimal expansion (pi, sqrt(2), 8/3) also equals a decimal within 1e-6 (relative, absolute below 1) or
     one that is it rounded or truncated to the digits shown with at least 4 significant digits (125.663 for
@@ -24,10 +27,14 @@ Rules, in the order they apply:
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
-    (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval).
+    (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval). The
+    variable may be a name (0 < f(x) < 1) or an absolute value (1 <= |z| <= 2 is [-2, -1] U [1, 2]).
   * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
     interval with different brackets differ; a row or column vector equals the tuple of its entries, and the
-    `[a, b]` list of them when compared with a matrix.
+    `[a, b]` list of them when compared with a matrix; a gold tuple equals a bare list in its order (the tuple
+    without its parentheses). A system of equations (cases, aligned) is an unordered list of equations.
+  * Unevaluated sums and products (symbolic bounds) have no value at the probe points: they equal only what
+    sympy's expand makes them (the same form, factors in any order).
   * A one-element set or list equals its element.
 """
 
@@ -102,7 +109,7 @@ def _is_collection(v) -> bool:
 
 def equal(g, p, inexact: bool) -> bool:
   """Equivalence of two parsed values (see the module docstring for the rules)."""
-  g, p = _expand_pm(g), _expand_pm(p)
+  g, p = _regroup(_expand_pm(g)), _regroup(_expand_pm(p))
   g, p = _unwrap_assignments(g, p, inexact)
   if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
     return expr_equal(g, p, inexact)
@@ -118,6 +125,8 @@ def equal(g, p, inexact: bool) -> bool:
     return False  # asked for a set or an interval, answered with an inequality: not the answer asked for
   if isinstance(g, Bracket) and isinstance(p, Bracket) and (g.open, g.close) == (p.open, p.close):
     return _ordered_equal(g.items, p.items, inexact)
+  if isinstance(g, Bracket) and (g.open, g.close) == ("(", ")") and isinstance(p, ListOf):
+    return _ordered_equal(g.items, p.items, inexact)  # the tuple written without its parentheses, in its order
   if isinstance(g, Matrix) and isinstance(p, Matrix):
     return (len(g.rows) == len(p.rows) and len(g.rows[0]) == len(p.rows[0])
             and _ordered_equal(sum(g.rows, ()), sum(p.rows, ()), inexact))
@@ -163,6 +172,48 @@ def _expand_pm(v):
   return ListOf(tuple(values))
 
 
+def _regroup(v):
+  """A flat list of assignments whose names repeat in a cycle, `p = 5, q = 2, p = 7, q = 2` (also written with a
+  semicolon between the solutions), as the list of its solutions: [[p = 5, q = 2], [p = 7, q = 2]]."""
+  if not (isinstance(v, ListOf) and len(v.items) >= 4 and all(
+      isinstance(i, Relation) and i.ops == ("=",) and isinstance(i.exprs[0], sympy.Symbol) for i in v.items)):
+    return v
+  names = [i.exprs[0] for i in v.items]
+  for k in range(2, len(names) // 2 + 1):
+    if len(names) % k == 0 and len(set(names[:k])) == k and all(n == names[j % k] for j, n in enumerate(names)):
+      return ListOf(tuple(ListOf(v.items[j:j + k]) for j in range(0, len(names), k)))
+  return v
+
+
+def _variables(e) -> set:
+  """The free symbols of an expression that are variables: not the opaque values the parser writes as symbols
+  whose names start with a digit (a numeral in another base, 664_7; a time of day, 11:21)."""
+  return {s for s in e.free_symbols if not s.name[:1].isdigit()}
+
+
+_NAME_FACTORS = 4  # symbols in a product or ratio naming a quantity: AB, |AB|, V_1 : V_2, NO / BO
+
+
+def _is_quantity_name(e) -> bool:
+  """A product or ratio of up to _NAME_FACTORS symbols or their absolute values: AB, |AB|, V_1/V_2, A:B."""
+  factors = e.args if isinstance(e, sympy.Mul) else (e,)
+  count = 0
+  for f in factors:
+    if isinstance(f, sympy.Pow) and f.exp in (1, -1):
+      f = f.base
+    if isinstance(f, sympy.Abs):
+      f = f.args[0]
+      inner = f.args if isinstance(f, sympy.Mul) else (f,)
+      if not all(isinstance(a, sympy.Symbol) for a in inner):
+        return False
+      count += len(inner)
+    elif isinstance(f, sympy.Symbol):
+      count += 1
+    else:
+      return False
+  return 1 <= count <= _NAME_FACTORS
+
+
 def _is_name(e, value) -> bool:
   """A label being assigned: `x`, `f(x)` (parsed as the product f*x, its argument appearing in `value`), a product
   of up to three letters naming a quantity (`AB = 4`), or a tuple of names (`(p, q) = (3, 2)`)."""
@@ -174,12 +225,12 @@ def _is_name(e, value) -> bool:
     return True  # f^{-1}(x), read as f^{-1} * x, naming a formula in x
   if isinstance(e, Bracket):
     return e.open == "(" and e.close == ")" and all(isinstance(i, sympy.Symbol) for i in e.items)
-  if not (isinstance(e, sympy.Mul) and 2 <= len(e.args) <= 3 and all(isinstance(a, sympy.Symbol) for a in e.args)):
-    return False
   if not isinstance(value, sympy.Expr):
     return False
-  if not value.free_symbols:
-    return True
+  if not _variables(value):  # a named quantity given by a number: AB = 4, |AB| = 1, V_1 : V_2 = 11 : 21
+    return isinstance(e, (sympy.Mul, sympy.Abs)) and _is_quantity_name(e)
+  if not (isinstance(e, sympy.Mul) and 2 <= len(e.args) <= 3 and all(isinstance(a, sympy.Symbol) for a in e.args)):
+    return False
   return len(e.args) == 2 and len(set(e.args) & value.free_symbols) == 1
 
 
@@ -295,15 +346,24 @@ _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 def _inequality_interval(rel: Relation):
-  """`x < a`, `a <= x`, `a < x <= b` (one symbol, numeric bounds) as intervals; `x != a` as two."""
+  """`x < a`, `a <= x`, `a < x <= b` (numeric bounds; x a symbol or a name such as f(x)) as intervals; `x != a` as
+  two; a bound on |x| as the values of x it allows (1 <= |z| <= 2 is [-2, -1] and [1, 2])."""
   exprs, ops = rel.exprs, rel.ops
   if not all(isinstance(e, sympy.Expr) for e in exprs):
     return None
-  symbols = [i for i, e in enumerate(exprs) if isinstance(e, sympy.Symbol)]
-  if len(symbols) != 1 or any(e.free_symbols for i, e in enumerate(exprs) if i != symbols[0]):
+  positions = [i for i, e in enumerate(exprs) if e.free_symbols]
+  if len(positions) != 1:
     return None
-  k = symbols[0]
+  k = positions[0]
+  variable = exprs[k]
+  absolute = isinstance(variable, sympy.Abs) and isinstance(variable.args[0], sympy.Symbol)
+  named = isinstance(variable, sympy.Mul) and len(variable.args) <= 3 and all(
+      isinstance(a, sympy.Symbol) for a in variable.args)  # f(x), read as the product f x
+  if not (isinstance(variable, sympy.Symbol) or absolute or named):
+    return None
   if len(exprs) == 2 and ops == ("!=",):
+    if absolute:
+      return None
     a = exprs[1 - k]
     return [(-sympy.oo, a, True, True), (a, sympy.oo, True, True)]
   lo, hi, lo_open, hi_open = -sympy.oo, sympy.oo, True, True
@@ -321,7 +381,19 @@ def _inequality_interval(rel: Relation):
       hi, hi_open = bound, rel_op == "<"
     else:
       lo, lo_open = bound, rel_op == ">"
-  return [(lo, hi, lo_open, hi_open)]
+  return _absolute_intervals(lo, hi, lo_open, hi_open) if absolute else [(lo, hi, lo_open, hi_open)]
+
+
+def _absolute_intervals(lo, hi, lo_open, hi_open):
+  """The values of x whose |x| lies between lo and hi, as intervals (None when a bound is not a real number)."""
+  lo_value, hi_value = _real_float(lo), _real_float(hi)
+  if lo_value is None or hi_value is None:
+    return None
+  if lo_value < 0 or (lo_value == 0 and not lo_open):  # no lower bound on |x| beyond |x| >= 0
+    return [(-hi, hi, hi_open, hi_open)]
+  if lo_value == 0:
+    return [(-hi, sympy.Integer(0), hi_open, True), (sympy.Integer(0), hi, True, hi_open)]
+  return [(-hi, -lo, hi_open, lo_open), (lo, hi, lo_open, hi_open)]
 
 
 def intervals(v):
@@ -416,7 +488,7 @@ def _constant_ratio(d1, d2, inexact):
   """d1 / d2 when it is the same non-zero real number at every probe point (checked at MIN_PROBE_POINTS or more,
   both sides in variables), else None."""
   symbols = sorted(d1.free_symbols | d2.free_symbols, key=str)
-  if not symbols:
+  if not symbols or _has_series(d1, d2):
     return None
   ratios = []
   for point in _points(symbols):
@@ -493,6 +565,8 @@ def expr_equal(a, b, inexact: bool) -> bool:
   symbols = sorted(a.free_symbols | b.free_symbols, key=str)
   if not symbols:
     return _numbers_equal(a, b, inexact)
+  if _has_series(a, b):  # no numeric value at probe points: equal only in form
+    return _simplifies_to_zero(a - b)
   verdict = _probe(a, b, symbols, tol)
   if verdict is False:  # a decimal answer may still be the exact one with its numbers rounded: x + 1.414i
     return bool(inexact) and _coefficients_equal(a, b, symbols, inexact)
@@ -601,12 +675,17 @@ def _is_real_value(v) -> bool:
   return bool(abs(im_part) <= TINY * max(1, abs(re_part)))
 
 
+def _has_series(*exprs) -> bool:
+  """Whether an unevaluated sum or product (symbolic bounds) appears: such answers compare by form alone."""
+  return any(e.has(sympy.Sum, sympy.Product) for e in exprs)
+
+
 def _simplifies_to_zero(diff) -> bool:
   """sympy's verdict on diff == 0 when numeric evaluation could not decide (expand first, simplify if small)."""
   try:
     if sympy.expand(diff) == 0:
       return True
-    if sympy.count_ops(diff) > MAX_OPS_FOR_SIMPLIFY:
+    if sympy.count_ops(diff) > MAX_OPS_FOR_SIMPLIFY or _has_series(diff):
       return False
     return sympy.simplify(diff) == 0
   except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError, RecursionError):

@@ -20,9 +20,16 @@ Values are sympy expressions, or the small structures below for what is not a sc
 
 Decimal literals are kept exact (0.1 is 1/10) and flag the result `inexact`, which turns on the relative float
 tolerance when comparing. `\\pm` becomes a placeholder symbol that the comparison expands into two values.
-`a \\bmod b` is sympy's Mod; a numeral in another base (`664_7`, `4210_{7}`) is an opaque symbol compared as
-written; an integer followed by a proper fraction is a mixed number (`2\\frac{1}{4}`, `2 1/4`), while two numbers
-side by side otherwise are refused ("1 2" is neither 12 nor a product).
+`a \\bmod b` is sympy's Mod; a numeral in another base (`664_7`, `4210_{7}`) and a time of day (`7:32`, an
+integer colon two digits at the end) are opaque symbols compared as written (their names start with a digit,
+which no variable's can); an integer followed by a proper fraction is a mixed number (`2\\frac{1}{4}`, `2 1/4`),
+while two numbers side by side otherwise are refused ("1 2" is neither 12 nor a product).
+`\\sum_{k=a}^{b}` / `\\prod` with integer bounds are computed term by term (MAX_SERIES_TERMS, every term
+rebuilt through the bounded constructors); with symbolic bounds they stay sympy's unevaluated Sum / Product.
+A subscript that is an expression names a term of a sequence (`a_{n+1}` is the undefined function a at n + 1);
+one that is a word is one name (`S_{MBCN}`); an upper-case word alone in braces is points (`\\frac{NO}{BO}`),
+elsewhere a short word stays refused ("NO 0" is no product that equals 0). A system (`cases`, `aligned`, ...)
+is the list of its rows, `&` being alignment only.
 """
 
 from __future__ import annotations
@@ -44,8 +51,11 @@ MAX_POWER_BITS = 40_000  # bits of an exact numeric power, estimated before symp
 MAX_RATIONAL_BITS = 200_000  # bits of any exact rational built along the way
 MAX_FACTORIAL = 1_000
 MAX_PM = 3  # \\pm signs in one answer (each doubles the values to compare)
+MAX_SERIES_TERMS = 1_000  # terms of a \\sum or \\prod with numeric bounds (computed term by term)
 
 PM_PREFIX = "_pm"  # names of the \\pm placeholder symbols; letters from the input can never start with "_"
+_SYSTEMS = frozenset(["cases", "aligned", "align", "align*", "gathered", "gather", "gather*", "split", "eqnarray",
+                      "eqnarray*", "alignedat", "rcases", "dcases"])  # environments whose rows are equations
 
 
 class ParseError(ValueError):
@@ -213,6 +223,10 @@ def tokenize(text: str) -> list[tuple[str, str]]:
       tokens.append(("num", value))
     elif kind == "cmd":
       tokens.extend(_command_token(value))
+    elif kind == "word" and tokens[-2:] == [("op", "_"), ("op", "{")] and len(value) <= 8:
+      tokens.append(("sym", value))  # S_{MBCN}: the subscript is one name, not a product of letters
+    elif kind == "word" and value.isupper() and tokens[-1:] == [("op", "{")] and text.startswith("}", pos):
+      tokens.extend(("sym", c) for c in value)  # \frac{NO}{BO}: points N and O, not the word "no"
     elif kind == "word":
       tokens.extend(_split_word(value))
     elif value in _OP_RELS:
@@ -382,6 +396,34 @@ def _bounded_exp(arg):
   return sympy.exp(arg)
 
 
+def _substitute(expr, symbol, value):
+  """expr with `symbol` replaced by `value`, rebuilt through the bounded constructors above, so a term such as
+  10^{10^k} is refused at k = 1000 rather than computed (a plain xreplace would let sympy evaluate it)."""
+  if expr == symbol:
+    return value
+  if not expr.has(symbol):
+    return expr
+  args = [_substitute(a, symbol, value) for a in expr.args]
+  if isinstance(expr, sympy.Add):
+    return _sum_of(args)
+  if isinstance(expr, sympy.Mul):
+    product = sympy.Integer(1)
+    for a in args:
+      product = _mul(product, a)
+    return product
+  if isinstance(expr, sympy.Pow):
+    return power(*args)
+  if isinstance(expr, sympy.factorial):
+    return factorial(*args)
+  if isinstance(expr, sympy.binomial):
+    return binomial(*args)
+  if isinstance(expr, sympy.exp):
+    return _bounded_exp(*args)
+  if isinstance(expr, (sympy.Function, sympy.Abs, sympy.floor, sympy.ceiling, sympy.Mod)):
+    return expr.func(*args)
+  raise ParseError(f"cannot sum over {type(expr).__name__}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -390,14 +432,16 @@ class _Parser:
 
       seq      := union ((',' | ';') union)*
       union    := relation ('\\cup' relation)*
-      relation := expr (rel expr)*
+      relation := ratio (rel ratio)*       (after \\in: ratio ('\\cup' ratio)*, the set the variable lies in)
+      ratio    := expr (':' expr)?         (an integer ':' two digits at the end: a time of day, kept as written)
       expr     := term (('+' | '-' | '\\pm') term)*
       term     := factor (('*' | '/') factor | <implicit> power)*
       factor   := ('-' | '+' | '\\pm') factor | power
       power    := postfix ('^' exponent)?
       postfix  := atom '!'*
       atom     := number | symbol | constant | function | ( ... ) | [ ... ] | { ... } | \\{ ... \\} | | ... |
-                  \\frac \\sqrt \\binom \\lfloor \\lceil \\begin{pmatrix} \\mathbb{R} \\emptyset
+                  \\frac \\sqrt \\binom \\lfloor \\lceil \\begin{pmatrix} \\begin{cases} \\mathbb{R} \\emptyset |
+                  \\sum_{k=a}^{b} term | \\prod_{k=a}^{b} term
   """
 
   def __init__(self, tokens):
@@ -407,6 +451,7 @@ class _Parser:
     self.abs_depth = 0
     self.inexact = False
     self.pm_count = 0
+    self.bound = {}  # summation indices in scope: i and e there name the index, not the constants
 
   # -- token helpers
   def peek(self):
@@ -463,15 +508,28 @@ class _Parser:
     while self.at("rel"):
       ops.append(self.take()[1])
       exprs.append(self.ratio())
+      if ops[-1] == "in" and self.at("op", "∪"):  # x \in A \cup B: the union is the set x lies in
+        parts = [exprs[-1]]
+        while self.at("op", "∪"):
+          self.take()
+          parts.append(self.ratio())
+        exprs[-1] = UnionOf(tuple(parts))
     return exprs[0] if not ops else Relation(tuple(exprs), tuple(ops))
 
   def ratio(self):
-    """`a : b`, a ratio, is the number a / b (3:4 answers 6:8 and 0.75); one colon at most."""
+    """`a : b`, a ratio, is the number a / b (3:4 answers 6:8 and 0.75); one colon at most. An integer colon two
+    digits that ends the answer (12:00, 4:30, 7:32) may be a time of day: it is kept as written, an opaque value
+    equal only to the same text (so V_1:V_2 = 11:21 still answers 11:21)."""
+    start = self.i
     value = self.expr()
     if self.at("op", ":"):
       self.take()
-      if self.at("num") and len(self.peek()[1]) == 2 and self.peek()[1].isdigit() and self.tokens[self.i + 1][0] == "end":
-        raise ParseError("a time of day, not a ratio")  # 12:00, 4:30: compared as written
+      after = self.tokens[self.i:self.i + 2]
+      hours, minutes = self.tokens[start], after[0]
+      if (self.i - start == 2 and hours[0] == "num" and hours[1].isdigit() and minutes[0] == "num"
+          and len(minutes[1]) == 2 and minutes[1].isdigit() and after[1][0] in ("end", "rel")):
+        self.take()
+        return sympy.Symbol(f"{hours[1]}:{minutes[1]}", real=True)
       value = _div(value, self.expr())
     return value
 
@@ -636,12 +694,44 @@ class _Parser:
   def symbol(self, name: str):
     if self.at("op", "_"):
       self.take()
+      if self.at("op", "{") and any(tok[0] == "op" and tok[1] in "+-" for tok in self._brace_contents()):
+        return sympy.Function(name, real=True)(self.braced())  # a_{n+1}, F_{n-k-1}: a sequence at an index
       return sympy.Symbol(f"{name}_{self.subscript()}", real=True)
+    if name in self.bound:
+      return self.bound[name]
     if name == "e":
       return sympy.E
     if name == "i":
       return sympy.I
     return sympy.Symbol(name, real=True)
+
+  def series(self, cmd: str):
+    """`\\sum_{k=a}^{b} term` / `\\prod`: with integer bounds at most MAX_SERIES_TERMS apart, computed term by term
+    (bounded like any sum or product); with symbolic bounds kept as sympy's unevaluated Sum / Product, equal to
+    what has the same form (F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1} against the factors swapped)."""
+    self.expect("op", "_")
+    self.expect("op", "{")
+    kind, name = self.take()
+    if kind != "sym" or self.at("op", "_"):
+      raise ParseError("bad summation index")
+    index = sympy.Symbol(name, real=True)  # i and e name the index here, not the constants
+    self.expect("rel", "=")
+    lower = _scalar(self.expr())
+    self.expect("op", "}")
+    self.expect("op", "^")
+    upper = _scalar(self.argument())
+    outer, self.bound = self.bound, {**self.bound, name: index}
+    term = _scalar(self.term())
+    self.bound = outer
+    if lower.is_Integer and upper.is_Integer:
+      if not -1 <= int(upper) - int(lower) < MAX_SERIES_TERMS:
+        raise ParseError("too many terms")
+      result = sympy.Integer(0 if cmd == "\\sum" else 1)
+      for i in range(int(lower), int(upper) + 1):
+        value = _substitute(term, index, sympy.Integer(i))
+        result = _add(result, value) if cmd == "\\sum" else _mul(result, value)
+      return result
+    return (sympy.Sum if cmd == "\\sum" else sympy.Product)(term, (index, lower, upper))
 
   def subscript(self) -> str:
     """The raw text of a subscript: one token, or letters and digits in braces."""
@@ -654,11 +744,23 @@ class _Parser:
     parts = []
     while not self.at("op", "}"):
       kind, text = self.take()
-      if kind not in ("num", "sym") or len(parts) > 8:
+      if kind not in ("num", "sym") or len(parts) > 8 or len(text) > 8:
         raise ParseError("bad subscript")
       parts.append(text)
     self.take()
     return "".join(parts)
+
+  def _brace_contents(self) -> list:
+    """The tokens of the brace group that starts at the current token (without the braces)."""
+    depth = 0
+    for j in range(self.i, len(self.tokens)):
+      if self.tokens[j] == ("op", "{"):
+        depth += 1
+      elif self.tokens[j] == ("op", "}"):
+        depth -= 1
+        if depth == 0:
+          return self.tokens[self.i + 1:j]
+    return []
 
   def pm_symbol(self, op: str):
     self.pm_count += 1
@@ -773,6 +875,8 @@ class _Parser:
       items = self.seq()
       self.expect("cmd", "\\}")
       return SetOf(tuple(items))
+    if cmd in ("\\sum", "\\prod"):
+      return self.series(cmd)
     if cmd == "\\emptyset":
       return SetOf(())
     if cmd == "\\mathbb":
@@ -783,7 +887,10 @@ class _Parser:
     raise ParseError(f"unsupported command {cmd!r}")
 
   def environment(self, name: str):
-    """pmatrix / bmatrix / matrix / array rows: cells separated by & and rows by \\\\."""
+    """pmatrix / bmatrix / matrix / array rows: cells separated by & and rows by \\\\; a system (cases, aligned,
+    gathered, ...): its rows, & being alignment only, as an unordered list (a system is the set of its equations)."""
+    if name in _SYSTEMS:
+      return self.system(name)
     if name not in ("pmatrix", "bmatrix", "Bmatrix", "matrix", "smallmatrix", "array", "vmatrix"):
       raise ParseError(f"unsupported environment {name!r}")
     if name == "array" and self.at("op", "{"):  # column spec such as {cc} or {|c|c|}
@@ -815,6 +922,29 @@ class _Parser:
         raise ParseError("determinant of a non-square or large matrix")
       return _checked(sympy.Matrix([[_scalar(c) for c in r] for r in rows]).det(method="berkowitz"))
     return Matrix(tuple(tuple(r) for r in rows))
+
+  def system(self, name: str):
+    """The rows of a cases / aligned environment up to its \\end, alignment marks dropped: `x &= 1 \\\\ y &= 2` is
+    the list x = 1, y = 2 (one row is that row)."""
+    depth, j = 0, self.i
+    while self.tokens[j][0] != "end" and not (self.tokens[j][0] == "env_end" and depth == 0):
+      depth += {"env_begin": 1, "env_end": -1}.get(self.tokens[j][0], 0)
+      j += 1
+    self.tokens[self.i:j] = [tok for tok in self.tokens[self.i:j] if tok != ("op", "&")]
+    rows = []
+    while not self.at("env_end") and not self.at("end"):
+      rows.append(self.union())
+      if len(rows) > MAX_ITEMS:
+        raise ParseError("system too large")
+      if self.at("cmd", "\\\\") or self.at("op", ",") or self.at("op", ";"):
+        self.take()
+      elif not self.at("env_end"):
+        raise ParseError(f"unexpected {self.peek()[1]!r} in {name}")
+    if self.take() != ("env_end", name):
+      raise ParseError("mismatched \\end")
+    if not rows:
+      raise ParseError("empty system")
+    return rows[0] if len(rows) == 1 else ListOf(tuple(rows))
 
 
 def parse(text: str) -> Parsed:

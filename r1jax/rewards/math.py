@@ -10,15 +10,20 @@ The pipeline for one (completion, gold) pair:
   1. Extraction (bounded string scans over the last 20k characters). From the completion, after the last
      `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
      `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list
-     answer), else GSM8K `#### N`, else what follows "the (final) answer is" / "answer:" (also "r\u00e9ponse",
-     "respuesta", "Antwort", "\u7b54\u6848"), else the whole text when it is a short formula, else the last math span
-     or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued to
-     another script ("13\u53ea"), but not one negated or hedged in its clause ("not 5", "4 or 5", "\u4e0d\u662f5").
+     answer, a name written before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer
+     statement with a value follows the last box (then that statement), else GSM8K `#### N`, else what follows
+     "the (final) answer is" / "answer:" (also "r\u00e9ponse", "respuesta", "Antwort", "\u7b54\u6848"; a run of
+     math spans there is one list: "$12$ and $13$"), else the whole text when it is a short formula, else the last
+     math span or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued
+     to another script ("13\u53ea") or written with a decimal comma ("2,74"), but not one negated or hedged in its
+     clause ("not 5", "4 or 5", "\u4e0d\u662f5"; a negation that another number took before the text restates,
+     "not 10, it's 12", no longer bears on 12).
      From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
      (an answer column), or what follows "the answer is" when the gold is a sentence.
   2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`,
      `\\text{}` and units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a
-     word such as "hundred", "or", "not" qualifies it), degrees, percent (remembered: 25% matches 25 and 0.25),
+     word such as "hundred", "or", "not" qualifies it), degrees (inside the argument of a trigonometric function
+     they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: 25% matches 25 and 0.25),
      dollars, thousands separators, "or"/"and" between answers, the sides of an equation that hold a limit, sum,
      product or integral (the computation, not the answer), trailing punctuation.
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
@@ -37,6 +42,28 @@ text after `</think>` counts (a `<think>` that never closes holds no answer), an
 an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and
 labels make a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
 
+Policies for the answers other graders read differently (each a decision, tested in tests/rewards):
+  * The last statement of the answer wins: "\\boxed{255} ... The final answer is $10,455$" answers 10455, and
+    "\\boxed{4}. Actually the final answer is 5" answers 5; a later "the answer is correct" or "the answer is not 8"
+    holds no value and leaves the box.
+  * Inline math is LaTeX's: a single line break inside `$...$` or `\\(...\\)` is a space ("Answer $\\n 9 \\n$"
+    answers 9, where Math-Verify's extraction refuses spans across lines); a blank line ends it.
+  * Several solutions: assignments whose names repeat in a cycle ("p=5, q=2; p=7, q=2", also joined by "and")
+    are one solution per cycle, so they answer "(5, 2), (7, 2)"; a labelled run of boxes is compared with its names
+    (swapped labels are wrong), an unlabelled run as the unordered list of its values.
+  * A named quantity given by a number answers that number: AB = 4, |AB| = 1, V_1 : V_2 = 11 : 21,
+    \\frac{NO}{BO} = ... (products, ratios and absolute values of up to four points or variables; a coefficient,
+    as in 2AB = 5 or x/2 = 5, makes it an equation, not a name).
+  * An integer colon two digits that ends an answer (7:32, 12:00) may be a time of day: it is compared as written,
+    never as the ratio 7/32 (3:4, 12:5 and x:y are ratios, numbers).
+  * A sum or product with integer bounds is computed (at most 1000 terms, each bounded like any power); with
+    symbolic bounds it equals only what has its form (the factors of its term in any order).
+  * A system (cases, aligned) is the unordered set of its equations; a bound on |x| is the set of x it allows
+    (1 <= |z| <= 2 is [-2, -1] U [1, 2]); a name such as f(x) may be the variable of an inequality (0 < f(x) < 1
+    answers (0, 1)); a tuple written without its parentheses in its order answers it ({1,3} renders as 1, 3).
+  * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
+    lone 0), else a decimal comma, in a whole answer and in prose alike.
+
 Decimals (the one tolerance, the same in both directions): two numbers are equal when they are equal, or when one
 has no finite decimal expansion (pi, sqrt(2), 8/3) and the other is a decimal that agrees with it to 1e-6
 (relative; absolute below 1), or that is it rounded or truncated to the digits shown with at least
@@ -48,11 +75,12 @@ the same way, coefficient by coefficient (x + 1.414i answers x + sqrt(2) i).
 
 Why r1jax's own parser and not math-verify as the backend: measured with `python -m benchmarks.rewards --backends`
 (r1jax's extraction, normalisation and exact fast path in front of both), math-verify's LaTeX parsing and verify()
-agree with about as many of the cases from other projects' test files (93.9% against 93.2% of the 395 outside
-cases, 96.3% against 98.2% of the 163 development ones) but reward 9 of 109 wrong adversarial completions (false
-equations kept as answers, boxes nested in boxes, tiny perturbations) and 4 wrong outside answers, where the parser
-here rewards none and 2, and take ~30x longer per pair. Math-verify's own extraction also runs sympy's
-`parse_expr` (an eval) on model text. The parser here evaluates nothing and bounds every size.
+agree with fewer of the cases from other projects' test files (91.1% against 94.2% of the 448 held-out cases,
+95.7% against 98.5% of the 395 outside ones, 96.3% against 98.2% of the 163 development ones), reward 11 of 138
+wrong adversarial completions (false equations kept as answers, boxes nested in boxes, tiny perturbations) where the
+parser here rewards none, and take ~30x longer per pair; on the held-out cases both reward a few wrong answers (3
+and 4). Math-verify's own extraction also runs sympy's `parse_expr` (an eval) on model text. The parser here
+evaluates nothing and bounds every size.
 """
 
 from __future__ import annotations
@@ -97,19 +125,21 @@ _CACHEABLE = ("ok", "parse_error", "gold_parse_error", "timeout")  # an item ove
 # costs what a 20 kB one does.
 
 
-_BRACE_EVENTS = re.compile(r"\\.|[{}]", re.DOTALL)
+_BRACKET_EVENTS = {"{": re.compile(r"\\.|[{}]", re.DOTALL), "(": re.compile(r"\\.|[()]", re.DOTALL)}
 _BOX_NAMES = ("\\boxed", "\\fbox")
 
 
 def _match_brace(text: str, open_index: int, limit: int = MAX_ANSWER_CHARS + 2) -> int:
-  """Index of the '}' closing the '{' at open_index (escaped braces skipped), or -1; looks at most `limit`
-  characters ahead, so a huge unclosed group costs O(limit), not O(len(text))."""
+  """Index of the '}' (or ')') closing the '{' (or '(') at open_index (escaped ones skipped), or -1; looks at most
+  `limit` characters ahead, so a huge unclosed group costs O(limit), not O(len(text))."""
+  opening = text[open_index]
+  closing = "}" if opening == "{" else ")"
   depth = 0
-  for m in _BRACE_EVENTS.finditer(text, open_index, min(len(text), open_index + limit)):
+  for m in _BRACKET_EVENTS[opening].finditer(text, open_index, min(len(text), open_index + limit)):
     c = m.group()
-    if c == "{":
+    if c == opening:
       depth += 1
-    elif c == "}":
+    elif c == closing:
       depth -= 1
       if depth == 0:
         return m.start()
@@ -150,20 +180,39 @@ _JOINER = re.compile(r"[\s,;.]*(?:(?:[A-Za-z()]+\s+){0,4}(?:and|or)\b[\s,;]*)?|[
 _JOINER_NOISE = re.compile(r"\\[()\[\]]|\$|\\q?quad|\\[,;:! ]|\\text\s*\{([^{}]*)\}")
 
 
+# A name written right before a box of a run, in the same math: "y_1 = \\boxed{...}", "f(x) = \\boxed{...}".
+_BOX_LABEL = re.compile(r"(?<![\w\\}])([A-Za-z](?:_\{?[A-Za-z0-9]{1,8}\}?)?(?:\([a-z]\))?)\s*=\s*$")
+
+
+def _box_label(before: str) -> tuple[str | None, str]:
+  """The label `NAME =` that ends `before` (math delimiters and spacing ignored) and what precedes it."""
+  cleaned = _JOINER_NOISE.sub(r" \1 ", before)
+  m = _BOX_LABEL.search(cleaned)
+  return (m.group(1), cleaned[:m.start()]) if m else (None, cleaned)
+
+
 def boxed_answer(text: str) -> str | None:
   """The answer in the last box, or the boxes of the last run joined by commas, "and", "or" (`\\boxed{1} and
   \\boxed{2}` answers "1, 2"); None when there is no box or the last one does not close (an unfinished answer
-  never falls back to an earlier one)."""
+  never falls back to an earlier one). In a run of two or more boxes a name written before a box stays with its
+  value (`y_1 = \\boxed{a}` and `y_2 = \\boxed{b}` answer "y_1 = a, y_2 = b"): the names say which value is which."""
   boxes = _boxes(text)
   if not boxes or boxes[-1][2] is None:
     return None
   run = [boxes[-1][2]]
+  labels = []
   for (_, prev_end, prev), (start, _, _) in zip(boxes[-2::-1], boxes[:0:-1]):
     gap = text[prev_end:start]
-    if prev is None or len(gap) > 80 or not _JOINER.fullmatch(_JOINER_NOISE.sub(r" \1 ", gap)):
+    label, rest = _box_label(gap)
+    if prev is None or len(gap) > 80 or not _JOINER.fullmatch(rest):
       break
+    labels.append(label)
     run.append(prev)
-  return ", ".join(run[::-1])
+  if len(run) == 1:
+    return run[0]
+  start = boxes[-len(run)][0]
+  labels.append(_box_label(text[max(0, start - 40):start])[0])
+  return ", ".join(value if label is None else f"{label} = {value}" for label, value in zip(labels[::-1], run[::-1]))
 
 
 def last_boxed(text: str) -> str | None:
@@ -202,13 +251,20 @@ _ANSWER_PHRASE = re.compile(r"(?:final answer|answer|(?:correct )?(?:option|choi
                             r"(?:is|est|es|ist|:)\s*|"
                             r"\u7b54\u6848\s*(?:\u662f|:|\uff1a)\s*", re.IGNORECASE)
 # $$...$$, $...$ (an escaped \\$ inside is a dollar sign, not a delimiter), \\(...\\), \\[...\\].
-_MATH_SPAN = re.compile(r"(?<!\\)\$\$(.{1,1000}?)(?<!\\)\$\$|(?<!\\)\$((?:[^$\\]|\\.){1,1000}?)\$|\\\((.{1,1000}?)\\\)|"
-                        r"\\\[(.{1,1000}?)\\\]", re.DOTALL)
+# A single line break inside a span is a space, as in LaTeX ("Answer $\n 9\n$" answers 9); a blank line ends it.
+_NO_PARAGRAPH = r"(?!\n[ \t]*\n)"
+_MATH_SPAN = re.compile(rf"(?<!\\)\$\$((?:{_NO_PARAGRAPH}.){{1,1000}}?)(?<!\\)\$\$|"
+                        rf"(?<!\\)\$((?:{_NO_PARAGRAPH}[^$\\]|\\.){{1,1000}}?)\$|"
+                        rf"\\\(((?:{_NO_PARAGRAPH}.){{1,1000}}?)\\\)|"
+                        rf"\\\[((?:{_NO_PARAGRAPH}.){{1,1000}}?)\\\]", re.DOTALL)
 # A value standing on its own in prose: a number (thousands commas, decimals, a trailing %), a fraction a/b or
 # \frac{a}{b}. Only ASCII letters and digits glued to it make it part of a word ("AZYUK2A"); a number glued to
-# other scripts is still a number ("13\u53ea" in Chinese prose).
+# other scripts is still a number ("13\u53ea" in Chinese prose). A comma between digits is a thousands separator
+# when three digits follow it (not after a lone 0), else a decimal comma ("2,74 $" is 2.74, as in French prose),
+# unless brackets enclose it ("(12,5)" is a pair).
 _STANDALONE_NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.,\\/])(?:-?\\[dt]?frac\{-?\d{1,20}\}\{\d{1,20}\}|-?\d{1,20}/\d{1,20}(?![\d/]|[.,]\d)|"
+    r"(?<![(\[])-?(?:\d{1,20},(?:\d{1,2}|\d{4,20})|0,\d{3})(?:\s?%)?(?![\d,.)\]]|[A-Za-z0-9_]\d)|"
     r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?(?![A-Za-z0-9_,]?\d))|(?<![A-Za-z0-9_.\\])-?\.\d+")
 # Words that negate or hedge the number after them in its clause ("not 5", "4 or 5"), in English and in the other
 # languages whose answer marker is read: "n'est pas 5", "nicht 5", "\u4e0d\u662f5", "4\u62165".
@@ -234,6 +290,22 @@ def _is_formula(text: str) -> bool:
   return sum(w.lower() not in _MATH_WORDS for w in words) < 2
 
 
+# Words that restate after a negated value: "it's not 10, it's 1,000.99", "not 4 but 5".
+_RESTATEMENT = re.compile(r"\b(?:it's|it is|but|rather|instead|actually|mais|c'est|sondern|sino)\b", re.IGNORECASE)
+
+
+def _negated(clause: str) -> bool:
+  """Whether the last negation or hedge of a clause ("not", "or", "minus", ...) bears on the value that ends the
+  clause: it does unless another number follows the negation and the text then restates ("not 10, it's ...")."""
+  last = None
+  for last in _NEGATION.finditer(clause):
+    pass
+  if last is None:
+    return False
+  digit = re.search(r"\d", clause[last.end():])
+  return not (digit and _RESTATEMENT.search(clause, last.end() + digit.end()))
+
+
 def _spans(text: str) -> list[tuple[int, str]]:
   """(end, content) of the `$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]` spans of a text (each up to 1000 chars)."""
   return [(m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH_SPAN.finditer(text)]
@@ -250,7 +322,7 @@ def _last_value(text: str) -> str | None:
   if number is not None and (span is None or number.end() > span[0]):
     clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
                       text[max(0, number.start() - 60):number.start()])[-1]
-    if _NEGATION.search(clause) or _MAGNITUDE.match(text, number.end()):
+    if _negated(clause) or _MAGNITUDE.match(text, number.end()):
       return None
     return number.group() + ("%" if _PERCENT_WORD.match(text, number.end()) else "")
   return _span_run(text) if span else None
@@ -282,15 +354,13 @@ def _after_phrase(text: str) -> str | None:
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
   if not rest:
     return None
-  if _is_formula(rest):
-    spans = _spans(rest)
-    return spans[-1][1].strip() if spans and not rest.startswith("\\(") else rest.strip("$ ")
+  if _is_formula(rest):  # "$12$ and $13$" is the list of both
+    return _span_run(rest) if _spans(rest) and not rest.startswith("\\(") else rest.strip("$ ")
   if _NEGATION.search(rest.split(" is ")[-1] if " is " in rest else rest):
     return None
   tail = re.split(r"\b(?:is|are|equals|be)\b|=", rest)[-1].strip()
   if tail and _is_formula(tail):
-    spans = _spans(tail)
-    return spans[-1][1].strip() if spans else tail.strip("$ ")
+    return _span_run(tail) if _spans(tail) else tail.strip("$ ")
   return _last_value(rest)
 
 
@@ -352,8 +422,21 @@ def extract_answer(completion: str) -> str | None:
       return boxed_answer(tag)
     return _answer_from_tag(tag)
   if any(name in region for name in _BOX_NAMES):
-    return boxed_answer(region)
+    boxed = boxed_answer(region)
+    if boxed is None:
+      return None
+    return _answer_after_boxes(region) or boxed
   return _answer_from_text(region)
+
+
+def _answer_after_boxes(region: str) -> str | None:
+  """What an answer statement after the last box says ("... \\boxed{255} ... The final answer is $10,455$."): the
+  last statement of the answer wins over a box that came before it. None when no answer phrase follows the last
+  box, or it holds no value ("the answer is correct") or a negated one ("the answer is not 8")."""
+  boxes = _boxes(region, max_boxes=1)
+  tail = region[boxes[-1][1]:] if boxes else ""
+  stated = _after_phrase(tail) if _ANSWER_PHRASE.search(tail) else None
+  return None if stated is None or _NEGATION.search(stated) else stated
 
 
 def extract_gold(gold: str) -> str | None:
@@ -401,7 +484,7 @@ _SPACED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
 
 
 # One pass over backslash sequences, so that a matrix row break (two backslashes) is never read as `\[` or `\ `.
-_DELIMITERS = re.compile(r"\\\\|\\[()\[\],;:! $]|\\(?:displaystyle|quad|qquad)(?![a-zA-Z])|[$~]")
+_DELIMITERS = re.compile(r"\\\\|\\[()\[\],;:! $]|\\displaystyle(?![a-zA-Z])|\\q?quad|[$~]")
 
 
 def _delimiter_replacement(m: re.Match) -> str:
@@ -486,6 +569,34 @@ def _drop_unevaluated_sides(s: str) -> str:
   return "=".join(kept)
 
 
+_TRIG = re.compile(r"(?<![a-zA-Z])\\?(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+_DEGREES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\u00b0)")
+_TRIG_ARGUMENT = re.compile(r"\s*(?:\^\s*(?:\{[^{}]*\}|\S))?\s*(?:\d+(?:\.\d+)?\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\circ|"
+                            r"\\degree|\u00b0)|(?=[({]))")
+
+
+def _trig_degrees(s: str) -> str:
+  """Degrees inside the argument of a trigonometric function become radians (\\sin(90^\\circ - x) is \\cos x,
+  \\sin 30^\\circ is 1/2); everywhere else a degree sign is dropped later (an angle of 30^\\circ answers 30)."""
+  if "\\circ" not in s and "\\degree" not in s and "\u00b0" not in s:
+    return s
+  spans = []
+  for m in _TRIG.finditer(s):
+    arg = _TRIG_ARGUMENT.match(s, m.end())
+    if arg is None:
+      continue
+    end = arg.end()
+    if end < len(s) and s[end] in "({":
+      close = _match_brace(s, end)
+      if close < 0:
+        continue
+      end = close + 1
+    spans.append((m.end(), end))
+  for start, end in reversed(spans):
+    s = s[:start] + _DEGREES.sub(r"(\1\\pi/180)", s[start:end]) + s[end:]
+  return s
+
+
 def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   """A canonical answer string and whether it carried a percent sign.
 
@@ -512,6 +623,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", s)
   s = re.sub(r"\\[dt]binom(?![a-zA-Z])", r"\\binom", s)
   s = re.sub(r"\\operatorname\s*\{([a-zA-Z]+)\}", r"\\\1", s)
+  s = _trig_degrees(s)
   s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\u00b0", "", s)
   percent = "%" in s
   s = s.replace("\\%", "").replace("%", "")
@@ -528,7 +640,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = re.sub(r"\s+(?:or|and)\s+|(?<=[)\]}])\s*(?:or|and)\s*(?=[(\[{\\])", ",", s)
   s = re.sub(r",(?:\s*,)+", ",", s)  # "7, -2, \text{ and } -5"
   s = re.sub(r"([)\]])\s*U\s*([(\[])", r"\1\\cup \2", s)
-  s = re.sub(r"(\d)\{,\}(?=\d{3}(?!\d))", r"\1", s)
+  s = re.sub(r"(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))", r"\1", s)
   s = re.sub(r"(?<!\\)\\$", "", s)  # a stray trailing backslash ("185\\")
   s = _drop_unevaluated_sides(s)
   s = re.sub(r"^\\([a-zA-Z])\s*=(?!=)", r"\1 =", s)  # "\\k = 5": a one-letter command naming the answer

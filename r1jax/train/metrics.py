@@ -1,13 +1,17 @@
 """Metric files (jsonl + TensorBoard) and a progress bar.
 
-`metrics.jsonl` holds one JSON object per logged step: `{"step": 12, "loss": 1.3, ...}`. On resume, rows logged
-after the restored step (by the run that was killed) are dropped, so the file always describes one trajectory.
+`metrics.jsonl` holds one JSON object per logged step: `{"step": 12, "loss": 1.3, ...}`. Every log of a run is
+keyed by step like this (`samples.jsonl`, `rollouts.jsonl`, `eval_samples.jsonl` too), and on resume each is cut
+back to the steps the restored checkpoint covers (`trim_log`), so after any number of kills every log holds each
+step exactly once and describes one trajectory. TensorBoard's events are rewritten from the kept rows.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,8 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
+log = logging.getLogger("r1jax")
+
 
 def to_python(metrics: dict[str, Any]) -> dict[str, float]:
   """Device scalars -> Python floats (one transfer for the whole dict)."""
@@ -23,42 +29,87 @@ def to_python(metrics: dict[str, Any]) -> dict[str, float]:
   return {k: (float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v).tolist()) for k, v in host.items()}
 
 
+def trim_log(path: str | Path, start_step: int) -> list[dict[str, Any]]:
+  """Cut a step-keyed jsonl log back to what a run starting at `start_step` will not write again; -> kept records.
+
+  A run resumed from the checkpoint of step S > 0 repeats the steps after S, so records with step <= S stay. A run
+  that starts from scratch (S = 0) repeats everything, the step-0 evaluation included, so nothing stays. A line that
+  is not JSON (a kill tore the last write) is dropped. The file is replaced atomically.
+  """
+  path = Path(path)
+  if not path.exists():
+    return []
+  kept, lines, torn = [], [], 0
+  for line in path.read_text().splitlines():
+    if not line.strip():
+      continue
+    try:
+      record = json.loads(line)
+    except json.JSONDecodeError:
+      torn += 1
+      continue
+    if start_step and record.get("step", 0) <= start_step:
+      kept.append(record)
+      lines.append(line)
+  if torn:
+    log.warning("%s: dropped %d line(s) that are not JSON (a write cut short by a kill)", path, torn)
+  tmp = path.with_name(path.name + ".tmp")
+  tmp.write_text("".join(line + "\n" for line in lines))
+  os.replace(tmp, path)
+  return kept
+
+
 class MetricWriter:
-  """Append metrics to `<workdir>/metrics.jsonl` and TensorBoard events under `<workdir>/tb`."""
+  """Append metrics to `<workdir>/metrics.jsonl` and TensorBoard events under `<workdir>/tb`.
+
+  `start_step` is the step the run resumes from (0: from scratch): the file keeps the rows of steps up to it (none
+  from scratch, see `trim_log`) and the TensorBoard events are rewritten to hold exactly those rows.
+  In a multi-host run only process 0 writes; the others still turn metrics into Python values (`write` returns them).
+  """
 
   def __init__(self, workdir: str | Path, start_step: int = 0, tensorboard: bool = True,
                filename: str = "metrics.jsonl"):
     self.workdir = Path(workdir)
-    self.workdir.mkdir(parents=True, exist_ok=True)
     self.path = self.workdir / filename
-    if self.path.exists():
-      kept = [line for line in self.path.read_text().splitlines()
-              if line.strip() and json.loads(line).get("step", 0) <= start_step]
-      self.path.write_text("".join(line + "\n" for line in kept))
+    self._file = self._tb = None
+    if jax.process_index() != 0:
+      return
+    self.workdir.mkdir(parents=True, exist_ok=True)
+    kept = trim_log(self.path, start_step)
     self._file = self.path.open("a")
     self._tb = None
     if tensorboard:
       from tensorboardX import SummaryWriter
 
-      self._tb = SummaryWriter(str(self.workdir / "tb"), purge_step=start_step + 1 if start_step else None)
+      tb_dir = self.workdir / "tb"
+      for old in tb_dir.glob("events.out.tfevents.*"):
+        old.unlink()
+      self._tb = SummaryWriter(str(tb_dir))
+      for record in kept:
+        self._add_summary(record.pop("step", 0), record)
+
+  def _add_summary(self, step: int, row: dict[str, Any]) -> None:
+    # Tags equal the jsonl keys ("eval/pass@1"): written as a Summary proto, because add_scalar rewrites every
+    # character outside [-/\w.] (so "@" would become "_").
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    values = [Summary.Value(tag=k, simple_value=v) for k, v in row.items() if isinstance(v, float) and math.isfinite(v)]
+    if values:
+      self._tb.file_writer.add_summary(Summary(value=values), int(step))
 
   def write(self, step: int, metrics: dict[str, Any]) -> dict[str, float]:
     row = to_python(metrics)
+    if self._file is None:
+      return row
     self._file.write(json.dumps({"step": int(step), **row}, allow_nan=True) + "\n")
     self._file.flush()
     if self._tb is not None:
-      # Tags equal the jsonl keys ("eval/pass@1"): written as a Summary proto, because add_scalar rewrites every
-      # character outside [-/\w.] (so "@" would become "_").
-      from tensorboardX.proto.summary_pb2 import Summary
-
-      values = [Summary.Value(tag=k, simple_value=v) for k, v in row.items()
-                if isinstance(v, float) and math.isfinite(v)]
-      if values:
-        self._tb.file_writer.add_summary(Summary(value=values), int(step))
+      self._add_summary(step, row)
     return row
 
   def close(self) -> None:
-    self._file.close()
+    if self._file is not None:
+      self._file.close()
     if self._tb is not None:
       self._tb.close()
 

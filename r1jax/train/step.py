@@ -9,18 +9,26 @@ is computed once on the WHOLE batch (e.g. its number of loss tokens) and handed 
 then its share of the whole-batch loss; the micro-batch losses and gradients are summed. Without a
 `normalizer_fn`, each micro-batch loss is a mean over its own rows and the results are averaged (exact only when
 the micro-batches are equally weighted).
+
+An update whose loss, gradients or resulting params are not all finite is skipped inside the step (params and
+optimizer state stay as they were) and flagged in `metrics["nonfinite"]`; `BadSteps.check` turns that flag into a
+count and, past the run's tolerance, into NonFiniteError naming the step and what was non-finite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from r1jax.checks import RunError
 from r1jax.train.state import TrainState
+
+log = logging.getLogger("r1jax")
 
 LossFn = Callable[[Any, Any, Any], tuple[jax.Array, dict[str, jax.Array]]]
 
@@ -72,16 +80,92 @@ def accumulate_gradients(loss_fn: LossFn, params: Any, batch: Any, num_micro_bat
   return loss, grads, metrics
 
 
+# Bits of metrics["nonfinite"]: what made a step skip its update.
+NONFINITE_LOSS, NONFINITE_GRADS, NONFINITE_PARAMS = 1, 2, 4
+
+
 def apply_update(state: TrainState, grads: Any, tx: optax.GradientTransformation,
-                 schedule: optax.Schedule | None = None) -> tuple[TrainState, dict[str, jax.Array]]:
-  """One optimizer update with the health metrics every trainer logs (norms of grads, params and the update)."""
+                 schedule: optax.Schedule | None = None, loss: jax.Array | None = None
+                 ) -> tuple[TrainState, dict[str, jax.Array]]:
+  """One optimizer update with the health metrics every trainer logs (norms of grads, params and the update).
+
+  The update is skipped when the loss, the gradients or the updated params are not all finite: params and
+  optimizer state keep their values and only the step counter advances. metrics["nonfinite"] (int32) says why:
+  the sum of NONFINITE_LOSS (1), NONFINITE_GRADS (2) and NONFINITE_PARAMS (4: finite gradients, yet the updated
+  params are not), 0 when the update was applied.
+  Finiteness is read off the global norms logged anyway (a NaN or inf anywhere makes a norm non-finite; so does a
+  norm above float32's range, ~1.8e19, which no healthy run reaches), so the check costs one select per leaf.
+  """
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  metrics = {"grad_norm": optax.tree_utils.tree_norm(grads), "param_norm": optax.tree_utils.tree_norm(params),
-             "update_norm": optax.tree_utils.tree_norm(updates)}
+  grad_norm, param_norm = optax.tree_utils.tree_norm(grads), optax.tree_utils.tree_norm(params)
+  grads_ok = jnp.isfinite(grad_norm)
+  nonfinite = (NONFINITE_GRADS * ~grads_ok + NONFINITE_PARAMS * (grads_ok & ~jnp.isfinite(param_norm))
+               + (NONFINITE_LOSS * ~jnp.isfinite(loss) if loss is not None else 0)).astype(jnp.int32)
+  keep = lambda new, old: jnp.where(nonfinite == 0, new, old)  # noqa: E731
+  metrics = {"grad_norm": grad_norm, "param_norm": param_norm, "update_norm": optax.tree_utils.tree_norm(updates),
+             "nonfinite": nonfinite}
   if schedule is not None:
     metrics["learning_rate"] = jnp.asarray(schedule(state.step), jnp.float32)
-  return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
+  return state.replace(step=state.step + 1, params=jax.tree.map(keep, params, state.params),
+                       opt_state=jax.tree.map(keep, opt_state, state.opt_state)), metrics
+
+
+class NonFiniteError(RunError):
+  """Training produced non-finite values (loss, gradients, params) for more consecutive updates than tolerated."""
+
+
+def describe_nonfinite(code: int) -> str:
+  """"loss and gradients" for metrics["nonfinite"] == 3."""
+  parts = [name for bit, name in ((NONFINITE_LOSS, "loss"), (NONFINITE_GRADS, "gradients"),
+                                  (NONFINITE_PARAMS, "params after the update")) if code & bit]
+  return " and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]} and {parts[2]}"
+
+
+class BadSteps:
+  """Counts updates skipped for non-finite values and stops the run past `max_bad` consecutive ones.
+
+      bad = BadSteps(max_bad=0, key="config.train.max_bad_steps")
+      state, metrics = step_fn(state, batch)
+      metrics = bad.check(step, metrics)   # pops "nonfinite", adds "skipped_updates"; raises NonFiniteError
+
+  `check` reads one scalar of the step (it waits for the step to finish). `state()` goes into the checkpoint's
+  extra and back into the constructor, so a resumed run keeps counting.
+  """
+
+  def __init__(self, max_bad: int = 0, key: str = "max_bad_steps", consecutive: int = 0, total: int = 0):
+    self.max_bad, self.key, self.consecutive, self.total = int(max_bad), key, int(consecutive), int(total)
+
+  def check(self, step: int, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The step's metrics without "nonfinite" and with "skipped_updates" (the run's total so far)."""
+    metrics = dict(metrics)
+    code = int(metrics.pop("nonfinite"))
+    self.consecutive = self.consecutive + 1 if code else 0
+    self.total += bool(code)
+    if code:
+      what = describe_nonfinite(code)
+      loss = metrics.get("loss")
+      loss_text = f" (loss {float(loss):.4g})" if loss is not None else ""
+      if self.consecutive > self.max_bad:
+        n = self.consecutive
+        raise NonFiniteError(
+            f"step {step}: non-finite {what}{loss_text}; the update was skipped. {n} bad step{'s' * (n > 1)} in a "
+            f"row {'are' if n > 1 else 'is'} more than {self.key}={self.max_bad} allows, so the run stops; the params "
+            "(and the last checkpoint) are those before the bad steps: check the initial weights and the data, lower "
+            f"the learning rate, or raise {self.key}")
+      log.warning("step %d: non-finite %s%s; update skipped (%d in a row; %s=%d)", step, what, loss_text,
+                  self.consecutive, self.key, self.max_bad)
+    metrics["skipped_updates"] = float(self.total)
+    return metrics
+
+  def state(self) -> dict[str, int]:
+    return {"consecutive": self.consecutive, "total": self.total}
+
+
+def all_finite(tree: Any) -> bool:
+  """Whether every element of every array in `tree` is finite."""
+  return all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(tree)
+             if jnp.issubdtype(jnp.asarray(x).dtype, jnp.inexact))
 
 
 def make_train_step(loss_fn: LossFn, tx: optax.GradientTransformation, *, schedule: optax.Schedule | None = None,
@@ -98,7 +182,7 @@ def make_train_step(loss_fn: LossFn, tx: optax.GradientTransformation, *, schedu
     normalizer = None if normalizer_fn is None else normalizer_fn(batch)
     loss, grads, metrics = accumulate_gradients(loss_fn, state.params, batch, num_micro_batches, normalizer,
                                                 jax.lax.stop_gradient(aux) if with_aux else None)
-    state, health = apply_update(state, grads, tx, schedule)
+    state, health = apply_update(state, grads, tx, schedule, loss=loss)
     return state, {**metrics, **health, "loss": loss}
 
   donate_argnums = (0,) if donate else ()

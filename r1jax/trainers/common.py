@@ -8,6 +8,7 @@ Every trainer's settings have the sections seed, tokenizer, model, task, optimiz
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -23,17 +24,22 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from r1jax import evaluation, export, rollout, sharding
+from r1jax import evaluation, export, judges, rewards, rollout, sharding
 from r1jax.checks import SettingsError
 from r1jax.data import batching, tasks
-from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes
+from r1jax.models import ModelConfig, get_config, hf, init_params, param_logical_axes, reward_model
 from r1jax.sampling import SamplingConfig
 from r1jax.tokenizer import BUILTIN, load_tokenizer, stop_token_ids
-from r1jax.train import (Checkpointer, OptimizerConfig, TrainState, abstract_like, create_train_state, make_optimizer,
-                         read_metrics, train_state_from_params)
+from r1jax.train import (BadSteps, Checkpointer, NonFiniteError, OptimizerConfig, PreemptionGuard, Stopped, TrainState,
+                         abstract_like, all_finite, create_train_state, make_optimizer, read_metrics,
+                         train_state_from_params)
+from r1jax.train.metrics import trim_log
 from r1jax.trainers import settings as settings_lib
 
 log = logging.getLogger("r1jax")
+
+# The step-keyed logs a run appends to (each record has a "step"); trimmed on resume (r1jax.train.metrics.trim_log).
+STEP_LOGS = ("metrics.jsonl", "samples.jsonl", "rollouts.jsonl", "eval_samples.jsonl")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -60,13 +66,24 @@ def build_tokenizer(name: str, key: str = "config.tokenizer"):
   return load_tokenizer(str(local_path(name, key)))
 
 
-def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "config.model"
-                ) -> tuple[ModelConfig, Any]:
+# What a model's params are, by head: a causal LM (`Transformer`) or a reward model (`RewardModel`: the same decoder
+# with a scalar score head) -> (random init, logical axes).
+HEADS = {"lm": (init_params, param_logical_axes),
+         "score": (reward_model.init_params, reward_model.param_logical_axes)}
+
+
+def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "config.model", head: str = "lm",
+                seed: int = 0) -> tuple[ModelConfig, Any]:
   """(cfg, params or None). `init_from` (a local HF directory) loads weights; otherwise `preset` + `overrides`
-  describe a model that the caller initialises randomly."""
+  describe a model that the caller initialises randomly. head "score": reward-model params, a reward-model
+  checkpoint whole or a causal LM's backbone with a score head initialised from `seed`."""
   if model.init_from:
     path = local_path(model.init_from, f"{key}.init_from")
-    cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
+    dtypes = dict(dtype=jnp.dtype(model.param_dtype), compute_dtype=jnp.dtype(model.dtype))
+    if head == "score":
+      cfg, params = hf.load_reward_model(path, **dtypes, rng=jax.random.PRNGKey(seed))
+    else:
+      cfg, params = hf.load_pretrained(path, **dtypes)
     cfg = cfg.replace(remat=model.remat)
     clash = {k: (v, getattr(cfg, k, "(no such field)")) for k, v in model.overrides.items()
              if getattr(cfg, k, None) != v}
@@ -90,32 +107,49 @@ def build_model(model: settings_lib.ModelSettings, tokenizer: Any, key: str = "c
   return cfg, params
 
 
-def make_mesh(mesh: settings_lib.MeshSettings) -> jax.sharding.Mesh:
-  return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor)
+def training_template(s: Any) -> tuple[str | None, dict[str, Any]]:
+  """(template, options) the run renders its prompts with, which its export records: the task's, or a reward
+  model's data template (None when its prompts are used verbatim)."""
+  if isinstance(s, settings_lib.RewardModelSettings):
+    return s.data.template or None, dict(s.data.template_opts)
+  return s.task.template, dict(s.task.template_opts)
 
 
-def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int):
+def make_mesh(mesh: settings_lib.MeshSettings, devices: Sequence[jax.Device] | None = None) -> jax.sharding.Mesh:
+  """The training mesh of `mesh` over `devices` (default: every device of every process)."""
+  return sharding.make_mesh(data=mesh.data, fsdp=mesh.fsdp, tensor=mesh.tensor, devices=devices)
+
+
+def initialize_distributed(mesh: settings_lib.MeshSettings) -> None:
+  """jax.distributed.initialize() when config.mesh.multihost asks for it (see sharding.maybe_initialize_distributed)."""
+  sharding.maybe_initialize_distributed(mesh.multihost, mesh.coordinator_address, mesh.num_processes,
+                                        mesh.process_id)
+
+
+def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, seed: int, total_updates: int,
+               head: str = "lm"):
   """(state, shardings, tx, schedule): the TrainState born sharded on `mesh` (random init when params is None).
 
   The schedule spans `optimizer.total_steps` updates, or `total_updates` (what the run will make) when that is 0.
   """
+  init_fn, logical_axes = HEADS[head]
   tx, schedule = make_optimizer(optimizer.with_total_steps(total_updates))
   rng = jax.random.PRNGKey(seed)
   if params is None:
-    state, shardings = create_train_state(lambda r: init_params(cfg, r), tx, rng, mesh, param_logical_axes(cfg))
+    state, shardings = create_train_state(lambda r: init_fn(cfg, r), tx, rng, mesh, logical_axes(cfg))
   else:
-    state, shardings = train_state_from_params(params, tx, mesh, param_logical_axes(cfg))
+    state, shardings = train_state_from_params(params, tx, mesh, logical_axes(cfg))
   return state, shardings, tx, schedule
 
 
-def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int):
-  """`n` rows of the task's `split`; a bad task name or knob is an error naming config.task."""
+def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int, key: str = "config.task"):
+  """`n` rows of the task's `split`; a bad task name or knob is an error naming the section `key`."""
   if task.name not in tasks.TASKS:
-    raise SettingsError(f"config.task.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
+    raise SettingsError(f"{key}.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
   try:
     return tasks.load(task.name, split=split, n=n, seed=seed, **task.knobs)
   except TypeError as e:  # an unknown knob
-    raise SettingsError(f"config.task.knobs: {e}") from None
+    raise SettingsError(f"{key}.knobs: {e}") from None
 
 
 def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: settings_lib.TaskSettings, split: str
@@ -159,11 +193,13 @@ def sampling_config(section: Any, tokenizer: Any, num_samples: int | None = None
 
 
 def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings_lib.TaskSettings,
-             ev: settings_lib.EvalSettings, rng: jax.Array, prefix: str = "eval/", batch_prompts: int | None = None
+             ev: settings_lib.EvalSettings, rng: jax.Array, prefix: str = "eval/", batch_prompts: int | None = None,
+             registry: Mapping[str, Any] | None = None, mesh: jax.sharding.Mesh | None = None
              ) -> tuple[dict[str, float], rollout.Rollouts]:
   """Sample `ev.num_samples` completions per held-out row, score them with `ev.rewards`, and compute pass@1 (with
   its standard error), pass@k, maj@k, format rate and lengths. `batch_prompts` bounds the prompts per sampling
-  call (all at once when None)."""
+  call (all at once when None); `registry`: rewards that hold a model (see `model_rewards`). With a `mesh`, the
+  prompts are split over its data-parallel axes (when they divide; else replicated)."""
   rows = list(rows)
   step = batch_prompts or len(rows)
   parts = []
@@ -171,11 +207,47 @@ def evaluate(cfg: ModelConfig, params: Any, tokenizer: Any, rows, task: settings
     ro = rollout.sample(cfg, params, tokenizer, rows[start:start + step], task.template,
                         sampling_config(ev, tokenizer), jax.random.fold_in(rng, i), max_prompt_len=task.max_prompt_len,
                         prompt_policy=task.prompt_policy, template_opts=task.template_opts,
-                        prompt_buckets=prompt_buckets(task))
-    parts.append(rollout.score(ro, ev.rewards))
+                        prompt_buckets=prompt_buckets(task),
+                        shard_fn=None if mesh is None else sharding.batch_placer(mesh))
+    parts.append(rollout.score(ro, ev.rewards, registry))
   ro = rollout.concatenate(parts)
   metrics = evaluation.rollout_metrics(ro, ev.correct_reward, ks=tuple(ev.ks), prefix=prefix)
   return metrics, ro
+
+
+def reward_model_judge(scorer: settings_lib.ScorerSettings, mesh, key: str) -> judges.RewardModelJudge:
+  """The reward model a ScorerSettings section names, sharded on `mesh`."""
+  path = local_path(scorer.path, f"{key}.path")
+  cfg, params = hf.load_reward_model(path, dtype=jnp.dtype(scorer.dtype))
+  tokenizer = build_tokenizer(scorer.tokenizer or str(path), f"{key}.tokenizer")
+  return judges.RewardModelJudge(cfg, params, tokenizer, batch_size=scorer.batch_size, max_len=scorer.max_len,
+                                 normalize=scorer.normalize, offset=scorer.offset, scale=scorer.scale, mesh=mesh)
+
+
+def model_rewards(s: settings_lib.GRPOSettings, mesh) -> dict[str, Any]:
+  """The rewards that hold a model, for `rollout.score(..., registry)`: {"reward_model": judge} when s.rewards or
+  s.eval.rewards name "reward_model" (loaded from s.reward_model), else {}."""
+  if "reward_model" not in rewards.names_in(s.rewards) + rewards.names_in(s.eval.rewards):
+    return {}
+  if not s.reward_model.path:
+    raise SettingsError("config.reward_model.path is empty, but the rewards name 'reward_model': name a reward-model "
+                        "checkpoint (experiments/reward_model.py exports one to <workdir>/hf)")
+  return {"reward_model": reward_model_judge(s.reward_model, mesh, "config.reward_model")}
+
+
+def rejection_judge(judge: settings_lib.JudgeSettings, mesh, key: str):
+  """`scores(prompts, responses) -> [N]` of the judge a JudgeSettings section describes (kind "verifier": a causal
+  LM's P(Yes) after the verification prompt; "reward_model": a reward model's normalised score); None for "none"."""
+  if judge.kind == "none":
+    return None
+  if judge.kind == "reward_model":
+    return reward_model_judge(judge, mesh, key).scores
+  path = local_path(judge.path, f"{key}.path")
+  cfg, params = hf.load_pretrained(path, dtype=jnp.dtype(judge.dtype))
+  tokenizer = build_tokenizer(judge.tokenizer or str(path), f"{key}.tokenizer")
+  return judges.VerifierJudge(cfg, params, tokenizer, template=judge.template or judges.VERIFY_TEMPLATE,
+                              yes_words=judge.yes_words, no_words=judge.no_words, batch_size=judge.batch_size,
+                              max_len=judge.max_len, mesh=mesh).scores
 
 
 def write_samples(path: Path, ro: rollout.Rollouts, step: int, limit: int = 16) -> None:
@@ -208,6 +280,36 @@ def step_rng(seed: int, step: int, purpose: int) -> jax.Array:
 # A run: start, log, end of step, finish.
 
 
+def stoppable(name: str):
+  """Decorate a trainer's `train(settings, workdir, ...)` so that a SIGTERM before its first step stops it at once.
+
+  Until the train loop begins (start-up, restoring, compiling, the step-0 evaluation) the run has nothing new to
+  save, so a termination signal ends `train` right away (Stopped, see r1jax.train.PreemptionGuard): one line says
+  so, the summary returned says "complete": False, and the workdir resumes as before. From the first step on, the
+  loop's own PreemptionGuard takes over (it finishes the step, checkpoints and stops), and a signal that arrives
+  while the run saves its last checkpoint or exports is noted and changes nothing.
+  """
+  def decorate(train_fn):
+    @functools.wraps(train_fn)
+    def train(s: Any, workdir: str | Path, *args: Any, **kwargs: Any) -> dict:
+      with PreemptionGuard(interrupt=True):
+        try:
+          return train_fn(s, workdir, *args, **kwargs)
+        except Stopped:
+          return stopped_early(name, s, Path(workdir))
+    return train
+  return decorate
+
+
+def stopped_early(name: str, s: Any, workdir: Path) -> dict:
+  """The summary (and the last line) of a run stopped by a signal before its first step."""
+  steps = [int(p.name) for p in (workdir / "checkpoints").glob("*") if p.name.isdigit()]
+  step = max(steps, default=0)
+  print(f"{name} stopped by a termination signal before step {step + 1} of {s.train.steps} (nothing new to save); "
+        f"workdir {workdir} (run it again to resume)", file=sys.stderr, flush=True)
+  return {"step": step, "complete": False, "stopped": True, "workdir": str(workdir)}
+
+
 @dataclasses.dataclass
 class Run:
   """What every trainer builds first: where it writes, the mesh, the tokenizer, the model and its state."""
@@ -223,50 +325,73 @@ class Run:
   tx: Any
   schedule: Any
   checkpointer: Checkpointer
+  start_step: int = 0
+  """The step the run resumed from (0: from scratch)."""
+  bad_steps: BadSteps = dataclasses.field(default_factory=BadSteps)
+  """Updates skipped for non-finite values (checked after every update; see r1jax.train.step)."""
   started: float = dataclasses.field(default_factory=time.perf_counter)
+  head: str = "lm"  # a key of HEADS: a causal LM or a reward model
 
 
-def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None
-              ) -> tuple[Run, dict]:
-  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint.
+def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None,
+              head: str = "lm", reserve_devices: int = 0) -> tuple[Run, dict]:
+  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint
+  that restores (a damaged newer one is moved aside with a warning: Checkpointer.restore_newest).
 
   `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
-  the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0).
+  the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
+  step-keyed logs (STEP_LOGS) are cut back to the restored step, so a resumed run writes each step once, and the
+  summary.json of an earlier, shorter run is removed (it would call a run complete that is not). `head`: what is
+  trained, "lm" (a causal LM) or "score" (a reward model). `reserve_devices` leaves the last devices out of the
+  training mesh (for a separate rollout mesh).
   -> (run, extra): `extra` is what the restored checkpoint stored beside the state ({} on a fresh start).
   """
-  sharding.maybe_initialize_distributed(s.mesh.multihost)
+  initialize_distributed(s.mesh)
   configure_logging()
   workdir = Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   if jax.process_index() == 0:
     write_json(workdir / "config.json", settings_lib.to_dict(s))
-  mesh = make_mesh(s.mesh)
+  devices = jax.devices()
+  if reserve_devices >= len(devices):
+    raise SettingsError(f"config.rollout.devices={reserve_devices} leaves none of the {len(devices)} devices for "
+                        "training")
+  mesh = make_mesh(s.mesh, devices[:len(devices) - reserve_devices])
   tokenizer = build_tokenizer(s.tokenizer)
-  if s.train.export_hf:  # a template the export cannot express must fail now, not after the run
+  template, template_opts = training_template(s)
+  if s.train.export_hf and template is not None:  # a template the export cannot express must fail now
     try:
-      export.chat_template(s.task.template, tokenizer, **s.task.template_opts)
+      export.chat_template(template, tokenizer, **template_opts)
     except ValueError as e:
       raise SettingsError(f"config.train.export_hf: {e}; set config.train.export_hf=false to train without a "
                           "Hugging Face export") from None
-  cfg, params = build_model(s.model, tokenizer)
+  cfg, params = build_model(s.model, tokenizer, head=head, seed=s.seed)
   if init_params is not None:
     params = init_params
-  state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates)
+  state, shardings, tx, schedule = init_state(cfg, params, s.optimizer, mesh, s.seed, total_updates, head)
   ckpt = Checkpointer(workdir / "checkpoints", every_steps=s.train.checkpoint_every, keep=s.train.keep_checkpoints)
-  extra = {}
-  if ckpt.latest_step() is not None:
-    state, extra = ckpt.restore(abstract_like(state, shardings))
-    log.info("%s: resumed %s from checkpoint %d", name, workdir, ckpt.latest_step())
-  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt), extra
+  extra, start = {}, 0
+  restored = ckpt.restore_newest(abstract_like(state, shardings))
+  if restored is not None:
+    state, extra, start = restored
+    log.info("%s: resumed %s from checkpoint %d", name, workdir, start)
+  if jax.process_index() == 0:
+    for filename in STEP_LOGS:
+      trim_log(workdir / filename, start)
+    if start < s.train.steps:  # an earlier run's summary says "complete" no more: this one has steps to go
+      (workdir / "summary.json").unlink(missing_ok=True)
+  bad_steps = BadSteps(s.train.max_bad_steps, "config.train.max_bad_steps", **extra.get("bad_steps", {}))
+  return Run(name, s, workdir, mesh, tokenizer, cfg, state, shardings, tx, schedule, ckpt, start, bad_steps,
+             head=head), extra
 
 
 def initial_params(run: Run, init_params: Any = None) -> Any:
   """The params the run started from (a GRPO reference policy): the state's own on a fresh start, else rebuilt from
   the settings exactly as start_run built them."""
-  if run.checkpointer.latest_step() is None:
+  if run.start_step == 0:
     return run.state.params
   if init_params is None:
-    _, init_params = build_model(run.settings.model, run.tokenizer)
+    _, init_params = build_model(run.settings.model, run.tokenizer, head=run.head, seed=run.settings.seed)
   if init_params is None:
     init_params = init_params_like(run)
   return jax.device_put(init_params, run.shardings.params)
@@ -274,7 +399,8 @@ def initial_params(run: Run, init_params: Any = None) -> Any:
 
 def init_params_like(run: Run) -> Any:
   """The random initial params of the run's model and seed (what create_train_state drew)."""
-  return jax.jit(lambda r: init_params(run.cfg, r), out_shardings=run.shardings.params)(
+  init_fn = HEADS[run.head][0]
+  return jax.jit(lambda r: init_fn(run.cfg, r), out_shardings=run.shardings.params)(
       jax.random.PRNGKey(run.settings.seed))
 
 
@@ -302,7 +428,8 @@ class Progress:
 
   def __init__(self, name: str, total_steps: int, start_step: int, keys: Sequence[str]):
     self.name, self.total, self.keys = name, total_steps, tuple(keys)
-    interactive = sys.stderr.isatty()
+    self.quiet = jax.process_index() != 0  # one host speaks for a multi-host run
+    interactive = sys.stderr.isatty() and not self.quiet
     self._bar = tqdm(total=total_steps, initial=start_step, desc=name, dynamic_ncols=True, disable=not interactive)
 
   def step(self) -> None:
@@ -314,6 +441,8 @@ class Progress:
     body = _short(row, self.keys)
     text += f" | {body}" if body else ""
     text += "".join(f" | {v:.3g} {k}" for k, v in extra.items())
+    if self.quiet:
+      return
     if self._bar.disable:
       print(text, file=sys.stderr, flush=True)
     else:
@@ -326,17 +455,20 @@ class Progress:
 def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int, state: TrainState, extra: dict,
                 run_eval) -> bool:
   """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after
-  SIGTERM). Returns True when the loop must stop (a termination signal arrived)."""
+  SIGTERM; `extra` gains the bad-step counts). Returns True when the loop must stop (a termination
+  signal arrived). Raises CheckpointSaveError as soon as a save is known to have failed."""
   t = run.settings.train
   last = step == t.steps
   if t.eval_every and (step % t.eval_every == 0 or last):
     row = writer.write(step, run_eval(step))
     progress.line(step, row)
-  run.checkpointer.save(step, state, extra=extra, force=guard.requested or last)
+  extra = {**extra, "bad_steps": run.bad_steps.state()}
+  requested = sharding.any_process(guard.requested)  # every host stops at the same step (and saves together)
+  run.checkpointer.save(step, state, extra=extra, force=requested or last)
   progress.step()
-  if guard.requested:
+  if requested:
     log.warning("%s: stopping at step %d after a termination signal; checkpoint saved", run.name, step)
-  return guard.requested
+  return requested
 
 
 def eval_history(workdir: Path) -> list[dict]:
@@ -351,9 +483,11 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
   """The run's last word: how the first and last values of `keys` compare, e.g.
   `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
 
-  Per-step metrics are noisy, so their first and last tenths are averaged. A sampled accuracy with a logged
-  standard error (`<key>_se`) counts as improved only when it rose by more than 2 standard errors of the
-  difference; a loss improves when it falls.
+  A change counts as an improvement only when it exceeds 2 standard errors of the difference (a loss improves when
+  it falls, anything else when it rises). A sampled accuracy with a logged standard error (`<key>_se`) compares its
+  first and last values with those. Per-step metrics are noisy, so their first and last tenths (at least 3 rows
+  each when there are 6 or more) are averaged and their standard error is that of the two window means; with
+  fewer rows the sign of the change decides.
   """
   changes, improved = [], []
   for key in keys:
@@ -361,16 +495,21 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
             and math.isfinite(r[key])] if (Path(workdir) / "metrics.jsonl").exists() else []
     if len(rows) < 2:
       continue
-    window = max(1, len(rows) // 10)
-    first = float(np.mean([r[key] for r in rows[:window]]))
-    last = float(np.mean([r[key] for r in rows[-window:]]))
-    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    sign = -1.0 if key.endswith("loss") else 1.0
     if f"{key}_se" in rows[0] and f"{key}_se" in rows[-1]:
+      first, last = float(rows[0][key]), float(rows[-1][key])
       se = math.hypot(rows[0][f"{key}_se"], rows[-1][f"{key}_se"])
-      text += f" ± {se:.3f}"
-      improved.append(delta > 2 * se)
     else:
-      improved.append(delta < 0 if key.endswith("loss") else delta > 0)
+      window = min(max(3, len(rows) // 10), len(rows) // 2)
+      head = np.array([r[key] for r in rows[:max(window, 1)]], np.float64)
+      tail = np.array([r[key] for r in rows[-max(window, 1):]], np.float64)
+      first, last = float(head.mean()), float(tail.mean())
+      se = math.hypot(head.std(ddof=1) / math.sqrt(window), tail.std(ddof=1) / math.sqrt(window)) if window >= 3 \
+          else 0.0
+    delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
+    if se:
+      text += f" ± {se:.3f}"
+    improved.append(sign * delta > 2 * se)
     changes.append(text + ")")
   if not changes:
     return f"{name}: nothing to compare (fewer than two logged values of {', '.join(keys)})"
@@ -384,19 +523,27 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
   and say what the run did in one last line. -> the summary plus "params" and "cfg" for the caller."""
   progress.close()
   s = run.settings
+  if not all_finite(state.params):
+    raise NonFiniteError(f"{run.name}: the params at step {step} hold non-finite values; nothing was exported and the "
+                         f"run is not complete (its last checkpoint is in {run.checkpointer.directory})")
   history = eval_history(run.workdir)
   complete = step >= s.train.steps
   summary = {"step": step, "complete": complete, "workdir": str(run.workdir),
              "wall_s": time.perf_counter() - run.started, **summary,
              "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
-  if s.train.export_hf and complete and jax.process_index() == 0:
-    summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, state.params, run.tokenizer,
-                                                            template=s.task.template,
-                                                            template_opts=dict(s.task.template_opts)))
+  if s.train.export_hf and complete:
+    params = sharding.to_host(state.params)  # every host takes part in gathering shards of other hosts
+    if jax.process_index() == 0:
+      template, template_opts = training_template(s)
+      summary["hf_checkpoint"] = str(export.export_pretrained(run.workdir / "hf", run.cfg, params, run.tokenizer,
+                                                              template=template, template_opts=template_opts,
+                                                              head=run.head))
   summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
   if jax.process_index() == 0:
     write_json(run.workdir / "summary.json", summary)
   status = "complete" if complete else f"stopped at step {step} of {s.train.steps} (run it again to resume)"
+  if jax.process_index() != 0:
+    return {**summary, "params": state.params, "cfg": run.cfg}
   print(f"{run.name} {status} in {summary['wall_s']:.0f} s; workdir {run.workdir}"
         + (f"; export {summary['hf_checkpoint']}" if "hf_checkpoint" in summary else ""), file=sys.stderr)
   print(summary["learning"], file=sys.stderr, flush=True)

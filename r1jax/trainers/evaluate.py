@@ -55,11 +55,12 @@ def load_checkpoint(path: str, model: settings.ModelSettings) -> tuple[ModelConf
   cfg, params = common.build_model(trained.model, tokenizer)
   mesh = common.make_mesh(trained.mesh)
   state, shardings, _, _ = common.init_state(cfg, params, trained.optimizer, mesh, trained.seed, trained.train.steps)
-  ckpt = Checkpointer(p / "checkpoints", async_save=False)
-  if ckpt.latest_step() is None:
-    raise FileNotFoundError(f"config.checkpoint={path!r}: {p / 'checkpoints'} holds no finished checkpoint")
-  state, _ = ckpt.restore(abstract_like(state, shardings))
+  ckpt = Checkpointer(p / "checkpoints", async_save=False, read_only=True)
+  restored = ckpt.restore_newest(abstract_like(state, shardings))  # a damaged newest one is skipped, not moved
   ckpt.close()
+  if restored is None:
+    raise FileNotFoundError(f"config.checkpoint={path!r}: {p / 'checkpoints'} holds no finished checkpoint")
+  state = restored[0]
   return cfg, state.params, trained.tokenizer
 
 

@@ -17,6 +17,8 @@ these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults an
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 
 import ml_collections
 
+from r1jax import judges
 from r1jax.checks import SettingsError, non_negative, positive, require
 from r1jax.train.state import OptimizerConfig
 
@@ -93,6 +96,21 @@ class TaskSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class SFTSourceSettings(TaskSettings):
+  """One source of an SFT data mixture: a task's rows (name, knobs, n_train, n_test), the template that renders
+  them and the field the target is read from, as in config.task, plus the source's weight. A source's examples are
+  bounded by config.train.max_len; max_prompt_len and prompt_policy apply to sampled prompts only, not to a
+  source."""
+
+  weight: float = 1.0
+  """The source's share of the training examples is weight / (sum of the mixture's weights)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    require(math.isfinite(self.weight) and self.weight > 0, "weight", f"must be a number > 0, got {self.weight!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class LoopSettings:
   """The outer loop every trainer shares: how long, and how often it logs, evaluates and checkpoints."""
 
@@ -109,8 +127,9 @@ class LoopSettings:
   export_hf: bool = True
   """Write a Hugging Face checkpoint (with the tokenizer) to <workdir>/hf when the run completes."""
   max_bad_steps: int = 0
-  """Consecutive steps with a non-finite loss or gradient the run tolerates (skipping their update) before it stops
-  with an error; 0: the first one stops it."""
+  """Consecutive optimizer updates with a non-finite loss, gradients or params the run tolerates before it stops with
+  an error naming the step; 0: the first one stops it. A bad update is always skipped (params and optimizer state
+  stay as they were) and counted in the metric train/skipped_updates."""
 
   def __post_init__(self):
     positive(self, "steps", "log_every", "checkpoint_every", "keep_checkpoints")
@@ -136,10 +155,13 @@ class SFTLoopSettings(LoopSettings):
   train_on_prompt: bool = False
   """Put the loss on the prompt tokens too: a plain language-model loss on the whole text (pretraining a base model
   on task text); by default only the completion is trained on."""
+  logit_chunk: int = 256
+  """Positions per chunk when the loss computes logits from the LM head (the student's and, in distillation, the
+  teacher's): at most [B, logit_chunk, V] float32 logits exist at once, in the forward and the backward pass."""
 
   def __post_init__(self):
     super().__post_init__()
-    positive(self, "batch_size", "micro_batches", "max_len")
+    positive(self, "batch_size", "micro_batches", "max_len", "logit_chunk")
     non_negative(self, "pack_examples")
     require(not self.pack_examples or self.pack, "pack_examples", "needs pack=True")
     require(self.batch_size % self.micro_batches == 0, "micro_batches",
@@ -192,12 +214,159 @@ class MeshSettings:
   tensor: int = 1
   """Tensor parallelism (heads and MLP split over these devices)."""
   multihost: bool = False
-  """Call jax.distributed.initialize() first (SLURM, TPU pods, or coordinator settings from the environment)."""
+  """Call jax.distributed.initialize() first: one process per host (or per GPU), all of them training one model on
+  the mesh of every process's devices. The three settings below, when left empty, come from the environment
+  (R1JAX_COORDINATOR, R1JAX_NUM_PROCESSES, R1JAX_PROCESS_ID) or are detected by JAX (Cloud TPU pods, SLURM,
+  Open MPI)."""
+  coordinator_address: str = ""
+  """host:port of process 0 (multihost)."""
+  num_processes: int = 0
+  """Processes in the run (multihost); 0: from the environment."""
+  process_id: int = -1
+  """This process's index in [0, num_processes) (multihost); -1: from the environment."""
 
   def __post_init__(self):
     for name in ("data", "fsdp", "tensor"):
       value = getattr(self, name)
       require(value == -1 or value >= 1, name, f"must be -1 or >= 1, got {value!r}")
+    non_negative(self, "num_processes")
+    require(self.process_id >= -1, "process_id", f"must be -1 or >= 0, got {self.process_id!r}")
+    require(not (self.num_processes and self.process_id >= self.num_processes), "process_id",
+             f"must be < num_processes={self.num_processes}, got {self.process_id}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reward models: training one, and the judges that use one (or a verifier LM).
+
+LENGTH_POLICIES = ("drop", "truncate_left", "error")
+JUDGE_KINDS = ("none", "verifier", "reward_model")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreferenceDataSettings:
+  """Pairwise preferences (r1jax.data.preferences): which file or synthetic set, which columns, how they are read."""
+
+  source: str = "politeness"
+  """A synthetic preference set (politeness) or a local jsonl / parquet / csv file, a directory of split files
+  (train.jsonl, test.jsonl, ...) or a save_to_disk dataset."""
+  n_train: int = 2000
+  """Pairs of the train split (a file source: a seeded sample of this many)."""
+  n_test: int = 256
+  """Held-out pairs (the test split), all scored at each evaluation."""
+  prompt_field: str = "prompt"
+  """The prompt column; "": each response is a whole conversation, scored as it is."""
+  chosen_field: str = "chosen"
+  """The preferred response column (a string, or a list of {"role", "content"} messages)."""
+  rejected_field: str = "rejected"
+  """The other response column."""
+  margin_field: str = ""
+  """A column of per-pair margins m (Llama 2): the loss is -log σ(r_c - r_r - m); "": no margin."""
+  template: str = "chat"
+  """A registered template that renders a string prompt (the one the policy will see in GRPO); "": verbatim."""
+  template_opts: dict[str, Any] = dataclasses.field(default_factory=dict)
+  """Keyword options of the template."""
+  max_len: int = 128
+  """Longest side of a pair in tokens (prompt + response + EOS)."""
+  length_policy: str = "drop"
+  """A pair with a longer side: drop (counted and logged), truncate_left (keep the end), error."""
+
+  def __post_init__(self):
+    positive(self, "n_train", "n_test", "max_len")
+    require(self.length_policy in LENGTH_POLICIES, "length_policy",
+             f"must be one of {LENGTH_POLICIES}, got {self.length_policy!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelLossSettings:
+  """The Bradley-Terry loss (r1jax.losses.reward_model)."""
+
+  center_coef: float = 0.0
+  """Weight of the reward-centering term mean((r_c + r_r)^2) (Eisenstein et al. 2023): keeps the scores near 0."""
+
+  def __post_init__(self):
+    non_negative(self, "center_coef")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelLoopSettings(LoopSettings):
+  """The reward-model loop: batches of preference pairs, each pair scored in one forward."""
+
+  batch_size: int = 32
+  """Preference pairs per optimizer update (two sequences each)."""
+  micro_batches: int = 1
+  """Gradient accumulation: the pairs are split into this many sequential slices (exact)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    positive(self, "batch_size", "micro_batches")
+    require(self.batch_size % self.micro_batches == 0, "micro_batches",
+             f"must divide batch_size={self.batch_size}, got {self.micro_batches}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelEvalSettings:
+  """Held-out evaluation of a reward model: accuracy on every held-out pair, with its standard error."""
+
+  batch_size: int = 64
+  """Sequences scored per forward."""
+
+  def __post_init__(self):
+    positive(self, "batch_size")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScorerSettings:
+  """A reward model used as a reward or a judge (r1jax.judges.RewardModelJudge)."""
+
+  path: str = ""
+  """A reward-model checkpoint (a ...ForSequenceClassification directory; experiments/reward_model.py exports one
+  to <workdir>/hf); empty: none."""
+  tokenizer: str = ""
+  """Its tokenizer directory, or "builtin"; empty: the checkpoint's own."""
+  dtype: str = "float32"
+  """The dtype its weights are loaded and run in (float32, bfloat16)."""
+  batch_size: int = 32
+  """Texts scored per forward."""
+  max_len: int = 256
+  """Longest scored text in tokens; a longer one keeps its end (counted)."""
+  normalize: str = "none"
+  """How scores r become rewards: none (r - offset) / scale, sigmoid σ((r - offset) / scale), zscore (over the texts
+  of one call)."""
+  offset: float = 0.0
+  """Subtracted from the raw score (e.g. the trainer's eval/score_mean)."""
+  scale: float = 1.0
+  """Divides the centred score (e.g. the trainer's eval/score_std)."""
+
+  def __post_init__(self):
+    positive(self, "batch_size", "max_len")
+    require(self.dtype in ("float32", "bfloat16"), "dtype", f"must be float32 or bfloat16, got {self.dtype!r}")
+    require(self.normalize in judges.NORMALIZATIONS, "normalize",
+             f"must be one of {judges.NORMALIZATIONS}, got {self.normalize!r}")
+    require(self.scale > 0, "scale", f"must be > 0, got {self.scale!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeSettings(ScorerSettings):
+  """Verifier-filtered rejection sampling: a judge model scores every trace the rules accepted; the best are kept."""
+
+  kind: str = "none"
+  """none (off), verifier (a causal LM's P(Yes) after the verification prompt) or reward_model (its score)."""
+  template: str = ""
+  """The verification prompt with {prompt} and {response} slots; empty: r1jax.judges.VERIFY_TEMPLATE."""
+  yes_words: tuple[str, ...] = ("Yes",)
+  """Words whose first token counts as the verifier's "correct"."""
+  no_words: tuple[str, ...] = ("No",)
+  """Words whose first token counts as "incorrect": score = P(yes) / (P(yes) + P(no)); empty: P(yes) alone."""
+  threshold: float | None = None
+  """Keep a trace whose score is at least this (None: no threshold)."""
+  top_fraction: float = 1.0
+  """Keep only the ceil(top_fraction * N) best-scored traces (and those over the threshold)."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    require(self.kind in JUDGE_KINDS, "kind", f"must be one of {JUDGE_KINDS}, got {self.kind!r}")
+    require(0.0 < self.top_fraction <= 1.0, "top_fraction", f"must be in (0, 1], got {self.top_fraction!r}")
+    require(self.kind == "none" or bool(self.path), "path", f"must name the {self.kind} checkpoint")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -220,9 +389,18 @@ class RolloutSettings:
   """Nucleus sampling mass (1: off)."""
   top_k: int = 0
   """Top-k sampling (0: off)."""
+  devices: int = 0
+  """0: rollouts sample on the training mesh (colocated, the default). N > 0: the last N devices form a separate
+  rollout mesh (disaggregated); the training mesh (config.mesh) takes the other devices, and the policy's weights
+  are resharded onto the rollout mesh after each step's updates."""
+  tensor: int = 1
+  """Tensor parallelism inside a separate rollout mesh (its other devices split the prompts); with devices > 0."""
 
   def __post_init__(self):
-    positive(self, "prompts_per_step", "num_generations", "max_new_tokens")
+    positive(self, "prompts_per_step", "num_generations", "max_new_tokens", "tensor")
+    non_negative(self, "devices")
+    require(not self.devices or self.devices % self.tensor == 0, "tensor",
+             f"must divide rollout.devices={self.devices}, got {self.tensor}")
     require(self.temperature > 0, "temperature", f"must be > 0 for RL rollouts, got {self.temperature!r}")
     non_negative(self, "top_k")
     require(0.0 < self.top_p <= 1.0, "top_p", f"must be in (0, 1], got {self.top_p!r}")
@@ -335,6 +513,8 @@ class DistillAlgorithmSettings:
   """Rewards that score the teacher's samples."""
   accept: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 1.0})
   """Rejection sampling keeps a sample when every named reward reaches its threshold."""
+  judge: JudgeSettings = dataclasses.field(default_factory=JudgeSettings)
+  """teacher_samples: a judge model that scores every accepted trace and keeps the best (off by default)."""
 
   def __post_init__(self):
     require(self.source in ("teacher_samples", "dataset", "on_policy"), "source",
@@ -369,12 +549,34 @@ class RunSettings:
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
+  def __post_init__(self):
+    non_negative(self, "seed")
+
 
 @dataclasses.dataclass(frozen=True)
 class SFTSettings(RunSettings):
   """Supervised fine-tuning (R1's cold start; sequence-level distillation on teacher traces)."""
 
   train: SFTLoopSettings = dataclasses.field(default_factory=SFTLoopSettings)
+  mixture: dict[str, SFTSourceSettings] = dataclasses.field(default_factory=dict)
+  """Named training sources {name: {weight, name, knobs, template, ...}} (keys: config.mixture.<name> below): e.g.
+  reasoning traces, rejection-sampled samples, plain chat rows. Batches follow the weights exactly (each source's
+  count within one example of its share in every prefix of the data), and the loss of each source is logged
+  (train/loss/<name>, eval/heldout_loss/<name>). config.task stays what evaluation samples and scores, and the
+  export's template. Empty: config.task is the one source."""
+
+  def __post_init__(self):
+    super().__post_init__()
+    for name in self.mixture:
+      require(re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None, f"mixture.{name}",
+              "is not a valid source name (letters, digits, '_', '.', '-'; it names metrics)")
+
+  def sources(self) -> dict[str, SFTSourceSettings]:
+    """{name: source} of the training data, sorted by name: the mixture, or {"task": config.task with weight 1}."""
+    if self.mixture:
+      return dict(sorted(self.mixture.items()))
+    task = {f.name: getattr(self.task, f.name) for f in dataclasses.fields(TaskSettings)}
+    return {"task": SFTSourceSettings(**task)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -385,7 +587,21 @@ class GRPOSettings(RunSettings):
   rollout: RolloutSettings = dataclasses.field(default_factory=RolloutSettings)
   grpo: GRPOAlgorithmSettings = dataclasses.field(default_factory=GRPOAlgorithmSettings)
   rewards: dict[str, Any] = dataclasses.field(default_factory=lambda: {"math_accuracy": 1.0, "think_answer": 0.5})
-  """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i."""
+  """Training rewards {name: weight or {"weight": w, **options}}; R_i = sum_k w_k R_k,i. Per prompt type:
+  {"by_prompt_type": {type: {name: weight}}, "type_field": column} (r1jax.rewards)."""
+  reward_model: ScorerSettings = dataclasses.field(default_factory=ScorerSettings)
+  """The model behind the "reward_model" reward, when rewards (or eval.rewards) name it."""
+
+  def __post_init__(self):
+    non_negative(self, "seed")
+    if not self.grpo.dynamic_sampling:  # (a dynamic batch's size varies: the loop checks each one)
+      rows = self.rollout.prompts_per_step * self.rollout.num_generations
+      require(rows % self.grpo.mini_batches == 0, "grpo.mini_batches",
+              f"must divide the {rows} rollouts of a step (rollout.prompts_per_step x rollout.num_generations), "
+              f"got {self.grpo.mini_batches}")
+      mini = rows // self.grpo.mini_batches
+      require(mini % self.grpo.micro_batches == 0, "grpo.micro_batches",
+              f"must divide the {mini} rollouts of a mini-batch, got {self.grpo.micro_batches}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -396,6 +612,30 @@ class DistillSettings(RunSettings):
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
+
+  def __post_init__(self):
+    non_negative(self, "seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardModelSettings:
+  """A Bradley-Terry reward model: the decoder with a scalar head, trained on preference pairs."""
+
+  seed: int = 0
+  """Seeds the data order, the head's initialisation and the backbone's when it starts at random."""
+  tokenizer: str = "builtin"
+  """"builtin" or a local HF tokenizer directory (the policy's, so that the model reads what the policy writes)."""
+  model: ModelSettings = dataclasses.field(default_factory=ModelSettings)
+  """The backbone: init_from a causal LM (its weights reused, a new score head) or a reward model; else random."""
+  data: PreferenceDataSettings = dataclasses.field(default_factory=PreferenceDataSettings)
+  loss: RewardModelLossSettings = dataclasses.field(default_factory=RewardModelLossSettings)
+  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+  train: RewardModelLoopSettings = dataclasses.field(default_factory=RewardModelLoopSettings)
+  eval: RewardModelEvalSettings = dataclasses.field(default_factory=RewardModelEvalSettings)
+  mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
+
+  def __post_init__(self):
+    non_negative(self, "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -417,6 +657,7 @@ class EvaluateSettings:
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
 
   def __post_init__(self):
+    non_negative(self, "seed")
     positive(self, "batch_prompts")
 
 
@@ -469,6 +710,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     return value
   if tp is float:
     require(isinstance(value, (int, float)) and not isinstance(value, bool), key, f"must be a number, got {value!r}")
+    require(math.isfinite(value), key, f"must be a finite number, got {value!r}")
     return float(value)
   if tp is str:
     require(isinstance(value, str), key, f"must be a string, got {value!r}")
@@ -481,6 +723,9 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
   if origin is dict or tp is dict:
     value = _plain(value)
     require(isinstance(value, Mapping), key, f"must be a mapping, got {value!r}")
+    args = typing.get_args(tp)
+    if len(args) == 2 and dataclasses.is_dataclass(args[1]):  # named sections: each value parsed strictly
+      return {str(name): _convert(v, args[1], f"{key}.{name}") for name, v in value.items()}
     return dict(value)
   raise TypeError(f"settings field {key} has an unsupported type {tp!r}")
 
@@ -529,9 +774,12 @@ def to_config(settings: Any) -> ml_collections.ConfigDict:
 
 def to_dict(settings: Any) -> dict[str, Any]:
   """Settings -> plain nested dicts (JSON-friendly: tuples stay tuples)."""
-  return {f.name: (to_dict(v) if dataclasses.is_dataclass(v := getattr(settings, f.name)) else
-                   (dict(v) if isinstance(v, Mapping) else v))
-          for f in dataclasses.fields(settings)}
+  def plain(v):
+    if dataclasses.is_dataclass(v):
+      return to_dict(v)
+    return {k: plain(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+
+  return {f.name: plain(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
 
 
 def open_sections(cls: type) -> set[str]:
@@ -545,6 +793,18 @@ def open_sections(cls: type) -> set[str]:
     elif typing.get_origin(tp) is dict or tp is dict:
       paths.add(f.name)
   return paths
+
+
+def named_sections(cls: type) -> dict[str, type]:
+  """{field: section class} of the top-level fields of `cls` typed dict[str, <settings class>] (config.mixture):
+  open in their names, strict in each value's keys."""
+  hints = typing.get_type_hints(cls)
+  found = {}
+  for f in dataclasses.fields(cls):
+    args = typing.get_args(hints[f.name])
+    if typing.get_origin(hints[f.name]) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+      found[f.name] = args[1]
+  return found
 
 
 def _field_docs(cls: type) -> dict[str, str]:
@@ -592,7 +852,9 @@ def describe(cls_or_settings: Any, prefix: str = "config") -> list[tuple[str, An
 # The settings reference, docs/configuration.md: `python -m r1jax.trainers.settings docs/configuration.md`.
 
 REFERENCE_TRAINERS = (("SFT", SFTSettings, "sft"), ("GRPO", GRPOSettings, "grpo"),
-                      ("Distillation", DistillSettings, "distill"), ("Evaluation", EvaluateSettings, "evaluate"))
+                      ("Distillation", DistillSettings, "distill"),
+                      ("Reward model", RewardModelSettings, "reward_model"),
+                      ("Evaluation", EvaluateSettings, "evaluate"))
 
 
 def _cell(value: Any, code: bool = False) -> str:
@@ -613,7 +875,7 @@ def reference_markdown() -> str:
          "`--config.a.b=value` on the command line, `settings.parse(cls, {...})` or `settings.updated(s, {\"a.b\": "
          "value})` in Python change a key. An unknown key is an error that names it. Sections marked *open* take "
          "keys of their own (a task's knobs, a reward's options, ...), checked by what consumes them.", ""]
-  out += [f"- [{title}](#{title.lower()})" for title, _, _ in REFERENCE_TRAINERS]
+  out += [f"- [{title}](#{title.lower().replace(' ', '-')})" for title, _, _ in REFERENCE_TRAINERS]
   for title, cls, job in REFERENCE_TRAINERS:
     rows = describe(cls)
     hints = typing.get_type_hints(cls)
@@ -631,6 +893,12 @@ def reference_markdown() -> str:
       out += ["", heading, "", "| key | default | meaning |", "|---|---|---|"]
       for key, default, meaning in section_rows:
         mark = " (*open*)" if key in open_keys else ""
+        out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
+    for field, section_cls in named_sections(cls).items():
+      out += ["", f"### `config.{field}.<name>`: {_cell(section_cls.__doc__)}", "",
+              "| key | default | meaning |", "|---|---|---|"]
+      for key, default, meaning in describe(section_cls, f"config.{field}.<name>"):
+        mark = " (*open*)" if key.split(".", 3)[-1] in open_sections(section_cls) else ""
         out.append(f"| `{key}`{mark} | {_cell(repr(default), code=True)} | {_cell(meaning)} |")
   return "\n".join(out) + "\n"
 

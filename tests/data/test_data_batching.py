@@ -58,6 +58,10 @@ def test_prompt_length_policies(builtin_tok, caplog):
     batching.encode_prompts(builtin_tok, prompts, max_len=8, policy="shorten")
   with pytest.raises(ValueError, match="no prompt left"):
     batching.encode_prompts(builtin_tok, ["x" * 9], max_len=8, policy="drop")
+  # tokens[-0:] keeps everything and tokens[-(-1):] drops the first token: neither may pass for truncation.
+  for bad in (0, -1):
+    with pytest.raises(ValueError, match=rf"max_len must be a positive number of tokens, got {bad}"):
+      batching.encode_prompts(builtin_tok, prompts, max_len=bad, policy="truncate_left", add_bos=False)
 
 
 def test_encode_prompt_rows_keeps_prefill(builtin_tok):
@@ -91,8 +95,10 @@ def test_sft_masks_cover_exactly_the_completion(builtin_tok):
   examples, counts = batching.encode_sft(builtin_tok, prompts, completions, max_len=128)
   assert counts.num_kept == 2 and counts.num_truncated == counts.num_dropped == 0
   batch = batching.collate_sft(examples, pad_id=builtin_tok.pad_token_id, buckets=(16, 64, 128))
-  assert set(batch) == {"input_ids", "targets", "loss_mask", "attention_mask", "positions", "segment_ids"}
+  assert set(batch) == {"input_ids", "targets", "loss_mask", "attention_mask", "positions", "segment_ids",
+                        "source_ids"}
   assert all(v.shape == (2, 64) for v in batch.values())
+  assert not batch["source_ids"].any()  # one source: number 0
   assert batch["loss_mask"].dtype == np.float32
   for row in range(2):
     _check_sft_row(builtin_tok, batch, row, prompts[row], completions[row])

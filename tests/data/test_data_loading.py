@@ -82,8 +82,37 @@ def test_missing_field_names_file_and_field(tmp_path, cache):
 
 def test_answer_without_marker_names_file(tmp_path, cache):
   path = write_jsonl(tmp_path / "nomark.jsonl", [{"question": "q", "answer": "just 5"}])
-  with pytest.raises(ValueError, match=r"nomark\.jsonl.*row 0"):
+  with pytest.raises(ValueError, match=r"nomark\.jsonl, line 1: field 'answer'"):
     tasks.load("gsm8k", "train", path={"train": path}, cache_dir=cache)
+
+
+def test_a_bad_row_is_reported_at_its_line_in_the_file_not_its_place_in_the_split(tmp_path, cache):
+  """A split-less file is split by a hash of each question: the bad row's index within its split is not its line."""
+  rows = gsm8k_rows("q", 80)
+  split_of = lambda r: tasks.common.split_of(tasks.common.canonical(r["question"]))  # noqa: E731
+  bad = next(i for i in range(40, 80) if split_of(rows[i]) == "train")
+  rows[bad] = {"question": rows[bad]["question"], "answer": "no marker here"}
+  path = tmp_path / "gsm8k.jsonl"
+  lines = [json.dumps(r) for r in rows]
+  lines.insert(10, "")  # a blank line is not a row, but it is a line
+  path.write_text("\n".join(lines) + "\n")
+  train_rows_before = sum(split_of(r) == "train" for r in rows[:bad])
+  assert train_rows_before != bad + 1  # the old message (the row's index in the train split) would be wrong
+  with pytest.raises(ValueError, match=rf"gsm8k\.jsonl, line {bad + 2}: field 'answer'"):
+    tasks.load("gsm8k", "train", path=str(path), cache_dir=cache)
+  # Several files: the line within the file that holds the row; other formats: the file's own row index.
+  d = tmp_path / "parts"
+  write_jsonl(d / "train-0.jsonl", gsm8k_rows("a", 3))
+  write_jsonl(d / "train-1.jsonl", gsm8k_rows("b", 2) + [{"question": "c", "answer": "none"}])
+  with pytest.raises(ValueError, match=r"train-1\.jsonl, line 3: field 'answer'"):
+    tasks.load("file", "train", path=str(d), question_field="question", answer_field="answer",
+               answer_format="gsm8k", cache_dir=cache)
+  pq = tmp_path / "pq"
+  pq.mkdir()
+  datasets.Dataset.from_list(gsm8k_rows("p", 4) + [{"question": "z", "answer": "none"}]).to_parquet(
+      str(pq / "train.parquet"))
+  with pytest.raises(ValueError, match=r"train\.parquet, row 4: field 'answer'"):
+    tasks.load("gsm8k", "train", path=str(pq), cache_dir=cache)
 
 
 def test_empty_file_and_empty_split(tmp_path, cache):

@@ -39,3 +39,39 @@ def test_on_policy_source_trains_on_the_students_own_samples(tmp_path):
   rows = read_metrics(tmp_path / "metrics.jsonl")
   assert out["step"] == 3 and [r["train/on_policy"] for r in rows] == [1.0, 1.0, 1.0]
   assert all(r["train/kd_loss"] > 0 for r in rows)
+
+
+def test_teacher_samples_filtered_by_a_verifier_keep_the_best_and_record_every_score(tmp_path):
+  import json
+  import math
+
+  import jax
+
+  from r1jax.checks import SettingsError
+  from r1jax.models import get_config, hf, init_params
+  from r1jax.tokenizer import load_tokenizer
+
+  c = distill_arithmetic.get_config("quick")
+  cfg = get_config(c.model.preset, **{**c.model.overrides.to_dict(), "num_layers": 1})
+  judge_dir = tmp_path / "verifier"  # any causal-LM checkpoint with its tokenizer (random here)
+  hf.save_pretrained(judge_dir, cfg.replace(eos_token_id=2, pad_token_id=0, bos_token_id=1),
+                     init_params(cfg, jax.random.PRNGKey(2)))
+  load_tokenizer("builtin").save_pretrained(judge_dir)
+  c.task.n_train = 12
+  c.distill.update(source="teacher_samples", samples_per_prompt=2, max_per_prompt=2, max_new_tokens=10,
+                   prompts_per_draw=12)
+  c.distill.rewards = {"think_answer": 1.0}
+  c.distill.accept = {}  # no rule: the judge alone decides
+  c.distill.judge.update(kind="verifier", path=str(judge_dir), top_fraction=0.5, batch_size=8, max_len=192)
+  c.train.update(steps=1, eval_every=0, log_every=1, export_hf=False)
+  out = distill.train(c, tmp_path / "run", teacher=(cfg, init_params(cfg, jax.random.PRNGKey(1))))
+  rows = [json.loads(line) for line in (tmp_path / "run" / "teacher_samples.jsonl").read_text().splitlines()]
+  scores = [r["judge_score"] for r in rows]
+  assert len(rows) > 12 and all(0.0 < s < 1.0 for s in scores)  # every trace scored, a probability
+  kept = [r for r in rows if r["judge_kept"]]
+  assert len(kept) == math.ceil(0.5 * len(rows)) and min(r["judge_score"] for r in kept) >= max(
+      r["judge_score"] for r in rows if not r["judge_kept"])  # the best half
+  assert out["train_examples"] <= len(kept)
+  c.distill.judge.kind = "oracle"
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.kind must be one of"):
+    distill.train(c, tmp_path / "run2", teacher=(cfg, None))

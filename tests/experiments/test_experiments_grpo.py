@@ -55,3 +55,25 @@ def test_grpo_resume_continues_the_same_trajectory(tmp_path):
   assert len(key(tmp_path / "a")) == 4 and key(tmp_path / "a") == key(tmp_path / "b")
   jax.tree.map(lambda x, y: np.testing.assert_array_equal(np.asarray(x), np.asarray(y)), straight["params"],
                resumed["params"])
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("rm_quick")
+def test_grpo_with_the_reward_model_reward(rm_quick_run, tmp_path):
+  from configs import grpo_politeness
+  from r1jax.checks import SettingsError
+  from r1jax.trainers import common, settings
+
+  c = grpo_politeness.get_config("quick")
+  c.rollout.update(prompts_per_step=2, num_generations=4, max_new_tokens=12)
+  c.eval.update(num_prompts=2, num_samples=4, max_new_tokens=12)  # the rollout's shapes: one sampler program
+  c.train.update(steps=2, eval_every=2, checkpoint_every=2, samples_every=1, export_hf=False, max_flat_steps=0)
+  with pytest.raises(SettingsError, match="config.reward_model.path is empty"):
+    common.model_rewards(settings.parse(settings.GRPOSettings, c), mesh=None)
+  c.reward_model.path = rm_quick_run["hf_checkpoint"]
+  grpo.train(c, tmp_path / "run")
+  rows = read_metrics(tmp_path / "run" / "metrics.jsonl")
+  train = [r for r in rows if "rollout/reward/reward_model" in r]
+  assert len(train) == 2 and all(0.0 < r["rollout/reward/reward_model"] < 1.0 for r in train)  # sigmoid-squashed
+  assert train[0]["rollout/reward_stats/prompt_type/chat"] == 8  # every sample routed to the reward model
+  assert 0.0 < rows[-1]["eval/reward/reward_model"] < 1.0

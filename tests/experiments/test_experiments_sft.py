@@ -1,4 +1,5 @@
-"""SFT end to end: it learns, it resumes onto the same trajectory, it stops cleanly on SIGTERM."""
+"""SFT end to end: it learns, it resumes onto the same trajectory, it stops cleanly on SIGTERM; over a data mixture
+it logs and learns each source and resumes onto the same batches."""
 
 import json
 import os
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from configs import sft_arithmetic
@@ -49,6 +51,63 @@ def test_six_steps_straight_equal_three_then_resume_three(tmp_path):
   loss = lambda d: [r["train/loss"] for r in read_metrics(d / "metrics.jsonl") if "train/loss" in r]  # noqa: E731
   assert len(loss(tmp_path / "a")) == 6
   assert loss(tmp_path / "a") == loss(tmp_path / "b")  # the same data, in the same order, the same updates
+  jax.tree.map(lambda x, y: np.testing.assert_array_equal(np.asarray(x), np.asarray(y)), straight["params"],
+               resumed["params"])
+
+
+def _write_chat_file(path, rows=300):
+  """A local chat file without reasoning: prompt / response rows ("Greet Kim." -> "Hello, Kim!")."""
+  rng = np.random.default_rng(0)
+  with open(path, "w") as f:
+    for _ in range(rows):
+      name = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(3, 7))).title()
+      f.write(json.dumps({"prompt": f"Greet {name}.", "response": f"Hello, {name}!"}) + "\n")
+  return path
+
+
+def _mixture_config(chat_path, steps, **train):
+  """The `mixture` variant at the `quick` size, its non-reasoning source replaced by the local chat file."""
+  config = sft_arithmetic.get_config("mixture")
+  config.model.overrides = sft_arithmetic.get_config("quick").model.overrides
+  config.task.update(n_test=32)
+  traces = dict(config.mixture.traces.to_dict(), n_train=400, n_test=32)
+  chat = dict(name="file", template="chat", weight=0.25, n_train=200, n_test=16,
+              knobs=dict(path=str(chat_path), question_field="prompt", answer_field="response",
+                         completion_field="response"))
+  config.mixture = dict(traces=traces, chat=chat)
+  config.train.update(steps=steps, batch_size=16, log_every=1, checkpoint_every=100, export_hf=False, **train)
+  config.optimizer.update(warmup_steps=4, learning_rate=5e-3, total_steps=12)
+  config.eval.update(num_prompts=8, max_new_tokens=40, heldout_batches=1)
+  return config
+
+
+@pytest.mark.slow
+def test_a_two_source_mixture_logs_each_source_learns_both_and_resumes_exactly(tmp_path):
+  chat = _write_chat_file(tmp_path / "chat.jsonl")
+  straight = sft.train(_mixture_config(chat, 12, eval_every=12), tmp_path / "a")
+  rows = read_metrics(tmp_path / "a" / "metrics.jsonl")
+  train_rows = [r for r in rows if "train/loss" in r]
+  assert len(train_rows) == 12
+  for r in train_rows:  # every step: each source's loss and tokens; their token-weighted mean is the batch loss
+    tokens = {k: r[f"train/loss_tokens/{k}"] for k in ("traces", "chat")}
+    assert sum(tokens.values()) == r["train/loss_tokens"] and min(tokens.values()) > 0
+    mean = sum(tokens[k] * r[f"train/loss/{k}"] for k in tokens) / r["train/loss_tokens"]
+    assert mean == pytest.approx(r["train/loss"], rel=1e-5)
+  first, last = straight["first_eval"], straight["last_eval"]
+  for source in ("traces", "chat"):  # both sources are learnt, each measured on its own held-out rows
+    assert last[f"eval/heldout_loss/{source}"] < first[f"eval/heldout_loss/{source}"] - 0.5
+  assert straight["sources"]["chat"] == {"weight": 0.25, "examples": 200, "dropped": 0}
+  # The data state in the checkpoint: 16-row batches hold exactly 12 traces rows and 4 chat rows.
+  saved = ocp.CheckpointManager(tmp_path / "a" / "checkpoints").restore(
+      12, args=ocp.args.Composite(extra=ocp.args.JsonRestore()))
+  extra = saved["extra"]
+  assert {k: v["drawn"] for k, v in extra["data"]["sources"].items()} == {"traces": 12 * 12, "chat": 12 * 4}
+
+  sft.train(_mixture_config(chat, 6, eval_every=0), tmp_path / "b")
+  resumed = sft.train(_mixture_config(chat, 12, eval_every=0), tmp_path / "b")
+  per_step = lambda d: [{k: v for k, v in r.items() if k.startswith("train/loss")}  # noqa: E731
+                        for r in read_metrics(d / "metrics.jsonl") if "train/loss" in r]
+  assert per_step(tmp_path / "b") == per_step(tmp_path / "a")  # the same batches, the same updates
   jax.tree.map(lambda x, y: np.testing.assert_array_equal(np.asarray(x), np.asarray(y)), straight["params"],
                resumed["params"])
 

@@ -149,6 +149,31 @@ def test_missing_misshapen_or_extra_tensor_is_an_error(edit, needle, hf_checkpoi
     hf.load_pretrained(path)
 
 
+def test_nan_or_inf_weights_are_refused_naming_file_and_tensor(hf_checkpoints, tmp_path):
+  path = _copy_checkpoint(hf_checkpoints["qwen2"], tmp_path / "ckpt")
+
+  def poison(tensors):
+    tensors["model.layers.1.mlp.down_proj.weight"][0, :3] = [np.nan, np.inf, np.nan]
+  _rewrite_weights(path, poison)
+  with pytest.raises(hf.CheckpointError) as e:
+    hf.load_pretrained(path)
+  message = str(e.value)
+  assert str(path / hf.SAFE_WEIGHTS) in message and "'model.layers.1.mlp.down_proj.weight'" in message
+  assert "3 non-finite values (NaN and inf)" in message
+  cfg, params = hf.load_pretrained(path, check_finite=False)  # asked for explicitly, they load
+  assert np.isnan(np.asarray(params["layers"]["mlp"]["down_proj"]["kernel"])).any()
+
+
+@pytest.mark.parametrize("size", [100, 20_000])
+def test_a_damaged_safetensors_file_is_named(size, hf_checkpoints, tmp_path):
+  path = _copy_checkpoint(hf_checkpoints["qwen2"], tmp_path / "ckpt")
+  weights = path / hf.SAFE_WEIGHTS
+  with open(weights, "r+b") as f:
+    f.truncate(size)  # cut inside the header, and inside the data
+  with pytest.raises(hf.CheckpointError, match=rf"^{weights}: not a readable safetensors file \(SafetensorError"):
+    hf.load_pretrained(path)
+
+
 def test_missing_config_or_weights_is_an_error(tmp_path):
   with pytest.raises(hf.CheckpointError, match="config.json"):
     hf.load_pretrained(tmp_path)

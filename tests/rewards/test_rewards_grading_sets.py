@@ -1,5 +1,6 @@
-"""The math grader on cases from other projects' test files and on a reward-hacking policy's answers, and the
-per-call cap under slow answers. The case files live in benchmarks/data (see benchmarks/rewards.py)."""
+"""The math grader on cases from other projects' test files (developed against, and held out) and on a reward-hacking
+policy's answers, and the per-call cap under slow answers. The case files live in benchmarks/data (see
+benchmarks/rewards.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def _cases(name: str) -> list[dict]:
 ADVERSARIAL = _cases("math_adversarial_cases.jsonl")
 OUTSIDE = _cases("math_outside_cases.jsonl")
 DEV = _cases("math_dev_cases.jsonl")
+HELD_OUT = _cases("math_heldout_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -41,23 +43,30 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
-  cases = [c for c in OUTSIDE + DEV if c["split"] == split]
+  cases = [c for c in OUTSIDE + DEV + HELD_OUT if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-@pytest.mark.parametrize("split", ["tune", "dev"])
+@pytest.mark.parametrize("split", ["tune", "report", "dev"])  # "report" was held out for one run, then developed on
 def test_outside_cases_the_grader_was_developed_against(split):
   agree, false_positives = _agreement(split)
   assert agree >= 0.97 and not false_positives
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 86.4% agreement and 3 false positives at the one run of the "
-                                       "held-out part, 86.9% and 2 after fixing the two bugs it showed "
-                                       "(python -m benchmarks.rewards)")
-def test_outside_cases_held_out_reach_the_target():
-  agree, false_positives = _agreement("report")
+def test_held_out_cases_stay_at_their_measured_level():
+  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards) the grader agreed
+  with 422 of its 448 labels and rewarded 4 of its 189 wrong answers; a change must not do worse on it."""
+  agree, false_positives = _agreement("heldout")
+  assert len(HELD_OUT) == 448 and sum(not c["expected"] for c in HELD_OUT) == 189
+  assert agree >= 422 / 448 and len(false_positives) <= 4
+
+
+@pytest.mark.xfail(strict=True, reason="target not met: 94.2% agreement and 4 false positives on the held-out file "
+                                       "(math-verify: 81.2%, 16; python -m benchmarks.rewards, 2026-11-27)")
+def test_held_out_cases_reach_the_target():
+  agree, false_positives = _agreement("heldout")
   assert agree >= 0.97 and not false_positives
 
 

@@ -49,6 +49,15 @@ def _hostile_completions(marker) -> list[str]:
       r"\boxed{3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803482534211706}",
       "\u7b54\u6848" * 50_000 + "5",
       r"\lim_{x \to 0} " * 5_000 + "= 2",
+      # sums and products, systems, indexed names, degrees and labelled boxes, at their bounds
+      r"\boxed{\sum_{k=1}^{999} 10^{10^{k}}}", r"\boxed{\prod_{k=1}^{999} k^{9999}}", r"\boxed{\sum_{k=1}^{10^{9}} k}",
+      r"\boxed{" + r"\sum_{k=1}^{999} " * 30 + "k}",
+      r"\boxed{\begin{cases} " + r" \\ ".join([r"x^{200} + y_{n+1}^{200} = z"] * 25) + r" \end{cases}}",
+      r"\boxed{" + r"\sin(" * 120 + "90^\\circ" + ")" * 120 + "}",
+      r"\boxed{" + "a_{n+" * 150 + "1" + "}" * 150 + "}",
+      " and ".join([r"$x_{1} = \boxed{7}$"] * 5_000),
+      r"\boxed{1}" + " The final answer is " * 20_000 + "7",
+      "1,2" * 100_000,
   ]
 
 

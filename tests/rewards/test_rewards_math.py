@@ -105,6 +105,23 @@ def test_different_pairs_do_not_verify(gold, prediction):
     ("**Answer:** 3", "3"),
     ("The correct option is (B).", "(B)"),
     ("The solutions are $x=1$, $x=2$, and $x=3$.", "x=1, x=2, x=3"),  # a run of spans is one list answer
+    # a later statement of the answer wins over an earlier box, unless it holds no value or a negated one
+    (r"$\boxed{255}$ So he has $10,455. Final Answer: The final answer is $10,455$. I hope it is correct.", "10,455"),
+    (r"\boxed{4}. Actually the final answer is 5.", "5"),
+    (r"\boxed{4}. I hope the answer is correct.", "4"),
+    (r"\boxed{4}. The answer is not 8.", "4"),
+    ("The final answer is $12$ and $13$.", "12, 13"),
+    # labelled boxes of one run keep their names
+    (r"\(y_1 = \boxed{-2(x - 1)^2 + 5} \) and \( y_2 = \boxed{3(x + 2)^2 - 2} \)",
+     "y_1 = -2(x - 1)^2 + 5, y_2 = 3(x + 2)^2 - 2"),
+    (r"so $x = \boxed{5}$", "5"),
+    # prose: decimal commas, a negation that an earlier number took, inline math across a line break
+    ("Soucis : 2,74 $ au total.", "2,74"),
+    ("The price is 2,740 euros", "2,740"),
+    ("not it's not 10 it's 1,000.99m\u00b2", "1,000.99"),
+    ("not 4 but 5", "5"),
+    ("Answer $ \n 9 \n $", "9"),
+    ("Answer $\n\n9 $ 8", "8"),  # a blank line ends inline math
 ])
 def test_extract_answer(completion, answer):
   assert rmath.extract_answer(completion) == answer
@@ -112,7 +129,7 @@ def test_extract_answer(completion, answer):
 
 @pytest.mark.parametrize("completion", [
     "I think it is 4 or 5.", "\u7b54\u6848\u4e0d\u662f5", "La r\u00e9ponse n'est pas 5", "Die Antwort ist nicht 5",
-    "\u6240\u4ee5\u7b54\u6848\u662f4\u62165",
+    "\u6240\u4ee5\u7b54\u6848\u662f4\u62165", "either 4 or 5", "It is 4, not 5.", "minus 5", "minus 3 plus 5",
 ])
 def test_a_negated_or_hedged_number_in_prose_is_no_answer(completion):
   assert not rmath.verify("5", completion)
@@ -227,3 +244,36 @@ def test_assignments_and_relations(gold, prediction, expected):
 def test_a_gold_keeps_its_one_letter_constants():
   assert rmath.normalize(r"1 - \frac{1}{\mathrm{e}}", gold=True) == (r"1 - \frac{1}{ e }", False)
   assert rmath.verify(r"$1 - \frac{1}{\mathrm{e}}$", r"$1 - e^{-1}$")
+
+
+@pytest.mark.parametrize("gold,prediction,expected", [
+    # several solutions: assignments whose names repeat in a cycle are one solution per cycle
+    ("p=5,q=2;p=7,q=2", "(5,2),(7,2)", True),
+    (r"p = 5, q = 2 \quad \text{and} \quad p = 7, q = 2", "p=5,q=2;p=7,q=2", True),
+    ("(5,2),(7,2)", "p=5,q=2;p=7,q=3", False),
+    ("p=5,q=2;p=7,q=2", "(5,2),(2,7)", False),
+    # named quantities given by a number: products, ratios and absolute values of points or variables
+    ("|AB|=1", "1", True), ("A:B=1", "1", True), (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\frac{\sqrt6}{6}", True),
+    ("|AB|=1", "2", False), ("5", "x/2 = 5", False), ("5", "2AB = 5", False),
+    # values named in a gold list against labelled boxes; \quad glued to the next name
+    (r"x_{1}=\frac{1}{2}+\frac{31\sqrt{5}}{216},\quadx_{2}=\frac{1}{2}-\frac{31\sqrt{5}}{216}",
+     r"\boxed{\dfrac{108 + 31\sqrt{5}}{216}} \quad \text{and} \quad \boxed{\dfrac{108 - 31\sqrt{5}}{216}}", True),
+    ("y_1 = 2x + 1, y_2 = x^2", r"$y_1 = \boxed{2x+1}$ and $y_2 = \boxed{x^2}$", True),
+    ("y_1 = 2x + 1, y_2 = x^2", r"$y_1 = \boxed{x^2}$ and $y_2 = \boxed{2x + 1}$", False),
+    # inequalities about a name or an absolute value, and a variable in a union
+    ("0<f(x)<1", "(0,1)", True), ("0<f(x)<1", "[0,1]", False),
+    (r"1\leq|z|\leq \frac{3}{2}", r"z \in \left[-\frac{3}{2}, -1\right] \cup \left[1, \frac{3}{2}\right]", True),
+    (r"1\leq|z|\leq \frac{3}{2}", r"[1, \frac{3}{2}]", False), (r"|x| < 2", "(-2, 2)", True),
+    # a tuple written without its parentheses, in its order
+    ("(1,3)", "{1,3}", True), ("(3,1)", "{1,3}", False),
+    # degrees inside a trigonometric function are radians there
+    (r"\sin(90^{\circ}-x)", r"\cos(x)", True), (r"\sin 30^\circ", r"\frac12", True),
+    (r"\cos x", r"\sin(90 - x)", False),
+    # systems of equations
+    (r"\begin{cases} x + y = 3 \\ x - y = 1 \end{cases}", r"\begin{cases} x - y = 1 \\ y + x = 3 \end{cases}", True),
+    (r"\begin{cases} x + y = 3 \\ x - y = 1 \end{cases}", r"\begin{cases} x + y = 3 \end{cases}", False),
+    # decimal commas in prose
+    ("2.74", "Soucis : 2,74 $ au total.", True), ("2.74", "Le prix est de 2,740 euros.", False),
+])
+def test_multi_part_named_relational_and_prose_answers(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) == expected

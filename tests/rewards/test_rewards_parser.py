@@ -171,10 +171,40 @@ def test_ratios_repeating_decimals_and_set_builders():
   assert _equiv.judge("-2", r"-2, -2") == (True, "ok") and _equiv.judge("-2", "-2, 2") == (False, "ok")
 
 
-@pytest.mark.parametrize("text", ["12:00", "4:30", "1/0", r"\frac{3}{0}", "5:0"])
-def test_times_of_day_and_divisions_by_zero_are_no_numbers(text):
+@pytest.mark.parametrize("text", ["1/0", r"\frac{3}{0}", "5:0"])
+def test_divisions_by_zero_are_no_numbers(text):
   with pytest.raises(ParseError):
     parse(text)
+
+
+def test_a_time_of_day_is_compared_as_written():
+  assert not parse("12:00").value.is_number and parse("3:4").value == sympy.Rational(3, 4)
+  assert _equiv.judge("4:30", "4:30") == (True, "ok")
+  assert _equiv.judge("4:30", "2:15") == (False, "ok") and _equiv.judge("4:30", r"\frac{2}{15}") == (False, "ok")
+  assert _equiv.judge("V_{1}:V_{2}=11:21", "11:21") == (True, "ok")  # a ratio of names given as written
+  assert _equiv.judge("V_{1}:V_{2}=11:21", "11:22") == (False, "ok")
+
+
+def test_sums_and_products():
+  assert parse(r"\sum_{k=1}^{10} k").value == 55 and parse(r"\prod_{i=1}^{5} i").value == 120
+  assert parse(r"\sum_{i=1}^{3} i^2").value == 14  # i is the index here, not the imaginary unit
+  assert _equiv.judge(r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-1} F_{n-k-1} F_k") == (True, "ok")
+  assert _equiv.judge(r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-2} F_k F_{n-k-2}") == (False, "ok")
+  assert _equiv.judge(r"\sum_{k=1}^{n} k^2", r"\sum_{k=1}^{n} k^3") == (False, "ok")
+  for huge in (r"\sum_{k=1}^{1000} 10^{10^{k}}", r"\sum_{k=1}^{10^{6}} k"):  # refused, not computed
+    with pytest.raises(ParseError):
+      parse(huge)
+
+
+def test_systems_named_points_and_subscript_words():
+  system = parse(r"\begin{aligned} x &= 1 \\ y &= 2 \end{aligned}").value
+  assert [r.exprs[1] for r in system.items] == [1, 2]
+  assert _equiv.judge(r"\begin{cases} a+b=\frac12 \\ a-b=\sqrt3 \end{cases}",
+                      r"\begin{cases} a-b=1.732 \\ a+b=0.5 \end{cases}") == (True, "ok")
+  assert _equiv.judge(r"\frac{NO}{BO} = \frac{1}{\sqrt{6}}", r"\frac{1}{\sqrt{6}}") == (True, "ok")
+  assert _equiv.judge(r"S_{MBCN}:S=7:32", "7:32") == (True, "ok")
+  with pytest.raises(ParseError):
+    parse("NO 0")  # outside braces, an upper-case word stays a word
 
 
 def test_inequalities_equal_up_to_a_positive_factor():

@@ -1,5 +1,7 @@
 """Typed settings: strict parsing from ConfigDicts, errors that name the key, command-line overrides."""
 
+import json
+
 import ml_collections
 import pytest
 
@@ -28,6 +30,10 @@ def test_round_trip_of_the_defaults_and_strict_keys():
     ("eval.correct_reward", "countdown", r"config\.eval\.correct_reward 'countdown' must be one of eval\.rewards"),
     ("task.prompt_policy", "cut", r"config\.task\.prompt_policy must be one of"),
     ("grpo.mini_batches", 0, r"config\.grpo\.mini_batches must be >= 1"),
+    ("grpo.mini_batches", 3, r"config\.grpo\.mini_batches must divide the 128 rollouts of a step"),
+    ("grpo.micro_batches", 3, r"config\.grpo\.micro_batches must divide the 128 rollouts of a mini-batch"),
+    ("optimizer.learning_rate", float("inf"), r"config\.optimizer\.learning_rate must be a finite number"),
+    ("rollout.temperature", float("nan"), r"config\.rollout\.temperature must be a finite number"),
 ])
 def test_bad_values_name_their_key(key, value, message):
   c = settings.to_dict(settings.GRPOSettings())
@@ -35,6 +41,13 @@ def test_bad_values_name_their_key(key, value, message):
   c[section][leaf] = value
   with pytest.raises(SettingsError, match=message):
     settings.parse(settings.GRPOSettings, c)
+
+
+@pytest.mark.parametrize("cls", [settings.SFTSettings, settings.GRPOSettings, settings.DistillSettings,
+                                 settings.EvaluateSettings])
+def test_a_negative_seed_names_its_key(cls):
+  with pytest.raises(SettingsError, match=r"^config\.seed must be >= 0, got -1"):
+    settings.parse(cls, {"seed": -1})
 
 
 def test_command_line_overrides_are_typed_and_open_sections_take_new_keys():
@@ -62,3 +75,48 @@ def test_describe_lists_every_knob_with_its_meaning():
   assert all(doc for key, (_, doc) in rows.items() if not key.startswith(("config.model", "config.mesh."))), [
       k for k, (_, d) in rows.items() if not d]
   assert isinstance(settings.to_config(settings.GRPOSettings()), ml_collections.ConfigDict)
+
+
+def test_mixture_sources_parse_strictly_and_errors_name_their_key():
+  default = settings.SFTSettings()
+  assert default.sources() == {"task": settings.SFTSourceSettings(**settings.to_dict(default.task))}
+  c = settings.to_config(default)
+  c.mixture = dict(traces=dict(weight=3.0), chat=dict(name="file", template="chat", knobs=dict(path="c.jsonl")))
+  s = settings.parse(settings.SFTSettings, c)
+  assert list(s.sources()) == ["chat", "traces"]  # sorted: the order of the keys in a config does not matter
+  assert s.mixture["chat"].weight == 1.0 and s.mixture["chat"].knobs == {"path": "c.jsonl"}
+  assert settings.parse(settings.SFTSettings, settings.to_config(s)) == s
+  assert json.loads(json.dumps(settings.to_dict(s)))["mixture"]["traces"]["weight"] == 3.0  # config.json
+  assert settings.updated(s, {"mixture.chat.weight": 0.5}).mixture["chat"].weight == 0.5
+  for change, message in (({"weight": 0.0}, r"config\.mixture\.chat\.weight must be a number > 0, got 0\.0"),
+                          ({"templat": "chat"}, r"unknown key config\.mixture\.chat\.templat; valid keys of "
+                                                r"config\.mixture\.chat: name, knobs"),
+                          ({"n_train": 0}, r"config\.mixture\.chat\.n_train must be >= 1")):
+    bad = settings.to_dict(s)
+    bad["mixture"]["chat"].update(change)
+    with pytest.raises(SettingsError, match=message):
+      settings.parse(settings.SFTSettings, bad)
+  with pytest.raises(SettingsError, match=r"config\.mixture\.my chat is not a valid source name"):
+    settings.parse(settings.SFTSettings, {"mixture": {"my chat": {}}})
+  # A source can be added on the command line: config.mixture is open in its names, strict in each source's keys.
+  overrides, _ = cli.split_overrides(["--config.mixture.chat.name=file", "--config.mixture.chat.weight=0.25",
+                                      "--config.mixture.chat.knobs.path=/data/chat.jsonl"])
+  c = cli.apply_overrides(settings.to_config(s), overrides, settings.open_sections(settings.SFTSettings))
+  chat = settings.parse(settings.SFTSettings, c).mixture["chat"]
+  assert (chat.name, chat.weight, chat.knobs, chat.template) == ("file", 0.25, {"path": "/data/chat.jsonl"}, "chat")
+
+
+def test_reward_model_and_judge_settings():
+  assert settings.parse(settings.RewardModelSettings, settings.to_config(settings.RewardModelSettings())) == (
+      settings.RewardModelSettings())
+  c = settings.to_dict(settings.DistillSettings())
+  c["distill"]["judge"]["kind"] = "verifier"  # on, but naming no model
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.path must name the verifier checkpoint"):
+    settings.parse(settings.DistillSettings, c)
+  c["distill"]["judge"].update(path="/ckpt/judge", top_fraction=1.5)
+  with pytest.raises(SettingsError, match=r"config\.distill\.judge\.top_fraction must be in \(0, 1\]"):
+    settings.parse(settings.DistillSettings, c)
+  c = settings.to_dict(settings.RewardModelSettings())
+  c["data"]["length_policy"] = "cut"
+  with pytest.raises(SettingsError, match=r"config\.data\.length_policy must be one of"):
+    settings.parse(settings.RewardModelSettings, c)

@@ -1,4 +1,5 @@
-"""Reasoning tasks by name: synthetic generators (countdown, arithmetic, code) and files (gsm8k, math, any file).
+"""Tasks by name: synthetic generators (countdown, arithmetic, code; politeness, judged by a reward model) and files
+(gsm8k, math, any Q/A file).
 
     ds = tasks.load("countdown", split="train", n=1000, seed=0, max_number=20)   # -> datasets.Dataset
 
@@ -18,7 +19,7 @@ from typing import Any, Callable
 
 import datasets
 
-from r1jax.data.tasks import arithmetic, code, common, countdown, gsm8k
+from r1jax.data.tasks import arithmetic, code, common, countdown, gsm8k, politeness
 from r1jax.data.tasks import file as file_task
 from r1jax.data.tasks import math as math_task
 from r1jax.registry import Registry, registrar
@@ -30,6 +31,7 @@ TASKS: Registry[Callable[..., datasets.Dataset]] = Registry("task", {
     "gsm8k": gsm8k.load,
     "math": math_task.load,
     "file": file_task.load,
+    "politeness": politeness.load,
 })
 # Adds a task: `fn(split, n, seed, **knobs) -> datasets.Dataset` with "question" and "gold" columns.
 register = registrar(TASKS)
@@ -65,4 +67,4 @@ def load(name: str, split: str = "train", n: int | None = None, seed: int = 0, *
 
 
 __all__ = ["TASKS", "arithmetic", "code", "common", "countdown", "file_task", "gsm8k", "knobs", "load", "math_task",
-           "names", "register"]
+           "names", "politeness", "register"]

@@ -137,16 +137,22 @@ def drop_shared(ds: datasets.Dataset, other: datasets.Dataset, field: str) -> tu
   return ds.select(keep), len(ds) - len(keep)
 
 
+SOURCE_ROW = "__r1jax_source_row__"
+
+
 def load_source(task: str, source, split: str, *, name: str | None, fields: Sequence[str], key_field: str,
-                test_fraction: float, decontaminate: bool, cache_dir: str | None) -> tuple[datasets.Dataset, str]:
-  """(rows, origin) of `split` from a file-backed source, checked and made disjoint from the test split.
+                test_fraction: float, decontaminate: bool, cache_dir: str | None
+                ) -> tuple[datasets.Dataset, str, Callable[[int], str]]:
+  """(rows, origin, where) of `split` from a file-backed source, checked and made disjoint from the test split.
 
   A split-less source (one file) is split by a hash of `key_field`. With `decontaminate`, a non-test split
-  drops the problems that also appear in the source's test split, when the source has one.
+  drops the problems that also appear in the source's test split, when the source has one. `where(i)` says where
+  row i of the result is in the source ("data/gsm8k.jsonl, line 57"), for errors that point at a bad row.
   """
   loaded = loading.load_split(source, split, name=name, cache_dir=cache_dir)
   ds, origin = loaded.dataset, loaded.origin
   loading.require_fields(ds, fields, origin, task)
+  ds = ds.add_column(SOURCE_ROW, list(range(len(ds))))  # survives the selections below
   if not loaded.has_splits:
     check_split(task, split)
     ds = filter_split(ds, split, key_field, test_fraction)
@@ -163,4 +169,5 @@ def load_source(task: str, source, split: str, *, name: str | None, fields: Sequ
         logging.warning("%s: dropped %d %s rows whose problem is also in the test split", origin, dropped, split)
       if len(ds) == 0:
         raise ValueError(f"{origin}: every {split} row is also in the test split")
-  return ds, origin
+  positions = ds[SOURCE_ROW]
+  return ds.remove_columns(SOURCE_ROW), origin, lambda i: loaded.locate(positions[i])

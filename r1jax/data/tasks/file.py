@@ -50,13 +50,13 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *,
   if not isinstance(path, Mapping) and not os.path.exists(os.fspath(path)):
     raise FileNotFoundError(f"task 'file': path={os.fspath(path)!r} does not exist")
   fields = (question_field, answer_field) + ((completion_field,) if completion_field else ())
-  ds, origin = common.load_source(NAME, path, split, name=None, fields=fields, key_field=question_field,
-                                  test_fraction=test_fraction, decontaminate=decontaminate, cache_dir=cache_dir)
+  ds, origin, where = common.load_source(NAME, path, split, name=None, fields=fields, key_field=question_field,
+                                         test_fraction=test_fraction, decontaminate=decontaminate, cache_dir=cache_dir)
   rows = []
   for i, row in enumerate(ds):
     gold = read_answer(str(row[answer_field]), answer_format)
     if gold is None:
-      raise ValueError(f"{origin}: row {i} field {answer_field!r} has no answer in format {answer_format!r}: "
+      raise ValueError(f"{where(i)}: field {answer_field!r} has no answer in format {answer_format!r}: "
                        f"{str(row[answer_field])[:120]!r}")
     out = {k: v for k, v in row.items() if k not in (question_field, answer_field)}
     out.update(question=str(row[question_field]), gold=gold)

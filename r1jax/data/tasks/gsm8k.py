@@ -40,14 +40,14 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *,
   """
   if name is None and path == HUB_NAME:
     name = HUB_CONFIG
-  ds, origin = common.load_source(NAME, path, split, name=name, fields=(question_field, answer_field),
-                                  key_field=question_field, test_fraction=test_fraction,
-                                  decontaminate=decontaminate, cache_dir=cache_dir)
+  ds, origin, where = common.load_source(NAME, path, split, name=name, fields=(question_field, answer_field),
+                                         key_field=question_field, test_fraction=test_fraction,
+                                         decontaminate=decontaminate, cache_dir=cache_dir)
   rows = []
   for i, (question, answer) in enumerate(zip(ds[question_field], ds[answer_field])):
     parsed = parse_answer(str(answer))
     if parsed is None:
-      raise ValueError(f"{origin}: row {i} field {answer_field!r} has no '#### <answer>' line: {answer!r:.120}")
+      raise ValueError(f"{where(i)}: field {answer_field!r} has no '#### <answer>' line: {answer!r:.120}")
     rationale, gold = parsed
     steps = len([line for line in rationale.splitlines() if line.strip()])
     if steps < min_steps or (max_steps is not None and steps > max_steps):

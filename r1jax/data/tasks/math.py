@@ -60,9 +60,9 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *,
   if path is None:
     raise ValueError("task 'math' needs path=: a local jsonl/parquet/arrow file or directory, or a hub dataset "
                      "name with MATH-format rows (problem, solution)")
-  ds, origin = common.load_source(NAME, path, split, name=name, fields=(problem_field, solution_field),
-                                  key_field=problem_field, test_fraction=test_fraction,
-                                  decontaminate=decontaminate, cache_dir=cache_dir)
+  ds, origin, _ = common.load_source(NAME, path, split, name=name, fields=(problem_field, solution_field),
+                                     key_field=problem_field, test_fraction=test_fraction,
+                                     decontaminate=decontaminate, cache_dir=cache_dir)
   columns = ds.column_names
   answers = ds["answer"] if "answer" in columns else [None] * len(ds)
   level_values = ds["level"] if "level" in columns else [0] * len(ds)

@@ -1,0 +1,42 @@
+"""The last line of a run: an improvement must exceed 2 standard errors of the difference."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from r1jax.trainers.common import learning_line
+
+
+def _write(tmp_path, rows):
+  (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": i, **r}) + "\n" for i, r in enumerate(rows)))
+  return tmp_path
+
+
+def test_a_noisy_metric_that_drifts_by_less_than_its_noise_did_not_improve(tmp_path):
+  noise = [0.1, -0.1] * 30
+  rewards = [0.8 + n + 0.0002 * i for i, n in enumerate(noise)]  # +0.012 over the run, noise +-0.1
+  line = learning_line("grpo", _write(tmp_path, [{"rollout/reward_mean": r} for r in rewards]),
+                       ["rollout/reward_mean"])
+  assert line.startswith("grpo did NOT improve: rollout/reward_mean"), line
+  head, tail = np.array(rewards[:6]), np.array(rewards[-6:])  # windows of 60 // 10 rows
+  se = math.hypot(head.std(ddof=1) / math.sqrt(6), tail.std(ddof=1) / math.sqrt(6))
+  assert f"({tail.mean() - head.mean():+.3f} ± {se:.3f})" in line
+
+
+def test_a_rise_beyond_the_noise_learned_and_a_falling_loss_learned(tmp_path):
+  noise = [0.01, -0.01] * 30
+  rows = [{"rollout/reward_mean": 0.5 + 0.01 * i + n, "train/loss": 2.0 - 0.02 * i + n} for i, n in enumerate(noise)]
+  line = learning_line("grpo", _write(tmp_path, rows), ["rollout/reward_mean"])
+  assert line.startswith("grpo learned: rollout/reward_mean 0.525 -> 1.065 (+0.540 ± 0.")
+  assert learning_line("sft", tmp_path, ["train/loss"]).startswith("sft learned: train/loss")
+
+
+def test_a_sampled_accuracy_uses_its_logged_standard_errors(tmp_path):
+  rows = [{"eval/pass@1": 0.50, "eval/pass@1_se": 0.05}, {"eval/pass@1": 0.62, "eval/pass@1_se": 0.05}]
+  line = learning_line("grpo", _write(tmp_path, rows), ["eval/pass@1"])
+  assert line == "grpo did NOT improve: eval/pass@1 0.500 -> 0.620 (+0.120 ± 0.071)"  # 0.12 < 2 * hypot(.05, .05)
+  rows[-1]["eval/pass@1"] = 0.65
+  assert learning_line("grpo", _write(tmp_path, rows), ["eval/pass@1"]).startswith("grpo learned:")
