@@ -631,7 +631,7 @@ def _coefficients_equal(a, b, symbols, inexact) -> bool:
   ca, cb = pa.as_dict(), pb.as_dict()
   if set(ca) != set(cb) or len(ca) > MAX_PROBE_SYMBOLS:
     return False
-  return all(_numbers_equal(sympy.sympify(ca[k]), sympy.sympify(cb[k]), inexact) for k in ca)
+  return all(_numbers_equal(ca[k], cb[k], inexact) for k in ca)  # as_dict() gives SymPy numbers already
 
 
 def _has_untrusted_literal(*exprs) -> bool:

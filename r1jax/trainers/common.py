@@ -479,6 +479,14 @@ def eval_history(workdir: Path) -> list[dict]:
   return [r for r in read_metrics(path) if any(k.startswith("eval/") for k in r)]
 
 
+def _window_se(values: np.ndarray) -> float:
+  """Standard error of the mean of a window of logged values, from their scatter around the window's linear trend
+  (a loss still falling fast within its first window is a trend, not noise)."""
+  x = np.arange(len(values), dtype=np.float64)
+  residuals = values - np.polyval(np.polyfit(x, values, 1), x)
+  return float(np.sqrt(np.sum(residuals ** 2) / max(len(values) - 2, 1)) / math.sqrt(len(values)))
+
+
 def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
   """The run's last word: how the first and last values of `keys` compare, e.g.
   `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
@@ -486,8 +494,8 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
   A change counts as an improvement only when it exceeds 2 standard errors of the difference (a loss improves when
   it falls, anything else when it rises). A sampled accuracy with a logged standard error (`<key>_se`) compares its
   first and last values with those. Per-step metrics are noisy, so their first and last tenths (at least 3 rows
-  each when there are 6 or more) are averaged and their standard error is that of the two window means; with
-  fewer rows the sign of the change decides.
+  each when there are 6 or more) are averaged, each mean's standard error taken from the scatter around the
+  window's linear trend; with fewer rows the sign of the change decides.
   """
   changes, improved = [], []
   for key in keys:
@@ -504,8 +512,7 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
       head = np.array([r[key] for r in rows[:max(window, 1)]], np.float64)
       tail = np.array([r[key] for r in rows[-max(window, 1):]], np.float64)
       first, last = float(head.mean()), float(tail.mean())
-      se = math.hypot(head.std(ddof=1) / math.sqrt(window), tail.std(ddof=1) / math.sqrt(window)) if window >= 3 \
-          else 0.0
+      se = math.hypot(_window_se(head), _window_se(tail)) if window >= 3 else 0.0
     delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
     if se:
       text += f" ± {se:.3f}"
