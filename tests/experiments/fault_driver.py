@@ -16,7 +16,7 @@ this process (1 = the first):
                                 with EPERM (what `chattr +i` on the checkpoint directory does mid-save)
   {"fail": "rename", "at": s}   renaming step s's temporary checkpoint paths fails with EPERM (in orbax's thread)
   {"fail": "chattr", "at": s}   `chattr +i` on the checkpoint directory and step s's temporary directory as soon as
-                                orbax has created the latter: the issue's probe, at a chosen moment (needs root)
+                                orbax has created the latter, at a chosen moment (needs root)
   {"nan": "params"}             the model's initial params are NaN (a diverged checkpoint loaded without checks)
 A fault "rewards": ["digit_fraction"] registers that reward (a random policy can climb it), for GRPO runs.
 """
