@@ -99,8 +99,9 @@ def test_distillation_dry_run_counts_the_sharded_7b_teacher(reports):
 
 
 def test_no_weights_are_materialised(reports):
-  """An 8B model in bf16 is 16 GB and its Adam moments 32 GB more: the process that dry-ran it stayed far below."""
-  assert reports["max_rss_bytes"] < 4 * GiB
+  """The smallest of these models is 5.7 GiB of float32 weights (Qwen2.5-1.5B; the 8B one 30 GiB) and its Adam
+  moments twice that: the process that dry-ran them all, XLA's compilations included (4-5 GiB), stayed below 6."""
+  assert reports["max_rss_bytes"] < 6 * GiB
 
 
 def test_disaggregated_dry_run_reports_both_meshes_and_compiles_the_sampler(reports):
