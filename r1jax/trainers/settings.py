@@ -593,7 +593,7 @@ class GRPOSettings(RunSettings):
   """The model behind the "reward_model" reward, when rewards (or eval.rewards) name it."""
 
   def __post_init__(self):
-    non_negative(self, "seed")
+    super().__post_init__()
     if not self.grpo.dynamic_sampling:  # (a dynamic batch's size varies: the loop checks each one)
       rows = self.rollout.prompts_per_step * self.rollout.num_generations
       require(rows % self.grpo.mini_batches == 0, "grpo.mini_batches",
@@ -612,9 +612,6 @@ class DistillSettings(RunSettings):
   teacher: ModelSettings = dataclasses.field(default_factory=ModelSettings)
   """The teacher (init_from names its checkpoint)."""
   distill: DistillAlgorithmSettings = dataclasses.field(default_factory=DistillAlgorithmSettings)
-
-  def __post_init__(self):
-    non_negative(self, "seed")
 
 
 @dataclasses.dataclass(frozen=True)
