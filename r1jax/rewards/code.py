@@ -119,6 +119,8 @@ def _last_python_block(answer: str) -> str | None:
 
 
 def _literal(node: ast.expr) -> tuple[bool, Any]:
+  """(True, value) when `node`, a side of a task's test assert (never model output), is a Python literal.
+  ast.literal_eval builds literals only: it runs no code."""
   try:
     return True, ast.literal_eval(node)
   except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
