@@ -93,9 +93,10 @@ def judge(gold: str, prediction: str, gold_percent: bool = False, pred_percent: 
   except (ParseError, RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError):
     return False, "parse_error"
   inexact = g.inexact or p.inexact
-  if equal(g.value, p.value, inexact):
+  # A prediction's percent sign is part of its value (4% is 0.04) unless the gold is a percent too; the gold's
+  # names the unit the answer is asked in: "25%" is answered by 25%, 25 and 0.25.
+  if (gold_percent or not pred_percent) and equal(g.value, p.value, inexact):
     return True, "ok"
-  # "25%" matches both 25 and 0.25.
   if gold_percent and isinstance(g.value, sympy.Expr) and equal(g.value / 100, p.value, inexact):
     return True, "ok"
   if pred_percent and isinstance(p.value, sympy.Expr) and equal(g.value, p.value / 100, inexact):

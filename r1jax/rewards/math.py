@@ -231,6 +231,9 @@ def _undouble(text: str) -> str:
   return _DOUBLED_COMMAND.sub(r"\\", text) if "\\\\" in text else text
 
 
+_BARE_BOX = re.compile(r"\\box(?=\s*\{)")
+
+
 def answer_region(completion: str) -> str | None:
   """The part of a completion that may hold its final answer: the text after the last `</think>` (or all of it when
   there are no think tags), at most its last MAX_TAIL_CHARS characters. None when the reasoning never closes (a
@@ -242,7 +245,7 @@ def answer_region(completion: str) -> str | None:
     return None
   else:
     region = completion
-  region = _undouble(region[-MAX_TAIL_CHARS:])
+  region = _BARE_BOX.sub(r"\\boxed", _undouble(region[-MAX_TAIL_CHARS:]))  # "\box{39}": a box missing its "ed"
   return region if region.strip() else None
 
 
@@ -263,18 +266,20 @@ _MATH_SPAN = re.compile(rf"(?<!\\)\$\$((?:{_NO_PARAGRAPH}.){{1,1000}}?)(?<!\\)\$
 # when three digits follow it (not after a lone 0), else a decimal comma ("2,74 $" is 2.74, as in French prose),
 # unless brackets enclose it ("(12,5)" is a pair).
 _STANDALONE_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,\\/])(?:-?\\[dt]?frac\{-?\d{1,20}\}\{\d{1,20}\}|-?\d{1,20}/\d{1,20}(?![\d/]|[.,]\d)|"
+    r"(?<![A-Za-z0-9_.,\\/])(?:-?\\[dt]?frac\{-?\d{1,20}\}\{\d{1,20}\}|-?(?:\d{1,20} )?\d{1,20}/\d{1,20}(?![\d/]|[.,]\d)|"
     r"(?<![(\[])-?(?:\d{1,20},(?:\d{1,2}|\d{4,20})|0,\d{3})(?:\s?%)?(?![\d,.)\]]|[A-Za-z0-9_]\d)|"
     r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?(?![A-Za-z0-9_,]?\d))|(?<![A-Za-z0-9_.\\])-?\.\d+")
 # Words that negate or hedge the number after them in its clause ("not 5", "4 or 5"), in English and in the other
 # languages whose answer marker is read: "n'est pas 5", "nicht 5", "\u4e0d\u662f5", "4\u62165".
 _NEGATION = re.compile(r"\b(?:not|no|never|minus|negative|isn't|aren't|n't|without|except|either|or|pas|non|ni|"
                        r"nicht|kein\w*|oder|nunca|jamais|ou)\b|[\u4e0d\u6ca1\u975e\u5426\u672a\u6216]", re.IGNORECASE)
-_MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen)", re.IGNORECASE)
+# Words after a number that change its value: "5 thousand", "5 factorial", "5 squared".
+_MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|lakh|crore|factorial|squared|cubed|"
+                        r"times|to the|over|plus|minus|divided|multiplied|raised|root)", re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"\s*percent\b", re.IGNORECASE)
 # Prose: a run of 4+ ASCII letters outside commands, or letters of another script (Greek and letterlike math
 # symbols such as \u211d excepted).
-_WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}|[^\W\d_a-zA-Z\u0370-\u03ff\u2100-\u214f]")
+_WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}|[^\W\d_a-zA-Z\u0370-\u03ff\u2100-\u214f\u2070-\u209f\u00b2\u00b3\u00b9]")
 
 
 _MATH_WORDS = frozenset("and or sin cos tan cot sec csc log ln exp lim max min gcd lcm mod deg abs sqrt pi inf".split())
@@ -311,6 +316,29 @@ def _spans(text: str) -> list[tuple[int, str]]:
   return [(m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH_SPAN.finditer(text)]
 
 
+# Labels that say the value after them is not the final answer yet.
+_TENTATIVE = re.compile(r"\b(?:in progress|work in progress|wip|draft|tentative|preliminary|provisional|incomplete|"
+                        r"unfinished|unverified|pending|todo|to do|placeholder|scratch|not final|so far|for now|"
+                        r"intermediate|partial|estimate|guess|attempt|checking|still working)\b", re.IGNORECASE)
+
+
+def _in_call(text: str, index: int) -> bool:
+  """Whether text[index] lies inside the unclosed parentheses of a function call: `exec('x=1')`, `print(5)`,
+  `sqrt(8)`, `f(3)`. The number is an argument there, never the value of the text."""
+  depth = 0
+  for i in range(index - 1, max(-1, index - 200), -1):
+    c = text[i]
+    if c == ")":
+      depth += 1
+    elif c == "(":
+      if depth == 0:
+        return re.search(r"[A-Za-z_][A-Za-z0-9_.]*\s*$", text[max(0, i - 40):i]) is not None
+      depth -= 1
+    elif c == "\n":
+      return False
+  return False
+
+
 def _last_value(text: str) -> str | None:
   """The last math span or standalone number of a prose text, whichever ends later; a number preceded in its own
   clause by a negation ("not 5", "minus 5") or followed by a magnitude word ("5 thousand") gives None."""
@@ -322,7 +350,10 @@ def _last_value(text: str) -> str | None:
   if number is not None and (span is None or number.end() > span[0]):
     clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
                       text[max(0, number.start() - 60):number.start()])[-1]
-    if _negated(clause) or _MAGNITUDE.match(text, number.end()):
+    if _negated(clause) or _MAGNITUDE.match(text, number.end()) or _in_call(text, number.start()):
+      return None
+    line = text[max(0, number.start() - 80):number.start()].rsplit("\n", 1)[-1]
+    if _TENTATIVE.search(line):  # "Work in progress: 10", "Draft answer: 10"
       return None
     return number.group() + ("%" if _PERCENT_WORD.match(text, number.end()) else "")
   return _span_run(text) if span else None
@@ -348,8 +379,8 @@ def _after_phrase(text: str) -> str | None:
   last = None
   for last in _ANSWER_PHRASE.finditer(text, max(0, len(text) - 20_000)):
     pass
-  if last is None:
-    return None
+  if last is None or _TENTATIVE.search(text[max(0, last.start() - 80):last.start()].rsplit("\n", 1)[-1]):
+    return None  # no answer phrase, or a tentative one: "Draft answer: 10"
   rest = text[last.end():last.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
   if not rest:
@@ -368,7 +399,7 @@ def _answer_from_text(region: str) -> str | None:
   """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number."""
   hashes = region.rfind("####")
   if hashes >= 0:
-    line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip()
+    line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip().lstrip(":").strip()
     if line:
       return line
   phrase = _after_phrase(region)
@@ -466,12 +497,14 @@ _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
     "\u2260": "\\ne ", "\u222a": "\\cup ", "\u00b2": "^2", "\u00b3": "^3", "\u2208": "\\in ",
+    **{chr(c): f"^{d}" for c, d in zip((0x2070, 0x00b9, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079), "01456789")},
 }
 _UNITS = (
     "centimeters?|centimetres?|cm|millimeters?|mm|kilometers?|kilometres?|km|meters?|metres?|inch(?:es)?|in|"
     "feet|foot|ft|yards?|yd|miles?|mi|mph|km/h|m/s|units?|square units|sq units|degrees?|deg|radians?|rad|"
     "seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|dollars?|cents?|kg|kilograms?|"
-    "grams?|lbs?|pounds?|ounces?|oz|liters?|litres?|ml|gallons?|cups?|percent|people|persons?|students?")
+    "grams?|lbs?|pounds?|ounces?|oz|liters?|litres?|ml|gallons?|cups?|percent|people|persons?|students?|"
+    "kPa|Pa|kHz|MHz|GHz|Hz|kJ|kWh|kW|mg")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|textsf|mathrm|mbox|hbox|mathit)\s*\{([^{}]*)\}"
                        r"(\s*\^\s*\{?[23]\}?)?")
 _UNIT_WORD = re.compile(rf"^\s*(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}|m|s|g|h|l)\.?\s*$", re.IGNORECASE)
@@ -481,6 +514,12 @@ _TRAILING_UNIT = re.compile(
 _INNER_UNIT = re.compile(rf"(?<=\d)\s+(?:{_UNITS})(?=\s*(?:[,;)\]}}]|\\}}))", re.IGNORECASE)  # "{35 cm, 4}"
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _SPACED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
+_DOTTED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3}){2,}")
+# A whole answer that is a mixed number: an integer (spaced thousands allowed), a space and a proper fraction a/b.
+_MIXED_NUMBER = re.compile(r"([-+]?)(\d{1,3}(?: \d{3})+|\d{1,20})\s+(\d{1,20})\s*/\s*(\d{1,20})")
+# A number with a unit abbreviation glued to it (12cm): the whole answer, two or more letters, never one (12m).
+_GLUED_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)(?:cm|mm|km|kg|mg|ml|mL|ft|yd|lbs?|oz|hrs?|mins?|secs?|kPa|"
+                         r"kHz|MHz|Hz|mph)(?:\s*\^\s*\{?[23]\}?)?$")
 
 
 # One pass over backslash sequences, so that a matrix row break (two backslashes) is never read as `\[` or `\ `.
@@ -613,6 +652,9 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     s = inner
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
+  s = re.sub(r"\*\*(.+?)\*\*", r"\1", s).strip().strip("_").strip()  # markdown bold and italics: **131**, _120_
+  s = s.replace("**", "^")  # Python's power: (rho+g)**2
+  s = re.sub(r"(?<![\\a-zA-Z])sqrt\s*(?=[({])", r"\\sqrt", s)  # sqrt(8) written without its backslash
   approx = re.split(r"\\approx|\\simeq|\u2248", s, maxsplit=1)
   if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value
     s = approx[1] if _NAME.fullmatch(approx[0].strip()) else approx[0]
@@ -645,7 +687,15 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _drop_unevaluated_sides(s)
   s = re.sub(r"^\\([a-zA-Z])\s*=(?!=)", r"\1 =", s)  # "\\k = 5": a one-letter command naming the answer
   s = s.rstrip(".,; ").lstrip("=").strip()
-  if _THOUSANDS.fullmatch(s):
+  if not gold:  # a prediction's "12cm" is 12; a gold's unit glued to it stays (the gold asks for it)
+    s = _GLUED_UNIT.sub(r"\1", s)
+  mixed = _MIXED_NUMBER.fullmatch(s)
+  if mixed and int(mixed.group(3)) < int(mixed.group(4)):  # 2 1/2 is 5/2, 1 000 4/9 is 9004/9
+    whole, num, den = int(mixed.group(2).replace(" ", "")), int(mixed.group(3)), int(mixed.group(4))
+    s = f"{mixed.group(1)}\\frac{{{whole * den + num}}}{{{den}}}"
+  if _DOTTED_THOUSANDS.fullmatch(s):  # 1.000.000: two or more groups of three after dots are thousands
+    s = s.replace(".", "")
+  elif _THOUSANDS.fullmatch(s):
     s = s.replace(",", "")
   elif _SPACED_THOUSANDS.fullmatch(s):
     s = s.replace(" ", "")
@@ -748,7 +798,7 @@ def _squeeze(s: str) -> str:
 
 def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | None:
   """Decide cheap cases in-process; None when sympy is needed."""
-  if _squeeze(gold) == _squeeze(pred):
+  if _squeeze(gold) == _squeeze(pred) and (gold_pct or not pred_pct):
     return True
   if _WORDS.fullmatch(gold) and (re.search(r"[a-zA-Z]{3}|\s", gold) or gold.lower() == "no"):  # "odd", "Yes"
     return " ".join(gold.lower().split()) == " ".join(pred.lower().split())
@@ -764,7 +814,7 @@ def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | 
   if g is None or p is None:
     return None
   inexact = g[1] or p[1]
-  candidates = [(g[0], p[0])]
+  candidates = [(g[0], p[0])] if gold_pct or not pred_pct else []  # 4 4/9% is 4/90, never 40/9 (see judge)
   if gold_pct:
     candidates.append((g[0] / 100, p[0]))
   if pred_pct:

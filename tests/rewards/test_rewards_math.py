@@ -277,3 +277,30 @@ def test_a_gold_keeps_its_one_letter_constants():
 ])
 def test_multi_part_named_relational_and_prose_answers(gold, prediction, expected):
   assert rmath.verify(gold, prediction) == expected
+
+
+# Each row failed on the grader before these rules (as a refused right answer or a rewarded wrong one).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    # Percent: the gold's sign names the unit asked for (25 and 0.25 answer 25%); a prediction's sign is part of
+    # its value unless the gold is a percent too (5% is 0.05, 4 4/9% is 2/45).
+    ("40/9", "4 4/9%", False), ("40/9", "4 4/9 %", False), ("5", r"<answer>5\%</answer>", False),
+    ("40/900", "4 4/9 percent", True), (r"25\%", "25", True), (r"25\%", "0.25", True), (r"25\%", r"25\%", True),
+    ("0.05", "5%", True),
+    # Mixed numbers, whole answers only.
+    ("-40/9", "-4 4/9", True), ("71/6", "+11 5/6", True), ("4", "4 0/9", True), ("9004/9", "1 000 4/9", True),
+    (r"\frac52", "2 1/2", True), ("1", "2 1/2", False), ("5/2", "5 1/2", False),
+    # Units and words attached to a number; words that change the value still refuse it.
+    ("12", "12cm", True), ("12", "12m", False), ("2", "Answer: 2 kPa", True), ("2000", "Answer: 2 kPa", False),
+    ("5", "5 factorial", False), ("5", "5 thousand", False), ("5", "minus 5", False),
+    ("5", "definitely not 5", False),
+    # Status labels and function calls hold no final answer (the text is read, never run).
+    ("10", "Work in progress: 10", False), ("10", "Draft answer: 10", False), ("1", "exec('x=1')", False),
+    ("5", "print(5)", False), ("8", "sqrt(8)", False), ("2*sqrt(2)", "sqrt(8)", True),
+    # Dots as thousands separators where unambiguous (two or more groups), markup slips.
+    ("1000000", "1.000.000", True), ("1000", "1.000", False), ("39", r"\box{39}", True), ("39", r"\box{38}", False),
+    ("55", "####: 55", True), ("131", "64 + 67 = **131**", True), ("5", "2 + 2 = **5**", False),
+    ("120", "The answer is _120°_.", True), ("162x^4", "Answer: 162x⁴", True), ("162x^4", "Answer: 162x⁵", False),
+    ("8", "2**3", True), ("6", "2**3", False),
+])
+def test_percent_mixed_numbers_units_labels_calls_and_markup(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
