@@ -6,7 +6,19 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout_cases.jsonl      448 labelled pairs, split "heldout", from 34 more projects' test files (RL trainers,
+  math_heldout2_cases.jsonl     710 labelled pairs, split "heldout2", the held-out file: the symbolic-mode fixtures of
+                                pie-framework/math-validation (an answer checker's eq / ne lists: fractions, mixed
+                                numbers, trailing zeros, degrees in trigonometric functions, exponentials, inverse
+                                functions, percent) and evalscope's math-equality tests, each with its source; pairs
+                                already in the other files are left out. Built and committed before the grader changes
+                                it measures. 149 of its answers are wrong (21%: the fixtures list more equivalent forms
+                                than wrong ones). The 642 cases of those files left out (fixtures that list a target's
+                                characters one by one, the source's relation-equivalence mode where any equation with
+                                the same solution set counts, its unit and \\log-base conventions, fixtures it marks as
+                                not yet passing, undefined values labelled infinity, other sources' own format or
+                                tolerance rules) are in math_heldout2_left_out.jsonl with the reason for each.
+  math_heldout_cases.jsonl      448 labelled pairs (development data since its misses were listed; counted in "whole"),
+                                split "heldout", from 34 more projects' test files (RL trainers,
                                 evaluation harnesses and reward functions: rllm, forge, ms-swift, tinker-cookbook,
                                 NeMo-Gym, Math-Verify's mixed-number tests, and smaller projects), none used before,
                                 each with its source; pairs already in the other files are left out. Built and
@@ -66,9 +78,10 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout": "math_heldout_cases.jsonl", "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
+FILES = {"heldout2": "math_heldout2_cases.jsonl", "heldout": "math_heldout_cases.jsonl",
+         "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout"
+HELD_OUT = "heldout2"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -245,7 +258,7 @@ def main():
     times["r1jax"] += ours_time
     times["math-verify"] += theirs_time
     report(name, cases, ours, theirs)
-    if name in ("outside", "dev"):
+    if name in ("outside", "dev", "heldout"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -263,7 +276,7 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    backend_experiment({name: by_file[name] for name in (HELD_OUT, "outside", "dev", "adversarial") if name in by_file})
+    backend_experiment({name: by_file[name] for name in (HELD_OUT, "heldout", "outside", "dev", "adversarial") if name in by_file})
 
   from r1jax.rewards import math as rmath
 

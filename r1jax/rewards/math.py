@@ -23,7 +23,7 @@ The pipeline for one (completion, gold) pair:
   2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`,
      `\\text{}` and units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a
      word such as "hundred", "or", "not" qualifies it), degrees (inside the argument of a trigonometric function
-     they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: 25% matches 25 and 0.25),
+     they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: see the policies below),
      dollars, thousands separators, "or"/"and" between answers, the sides of an equation that hold a limit, sum,
      product or integral (the computation, not the answer), trailing punctuation.
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
@@ -61,6 +61,17 @@ Policies for the answers other graders read differently (each a decision, tested
   * A system (cases, aligned) is the unordered set of its equations; a bound on |x| is the set of x it allows
     (1 <= |z| <= 2 is [-2, -1] U [1, 2]); a name such as f(x) may be the variable of an inequality (0 < f(x) < 1
     answers (0, 1)); a tuple written without its parentheses in its order answers it ({1,3} renders as 1, 3).
+  * Percent: the gold's percent sign names the unit the answer is asked in, so 25% is answered by 25%, 25 and 0.25;
+    a prediction's percent sign is part of its value unless the gold is a percent too (5% is 0.05: it does not
+    answer 5, and 4 4/9% does not answer 40/9).
+  * Mixed numbers: a whole answer "2 1/2" (also "-4 4/9", "1 000 4/9") is 5/2, as LaTeX's 2\\frac{1}{2} is; never
+    the product 1.
+  * Units and words after a number: known unit words and abbreviations (also glued, 12cm, two letters or more)
+    and plain words (5 apples) go; words that change the value (thousand, factorial, squared, minus) refuse it.
+  * A value after a status label ("Work in progress: 10", "Draft answer: 10") or inside a function call
+    (exec('x=1'), print(5), sqrt(8) read for 8) is no answer; the text is only read.
+  * Dots between groups of three digits are thousands separators when there are two or more groups (1.000.000);
+    one group (1.000) stays a decimal.
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
     lone 0), else a decimal comma, in a whole answer and in prose alike.
 

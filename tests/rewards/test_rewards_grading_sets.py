@@ -24,7 +24,8 @@ def _cases(name: str) -> list[dict]:
 ADVERSARIAL = _cases("math_adversarial_cases.jsonl")
 OUTSIDE = _cases("math_outside_cases.jsonl")
 DEV = _cases("math_dev_cases.jsonl")
-HELD_OUT = _cases("math_heldout_cases.jsonl")
+HELD_OUT = _cases("math_heldout_cases.jsonl")  # held out for one run, development data since
+HELD_OUT2 = _cases("math_heldout2_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -43,30 +44,33 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
-  cases = [c for c in OUTSIDE + DEV + HELD_OUT if c["split"] == split]
+  cases = [c for c in OUTSIDE + DEV + HELD_OUT + HELD_OUT2 if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-@pytest.mark.parametrize("split", ["tune", "report", "dev"])  # "report" was held out for one run, then developed on
-def test_outside_cases_the_grader_was_developed_against(split):
+# "report" and "heldout" were each held out for one run, then developed on.
+# "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
+# refuses on purpose (a prediction's percent sign is part of its value).
+@pytest.mark.parametrize("split,floor", [("tune", 0.97), ("report", 192 / 198), ("dev", 0.97), ("heldout", 0.97)])
+def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
-  assert agree >= 0.97 and not false_positives
+  assert agree >= floor and not false_positives
 
 
 def test_held_out_cases_stay_at_their_measured_level():
-  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards) the grader agreed
-  with 422 of its 448 labels and rewarded 4 of its 189 wrong answers; a change must not do worse on it."""
-  agree, false_positives = _agreement("heldout")
-  assert len(HELD_OUT) == 448 and sum(not c["expected"] for c in HELD_OUT) == 189
-  assert agree >= 422 / 448 and len(false_positives) <= 4
+  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards --skip-slow) the
+  grader agreed with 674 of its 710 labels and rewarded 5 of its 149 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout2")
+  assert len(HELD_OUT2) == 710 and sum(not c["expected"] for c in HELD_OUT2) == 149
+  assert agree >= 674 / 710 and len(false_positives) <= 5
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 94.2% agreement and 4 false positives on the held-out file "
-                                       "(math-verify: 81.2%, 16; python -m benchmarks.rewards, 2026-11-27)")
+@pytest.mark.xfail(strict=True, reason="target not met: 94.9% agreement and 5 false positives on the held-out file "
+                                       "(math-verify: 82.3%, 11; python -m benchmarks.rewards, 2026-11-27)")
 def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout")
+  agree, false_positives = _agreement("heldout2")
   assert agree >= 0.97 and not false_positives
 
 
