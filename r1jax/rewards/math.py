@@ -68,12 +68,19 @@ Policies for the answers other graders read differently (each a decision, tested
     the product 1.
   * Units and words after a number: known unit words and abbreviations (also glued, 12cm, two letters or more)
     and plain words (5 apples) go; words that change the value (thousand, factorial, squared, minus) refuse it.
+    When both the gold and the answer write units or labels in \\text{} and they differ (3.5 \\text{L} for
+    3.5 \\text{gal}, 17 oranges for 17 apples), the answer is wrong; spellings of one unit (cm, centimeters) agree.
+  * A gold that is a true numeric equation (2 + 2 = 4, 1 = 1) asks for its value: 4 (or 1) answers it, as a true
+    computation in an answer gives its value. (pie-framework's fixtures count the equation and the number apart.)
+  * Spaced digits in prose ("... 1 2 ...") are no value: a number that only spaces separate from the number before
+    it is not read as the answer of a text.
   * A value after a status label ("Work in progress: 10", "Draft answer: 10") or inside a function call
     (exec('x=1'), print(5), sqrt(8) read for 8) is no answer; the text is only read.
   * Dots between groups of three digits are thousands separators when there are two or more groups (1.000.000);
     one group (1.000) stays a decimal.
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
-    lone 0), else a decimal comma, in a whole answer and in prose alike.
+    lone 0), else a decimal comma, in a whole answer and in prose alike; on a side of an equation, thousands
+    separators go when they are the side's only commas (y = 2,500 is y = 2500; a side holding a tuple keeps them).
 
 Decimals (the one tolerance, the same in both directions): two numbers are equal when they are equal, or when one
 has no finite decimal expansion (pi, sqrt(2), 8/3) and the other is a decimal that agrees with it to 1e-6
@@ -287,6 +294,8 @@ _NEGATION = re.compile(r"\b(?:not|no|never|minus|negative|isn't|aren't|n't|witho
 # Words after a number that change its value: "5 thousand", "5 factorial", "5 squared".
 _MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|lakh|crore|factorial|squared|cubed|"
                         r"times|to the|over|plus|minus|divided|multiplied|raised|root)", re.IGNORECASE)
+# A number that only spaces separate from the number before it ("... 1 2 ..."): spaced digits, not a value.
+_SPACED_DIGITS = re.compile(r"\d[ \t]+$")
 _PERCENT_WORD = re.compile(r"\s*percent\b", re.IGNORECASE)
 # Prose: a run of 4+ ASCII letters outside commands, or letters of another script (Greek and letterlike math
 # symbols such as \u211d excepted).
@@ -362,6 +371,8 @@ def _last_value(text: str) -> str | None:
     clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
                       text[max(0, number.start() - 60):number.start()])[-1]
     if _negated(clause) or _MAGNITUDE.match(text, number.end()) or _in_call(text, number.start()):
+      return None
+    if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
       return None
     line = text[max(0, number.start() - 80):number.start()].rsplit("\n", 1)[-1]
     if _TENTATIVE.search(line):  # "Work in progress: 10", "Draft answer: 10"
@@ -710,7 +721,19 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     s = s.replace(",", "")
   elif _SPACED_THOUSANDS.fullmatch(s):
     s = s.replace(" ", "")
+  elif "=" in s:
+    s = "=".join(_side_thousands(side) for side in _equals_sides(s))
   return s, percent
+
+
+_INNER_THOUSANDS = re.compile(r"(?<![\w.,])[1-9]\d{0,2}(?:,\d{3})+(?![\w,]|\.\d)")
+
+
+def _side_thousands(side: str) -> str:
+  """One side of an equation with its thousands separators dropped (y = 250 x + 2,500 is y = 250 x + 2500), when
+  they are its only commas (a side holding a tuple or a list keeps its commas)."""
+  dropped = _INNER_THOUSANDS.sub(lambda m: m.group().replace(",", ""), side)
+  return side if "," in dropped else dropped
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -908,6 +931,33 @@ def _status_counts(statuses: list[str]) -> dict:
   return stats
 
 
+# Spellings of one unit (lower case, without a plural s) that name it the same way.
+_UNIT_ALIASES = {
+    "centimeter": "cm", "centimetre": "cm", "millimeter": "mm", "millimetre": "mm", "meter": "m", "metre": "m",
+    "kilometer": "km", "kilometre": "km", "gram": "g", "kilogram": "kg", "milligram": "mg", "liter": "l", "litre": "l",
+    "milliliter": "ml", "millilitre": "ml", "second": "s", "sec": "s", "minute": "min", "hour": "h", "hr": "h",
+    "inch": "in", "foot": "ft", "feet": "ft", "yard": "yd", "mile": "mi", "gallon": "gal", "pound": "lb",
+    "ounce": "oz", "degree": "deg", "unit": "unit"}
+
+
+def _unit_words(answer: str) -> tuple[str, ...]:
+  """The units and labels an answer writes after its values in \\text{...} / \\mathrm{...} (with their powers), each
+  in one spelling, sorted: "3.5 \\text{ gallons}" gives ("gal",). Empty when it writes none."""
+  found = []
+  for m in _TEXT_CMD.finditer(answer[:MAX_ANSWER_CHARS]):
+    content = m.group(1).strip().rstrip(".").lower()
+    label = _is_label_after_value(content, answer[:m.start()], "") or (
+      len(content) == 1 and content.isalpha() and re.search(r"[\d)\]}]\s*$", answer[:m.start()]))
+    if not content or not (_UNIT_WORD.match(content) or label):
+      continue
+    words = content.split()
+    words[-1] = words[-1][:-1] if len(words[-1]) > 3 and words[-1].endswith("s") else words[-1]
+    words[-1] = _UNIT_ALIASES.get(words[-1], words[-1])
+    power = re.sub(r"\D", "", m.group(2) or "")
+    found.append(" ".join(words) + (f"^{power}" if power else ""))
+  return tuple(sorted(found))
+
+
 def _prepare(text: str, gold: str):
   """Extract and normalise one pair: ("done", correct, status) or ("pool", key)."""
   gold_answer = extract_gold(gold)
@@ -918,6 +968,9 @@ def _prepare(text: str, gold: str):
     return "done", False, "no_answer"
   if len(answer) > MAX_ANSWER_CHARS:
     return "done", False, "too_long"
+  gold_units, units = _unit_words(gold_answer), _unit_words(answer)
+  if gold_units and units and gold_units != units:  # 3.5 \text{L} does not answer 3.5 \text{gal}
+    return "done", False, "fast"
   g, g_pct = normalize(gold_answer, gold=True)
   p, p_pct = normalize(answer)
   if not p:

@@ -304,3 +304,27 @@ def test_multi_part_named_relational_and_prose_answers(gold, prediction, expecte
 ])
 def test_percent_mixed_numbers_units_labels_calls_and_markup(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# Each row failed on the grader before these rules (as a refused right answer or a rewarded wrong one).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    # Spaced digits in prose are no value: garbage holding the gold's digits gets nothing.
+    ("1 + 1", "abcdefghijklmnopqrstuvwxyz 1 2 abcdeghijk ab cd ef bq arub oin tsn a8 asin", False),
+    ("3", "<think>.</think>I wrote 4 3 somewhere", False), ("12", "<think>.</think>my digits were 1 2 today", False),
+    ("3", "<think>.</think>So the count is 3.", True),
+    # Different units (or labels) on the two sides: a wrong answer; the same unit spelled another way is right.
+    (r"3.5 \text{gal}", r"3.5 \text{L}", False), (r"2 * 3.5 \text{gal}", r"7 \text{L}", False),
+    (r"1 \text{gal} + 2 \text{gal}", r"1 \text{L} + 2 \text{gal}", False),
+    (r"17\text{ apples}", r"17\text{ oranges}", False), (r"5\text{ cm}", r"5\text{ m}", False),
+    (r"3.5\text{ gallons}", r"3.5 \text{gal}", True), (r"5\text{ cm}", r"5\text{ centimeters}", True),
+    (r"5\text{ cm}", "5", True), ("5", r"5\text{ cm}", True),
+    # Inverse secant, cosecant and cotangent.
+    (r"\cot^{-1}\left(x\right)", r"\arccot x", True), (r"\asec\left(x\right)", r"\arcsec \left(x\right)", True),
+    ("1/x", r"\sin\left(\arccsc x\right)", True), (r"\arcsec x", r"\arccsc x", False),
+    (r"\sec^{-1} x", r"\frac{1}{\sec x}", False),
+    # Thousands separators on the sides of an equation.
+    ("36x^2+64y^2=2,304", "36x^2+64y^2=2304", True), ("100,000=72,300(1.008)^x", "72300(1.008)^x=100000", True),
+    ("y=2,500", "y=2.5", False), ("y=2,500", "y=2500", True),
+])
+def test_spaced_digits_units_inverse_trig_and_equation_thousands(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
