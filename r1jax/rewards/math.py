@@ -303,12 +303,17 @@ _WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}|[^\W\d_a-zA-Z\u0370-\u03ff\u
 
 
 _MATH_WORDS = frozenset("and or sin cos tan cot sec csc log ln exp lim max min gcd lcm mod deg abs sqrt pi inf".split())
+# Function names of 4+ letters that the parser reads without a backslash, when a "(" follows: 1/sqrt(x), asin(1/2).
+_PLAIN_FUNCTION_CALL = re.compile(r"(?<![\\a-zA-Z])(?:sqrt|arc(?:sin|cos|tan|cot|sec|csc)|a(?:sin|cos|tan|cot|sec|csc)|"
+                                  r"(?:sin|cos|tan)h)(?=\s*\()")
 
 
 def _is_formula(text: str) -> bool:
-  """No run of 4+ letters outside LaTeX commands and \\text{} (those are prose, or words the parser refuses), no
-  letters of another script, and not two or more short words ("We add 2 and 3 to get 5")."""
+  """No run of 4+ letters outside LaTeX commands, \\text{} and plain function calls such as sqrt(x) (those are prose,
+  or words the parser refuses), no letters of another script, and not two or more short words ("We add 2 and 3 to
+  get 5")."""
   stripped = re.sub(r"\\(?:text|mathrm|textbf|mbox|operatorname|begin|end)\s*\{[^{}]*\}", "", text)
+  stripped = _PLAIN_FUNCTION_CALL.sub(" ", stripped)
   if _WORDISH.search(stripped):
     return False
   words = re.findall(r"(?<![\\A-Za-z])[A-Za-z]{2,3}(?![A-Za-z])", stripped)

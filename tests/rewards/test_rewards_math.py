@@ -328,3 +328,16 @@ def test_percent_mixed_numbers_units_labels_calls_and_markup(gold, prediction, e
 ])
 def test_spaced_digits_units_inverse_trig_and_equation_thousands(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# Plain function calls (sqrt(x), asin(x)) in a bare answer were read as prose, so the answer fell back to its last
+# number: 1/sqrt(x) answered 1. Each right row failed on the grader before; the wrong rows guard the new path.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("sqrt(1/x)", "1/sqrt(x)", True), ("(5*sqrt(2)-7)^7", "(19601-13860*sqrt(2))^(7/4)", True),
+    ("5", "sqrt(25)", True), (r"\frac{\pi}{6}", "asin(1/2)", True), (r"\sqrt{6}", "sqrt(2)*sqrt(3)", True),
+    ("1", "1/sqrt(x)", False), ("7/4", "(19601-13860*sqrt(2))^(7/4)", False), ("5", "sqrt(26)", False),
+    ("5", "sqrt(25) = 6", False), ("7", "sqrt(49) or 8", False), ("x", "sqrt(x^2)", False),
+])
+def test_plain_function_calls_are_part_of_the_answer(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+  assert rmath.extract_answer(prediction) == prediction
