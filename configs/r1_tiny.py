@@ -44,8 +44,11 @@ Where each choice comes from:
                    operations rose +15.8 / +8.8 / +20.0 points (mean 14.9) with in-band changes of -31 / -3.5 / -2.8:
                    on seed 0 the answers came loose from the traces. lr 1e-4 kept in-band (+3.9 / +2.4 / -0.4) but
                    gained less on 5 operations (+7.9 / +5.4 / +20.3, mean 11.2); 150 steps at 2e-4 did worse on seed
-                   0 (+11.6, in-band -44); 5e-4 collapsed the traces within 12 steps. The gain tracks the cold
-                   start: the strongest one (seed 2) gains 20 points at either learning rate.
+                   0 (+11.6, in-band -44); 5e-4 collapsed the traces within 12 steps. On seed 0, a KL term
+                   (beta 0.01) cut the in-band loss to -11.7 but gained +9.5, no dynamic sampling lost -45 in-band
+                   and gained +9.4, and a longer cold start (500 steps: in-band 0.975) lost -69 in-band for +8.4.
+                   The in-band loss comes from the 5-operation prompts: the cold-start model never writes five
+                   steps, so the only reward there is for an answer that does not follow the trace.
   sft_control  The cold-start model trained on with SFT (the same traces) for the same training time GRPO used:
                does RL add more than more SFT on what the cold start already had?
   r1_zero      The same GRPO recipe straight from the base (DeepSeek-R1 §2.2): the prompt ends at "Assistant: ",
