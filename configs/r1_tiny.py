@@ -47,8 +47,9 @@ Where each choice comes from:
                    0 (+11.6, in-band -44); 5e-4 collapsed the traces within 12 steps. On seed 0, a KL term
                    (beta 0.01) cut the in-band loss to -11.7 but gained +9.5, no dynamic sampling lost -45 in-band
                    and gained +9.4, and a longer cold start (500 steps: in-band 0.975) lost -69 in-band for +8.4.
-                   The in-band loss comes from the 5-operation prompts: the cold-start model never writes five
-                   steps, so the only reward there is for an answer that does not follow the trace.
+                   Why: the cold-start model never writes five steps, so on 5-operation prompts reward goes to
+                   traces that merge two operations in one step (seeds 1, 2) or, on seed 0, to answers that do
+                   not follow the trace at all, and that habit spreads to the in-band problems.
   sft_control  The cold-start model trained on with SFT (the same traces) for the same training time GRPO used:
                does RL add more than more SFT on what the cold start already had?
   r1_zero      The same GRPO recipe straight from the base (DeepSeek-R1 §2.2): the prompt ends at "Assistant: ",
