@@ -130,6 +130,14 @@ def step_seconds(workdir: Path) -> float:
   return float(np.median(rows[1:] if len(rows) > 1 else rows))
 
 
+class StageStopped(Exception):
+  """A stage stopped early (SIGTERM): later stages must not start from its checkpoint."""
+
+  def __init__(self, stage: str):
+    super().__init__(stage)
+    self.stage = stage
+
+
 def finished(name: str, out: dict) -> bool:
   """False (and a warning) when a stage was stopped early (SIGTERM): its checkpoint is saved, later stages must not
   start from it."""
@@ -246,102 +254,72 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
     results[name] = evaluate_stage(name, out["cfg"], out["params"], tokenizer, c, split, s, evals)
     results[name].update(ledger.get(name))
 
-  # Stage 0: the base models (plain LM loss on task text, no <think>).
+  def stage(name: str, trainer, s, evaluated: bool = True, extra: dict | None = None, **train_kwargs) -> dict:
+    """Train stage `name` in <workdir>/<name>, record its figures and evaluate it; StageStopped if it stopped."""
+    out = trainer.train(s, workdir / name, **train_kwargs)
+    if not finished(name, out):
+      raise StageStopped(name)
+    record(name, out, **(extra or {}))
+    if evaluated:
+      evaluate(name, out, s)
+    return out
+
+  def planned_steps(name: str, given: str, sft_dir: str, **extra: Any) -> int:
+    """The SFT steps that give stage `name` the training time stage `given` used, at the SFT speed measured in
+    <workdir>/<sft_dir> (planned once, kept in the ledger so that a resumed run keeps the plan)."""
+    if "planned_steps" not in ledger.get(name):
+      sft_step = step_seconds(workdir / sft_dir)
+      ledger.set(name, planned_steps=max(1, round(ledger.get(given)["train_s"] / sft_step)),
+                 planned_from={f"{given}_train_s": ledger.get(given)["train_s"], "sft_step_s": sft_step}, **extra)
+    return ledger.get(name)["planned_steps"]
+
   s_base = stage_settings(c, "base", split)
-  base = sft.train(s_base, workdir / "base")
-  if not finished("base", base):
-    return {"stopped": "base"}
-  record("base", base)
   tokenizer = common.build_tokenizer(s_base.tokenizer)
-  evaluate("base", base, s_base)
+  try:
+    # Stage 0: the base models (plain LM loss on task text, no <think>).
+    base = stage("base", sft, s_base)
 
-  # Stage 1: cold start on a few hundred narrow-band traces.
-  s_cold = stage_settings(c, "cold_start", split)
-  cold_rows = common.load_rows(s_cold.task, "train", c.pipeline.cold_start_traces, s_cold.seed)
-  cold = sft.train(s_cold, workdir / "sft", init_params=base["params"], rows=cold_rows)
-  if not finished("sft", cold):
-    return {"stopped": "sft"}
-  record("sft", cold)
-  evaluate("sft", cold, s_cold)
+    # Stage 1: cold start on a few hundred narrow-band traces.
+    s_cold = stage_settings(c, "cold_start", split)
+    cold_rows = common.load_rows(s_cold.task, "train", c.pipeline.cold_start_traces, s_cold.seed)
+    cold = stage("sft", sft, s_cold, init_params=base["params"], rows=cold_rows)
 
-  # Stage 2: GRPO on the wider band.
-  s_grpo = stage_settings(c, "grpo", split)
-  rl = grpo.train(s_grpo, workdir / "grpo", init_params=cold["params"])
-  if not finished("grpo", rl):
-    return {"stopped": "grpo"}
-  record("grpo", rl)
-  evaluate("grpo", rl, s_grpo)
+    # Stage 2: GRPO on the wider band.
+    s_grpo = stage_settings(c, "grpo", split)
+    rl = stage("grpo", grpo, s_grpo, init_params=cold["params"])
 
-  # The control: more SFT of the cold start on its own traces, for as long as GRPO trained.
-  if "planned_steps" not in ledger.get("sft_control"):
-    sft_step = step_seconds(workdir / "sft")
-    ledger.set("sft_control", planned_steps=max(1, round(ledger.get("grpo")["train_s"] / sft_step)),
-               planned_from={"grpo_train_s": ledger.get("grpo")["train_s"], "sft_step_s": sft_step})
-  steps = ledger.get("sft_control")["planned_steps"]
-  every = max(1, steps // c.pipeline.control_evals)
-  s_ctrl = stage_settings(c, "sft_control", split, **{"train.steps": steps, "train.eval_every": every,
-                                                      "train.log_every": min(10, every),
-                                                      "train.checkpoint_every": max(10, steps // 2)})
-  ctrl = sft.train(s_ctrl, workdir / "sft_control", init_params=cold["params"], rows=cold_rows)
-  if not finished("sft_control", ctrl):
-    return {"stopped": "sft_control"}
-  record("sft_control", ctrl)
-  evaluate("sft_control", ctrl, s_ctrl)
+    # The control: more SFT of the cold start on its own traces, for as long as GRPO trained.
+    steps = planned_steps("sft_control", "grpo", "sft")
+    every = max(1, steps // c.pipeline.control_evals)
+    s_ctrl = stage_settings(c, "sft_control", split, **{"train.steps": steps, "train.eval_every": every,
+                                                        "train.log_every": min(10, every),
+                                                        "train.checkpoint_every": max(10, steps // 2)})
+    stage("sft_control", sft, s_ctrl, init_params=cold["params"], rows=cold_rows)
 
-  # R1-Zero: the same GRPO straight from the base.
-  s_zero = stage_settings(c, "r1_zero", split)
-  zero = grpo.train(s_zero, workdir / "r1_zero", init_params=base["params"])
-  if not finished("r1_zero", zero):
-    return {"stopped": "r1_zero"}
-  record("r1_zero", zero)
-  evaluate("r1_zero", zero, s_zero)
+    # R1-Zero: the same GRPO straight from the base.
+    stage("r1_zero", grpo, stage_settings(c, "r1_zero", split), init_params=base["params"])
 
-  # Students: a smaller base, then RL on it, then distillation given the same student training time.
-  s_sbase = stage_settings(c, "student_base", split)
-  sbase = sft.train(s_sbase, workdir / "student_base")
-  if not finished("student_base", sbase):
-    return {"stopped": "student_base"}
-  record("student_base", sbase)
-  s_srl = stage_settings(c, "student_rl", split)
-  srl = grpo.train(s_srl, workdir / "student_rl", init_params=sbase["params"])
-  if not finished("student_rl", srl):
-    return {"stopped": "student_rl"}
-  record("student_rl", srl)
-  evaluate("student_rl", srl, s_srl)
+    # Students: a smaller base, then RL on it, then distillation given the same student training time.
+    sbase = stage("student_base", sft, stage_settings(c, "student_base", split), evaluated=False)
+    stage("student_rl", grpo, stage_settings(c, "student_rl", split), init_params=sbase["params"])
+    s_sd = stage_settings(c, "student_distill", split)
+    traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_sd, c.pipeline.distill_sampling,
+                                           s_sd.seed, workdir / "student_distill_traces.json")
+    steps = planned_steps("student_distill", "student_rl", "student_base", traces=trace_stats)
+    s_sd = settings_lib.updated(s_sd, {"train.steps": steps, "train.checkpoint_every": max(10, steps // 2)})
+    stage("student_distill", sft, s_sd, init_params=sbase["params"], rows=traces)
 
-  s_sd = stage_settings(c, "student_distill", split)
-  traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_sd, c.pipeline.distill_sampling,
-                                         s_sd.seed, workdir / "student_distill_traces.json")
-  if "planned_steps" not in ledger.get("student_distill"):
-    sft_step = step_seconds(workdir / "student_base")
-    ledger.set("student_distill", planned_steps=max(1, round(ledger.get("student_rl")["train_s"] / sft_step)),
-               planned_from={"student_rl_train_s": ledger.get("student_rl")["train_s"], "sft_step_s": sft_step},
-               traces=trace_stats)
-  steps = ledger.get("student_distill")["planned_steps"]
-  s_sd = settings_lib.updated(s_sd, {"train.steps": steps, "train.checkpoint_every": max(10, steps // 2)})
-  sd = sft.train(s_sd, workdir / "student_distill", init_params=sbase["params"], rows=traces)
-  if not finished("student_distill", sd):
-    return {"stopped": "student_distill"}
-  record("student_distill", sd)
-  evaluate("student_distill", sd, s_sd)
-
-  # Later rounds (DeepSeek-R1 §2.3.3): the previous round's GRPO model is rejection-sampled on RL-band prompts, the
-  # base is fine-tuned on the kept traces instead of the hand-made cold start, and GRPO runs again from there.
-  for k in range(2, c.pipeline.rounds + 1):
-    sft_name, rl_name = round_stages(k)
-    traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_grpo, c.pipeline.round_sampling,
-                                           s_grpo.seed + k, workdir / f"round{k}_traces.json")
-    s_round = stage_settings(c, "cold_start", split)
-    cold_k = sft.train(s_round, workdir / sft_name, init_params=base["params"], rows=traces)
-    if not finished(sft_name, cold_k):
-      return {"stopped": sft_name}
-    record(sft_name, cold_k, traces=trace_stats)
-    evaluate(sft_name, cold_k, s_round)
-    rl = grpo.train(s_grpo, workdir / rl_name, init_params=cold_k["params"])
-    if not finished(rl_name, rl):
-      return {"stopped": rl_name}
-    record(rl_name, rl)
-    evaluate(rl_name, rl, s_grpo)
+    # Later rounds (DeepSeek-R1 §2.3.3): the previous round's GRPO model is rejection-sampled on RL-band prompts,
+    # the base is fine-tuned on the kept traces instead of the hand-made cold start, and GRPO runs again from there.
+    for k in range(2, c.pipeline.rounds + 1):
+      sft_name, rl_name = round_stages(k)
+      traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_grpo, c.pipeline.round_sampling,
+                                             s_grpo.seed + k, workdir / f"round{k}_traces.json")
+      cold_k = stage(sft_name, sft, stage_settings(c, "cold_start", split), extra={"traces": trace_stats},
+                     init_params=base["params"], rows=traces)
+      rl = stage(rl_name, grpo, s_grpo, init_params=cold_k["params"])
+  except StageStopped as stopped:
+    return {"stopped": stopped.stage}
 
   results = {name: results[name] for name in stage_names(c)}
   claims = claims_rows(c, results)

@@ -19,12 +19,17 @@ TINY = dict(hidden_size=16, intermediate_size=32, num_layers=1, num_heads=2, num
 KNOBS = dict(digits=1, steps=(1, 2), ops="+-", dev_fraction=0.2)
 
 
-def test_make_collate_trains_on_the_prompt_only_when_asked():
+def _base_text_examples(n: int, max_len: int):
+  """(tokenizer, SFT examples of `n` arithmetic rows' base text, the pretraining text of the demo's base model)."""
   tok = load_tokenizer("builtin")
-  rows = tasks.load("arithmetic", "train", n=2, seed=0, **KNOBS).to_list()
+  rows = tasks.load("arithmetic", "train", n=n, seed=0, **KNOBS).to_list()
   task = settings.TaskSettings(template="r1_zero_short", template_opts={"prefill_think": False},
                                completion_field="base_text")
-  examples, _ = sft.sft_examples(tok, rows, task, max_len=64)
+  return tok, sft.sft_examples(tok, rows, task, max_len=max_len)[0]
+
+
+def test_make_collate_trains_on_the_prompt_only_when_asked():
+  tok, examples = _base_text_examples(2, max_len=64)
   for on_prompt in (False, True):
     train = settings.SFTLoopSettings(batch_size=2, max_len=64, train_on_prompt=on_prompt)
     batch = sft.make_collate(tok, train)(examples)
@@ -35,11 +40,7 @@ def test_make_collate_trains_on_the_prompt_only_when_asked():
 
 
 def test_packing_puts_more_examples_than_rows_into_a_batch_and_counts_the_rest():
-  tok = load_tokenizer("builtin")
-  rows = tasks.load("arithmetic", "train", n=8, seed=0, **KNOBS).to_list()
-  task = settings.TaskSettings(template="r1_zero_short", template_opts={"prefill_think": False},
-                               completion_field="base_text")
-  examples, _ = sft.sft_examples(tok, rows, task, max_len=128)
+  tok, examples = _base_text_examples(8, max_len=128)
   collate = sft.make_collate(tok, settings.SFTLoopSettings(batch_size=2, max_len=128, pack=True, pack_examples=8))
   batch = collate(examples)
   assert batch["input_ids"].shape == (2, 128)
