@@ -714,8 +714,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _drop_unevaluated_sides(s)
   s = re.sub(r"^\\([a-zA-Z])\s*=(?!=)", r"\1 =", s)  # "\\k = 5": a one-letter command naming the answer
   s = s.rstrip(".,; ").lstrip("=").strip()
-  if not gold:  # a prediction's "12cm" is 12; a gold's unit glued to it stays (the gold asks for it)
-    s = _GLUED_UNIT.sub(r"\1", s)
+  s = _GLUED_UNIT.sub(r"\1", s)  # "12cm" is 12 on either side; _prepare refuses 12 mm and 12 for a gold's 12cm
   mixed = _MIXED_NUMBER.fullmatch(s)
   if mixed and int(mixed.group(3)) < int(mixed.group(4)):  # 2 1/2 is 5/2, 1 000 4/9 is 9004/9
     whole, num, den = int(mixed.group(2).replace(" ", "")), int(mixed.group(3)), int(mixed.group(4))
@@ -942,24 +941,36 @@ _UNIT_ALIASES = {
     "kilometer": "km", "kilometre": "km", "gram": "g", "kilogram": "kg", "milligram": "mg", "liter": "l", "litre": "l",
     "milliliter": "ml", "millilitre": "ml", "second": "s", "sec": "s", "minute": "min", "hour": "h", "hr": "h",
     "inch": "in", "foot": "ft", "feet": "ft", "yard": "yd", "mile": "mi", "gallon": "gal", "pound": "lb",
-    "ounce": "oz", "degree": "deg", "unit": "unit"}
+    "ounce": "oz", "degree": "deg", "unit": "unit", "inche": "in", "hrs": "h", "mins": "min", "secs": "s",
+    "lbs": "lb", "yds": "yd", "kms": "km", "cms": "cm", "mms": "mm", "kgs": "kg"}
+
+
+# A known unit written as plain text after a number, spaced or glued: "2 cm", "2cm", "5 hours" (not "x \\in").
+_PLAIN_UNIT = re.compile(rf"(?<=\d)\s*((?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}))(?:\s*\^\s*\{{?([23])\}}?)?(?![A-Za-z])",
+                         re.IGNORECASE)
+
+
+def _unit_key(content: str, power: str) -> str:
+  """One spelling of a unit: lower case, singular, abbreviated ("Centimeters" and "cm" are "cm"), with its power."""
+  words = content.lower().split()
+  words[-1] = words[-1][:-1] if len(words[-1]) > 3 and words[-1].endswith("s") else words[-1]
+  words[-1] = _UNIT_ALIASES.get(words[-1], words[-1])
+  return " ".join(words) + (f"^{power}" if power else "")
 
 
 def _unit_words(answer: str) -> tuple[str, ...]:
-  """The units and labels an answer writes after its values in \\text{...} / \\mathrm{...} (with their powers), each
-  in one spelling, sorted: "3.5 \\text{ gallons}" gives ("gal",). Empty when it writes none."""
-  found = []
+  """The units and labels an answer writes after its values, in \\text{...} / \\mathrm{...} or as plain known unit
+  words (with their powers), each in one spelling, sorted: "3.5 \\text{ gallons}" gives ("gal",), "2cm" and
+  "2 centimeters" give ("cm",). Empty when it writes none."""
+  found = [_unit_key(m.group(1), m.group(2) or "")
+           for m in _PLAIN_UNIT.finditer(_TEXT_CMD.sub(" ", answer[:MAX_ANSWER_CHARS]))]
   for m in _TEXT_CMD.finditer(answer[:MAX_ANSWER_CHARS]):
     content = m.group(1).strip().rstrip(".").lower()
     label = _is_label_after_value(content, answer[:m.start()], "") or (
       len(content) == 1 and content.isalpha() and re.search(r"[\d)\]}]\s*$", answer[:m.start()]))
     if not content or not (_UNIT_WORD.match(content) or label):
       continue
-    words = content.split()
-    words[-1] = words[-1][:-1] if len(words[-1]) > 3 and words[-1].endswith("s") else words[-1]
-    words[-1] = _UNIT_ALIASES.get(words[-1], words[-1])
-    power = re.sub(r"\D", "", m.group(2) or "")
-    found.append(" ".join(words) + (f"^{power}" if power else ""))
+    found.append(_unit_key(content, re.sub(r"\D", "", m.group(2) or "")))
   return tuple(sorted(found))
 
 
@@ -976,6 +987,8 @@ def _prepare(text: str, gold: str):
   gold_units, units = _unit_words(gold_answer), _unit_words(answer)
   if gold_units and units and gold_units != units:  # 3.5 \text{L} does not answer 3.5 \text{gal}
     return "done", False, "fast"
+  if gold_units and not units and _GLUED_UNIT.fullmatch(gold_answer.strip().strip("$").strip()):
+    return "done", False, "fast"  # a gold that glues its unit ("10cm") asks for it: 10 cm answers, 10 does not
   g, g_pct = normalize(gold_answer, gold=True)
   p, p_pct = normalize(answer)
   if not p:

@@ -330,6 +330,17 @@ def test_spaced_digits_units_inverse_trig_and_equation_thousands(gold, predictio
   assert rmath.verify(gold, prediction) is expected
 
 
+# Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
+# number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
+# dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("2 cm", "2 mm", False), ("2cm", "2 mm", False), ("2 cm", r"2 \text{ mm}", False), ("5 cm^2", "5 cm", False),
+    ("2cm", "2 cm", True), ("2cm", r"2 \text{ cm}", True), ("2cm", "2cm", True), ("10cm", "10", False),
+])
+def test_plain_and_glued_units_on_both_sides(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain function calls (sqrt(x), asin(x)) in a bare answer were read as prose, so the answer fell back to its last
 # number: 1/sqrt(x) answered 1. Each right row failed on the grader before; the wrong rows guard the new path.
 @pytest.mark.parametrize("gold,prediction,expected", [
