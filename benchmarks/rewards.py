@@ -8,7 +8,8 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
   math_heldout5_cases.jsonl     350 labelled pairs, split "heldout5", the held-out file: 200 hand-checked model
                                 completions (MATH-500 and OlympiadBench problems; 102 cut off by the length limit
-                                before a boxed answer, labelled wrong) with their golds from VladimirKambovski/test-time-compute-allocation,
+                                before a boxed answer, labelled wrong) with their golds from
+                                VladimirKambovski/test-time-compute-allocation,
                                 the math() scorer's compatibility cases and unit tests of UKGovernmentBEIS/inspect_ai
                                 (percent words, grouped and thin-space thousands, exact large integers, assignment
                                 targets, prose-wrapped answers, code payloads), and the grading tests of

@@ -68,8 +68,10 @@ Policies for the answers other graders read differently (each a decision, tested
     the product 1.
   * Units and words after a number: known unit words and abbreviations (also glued, 12cm, two letters or more)
     and plain words (5 apples) go; words that change the value (thousand, factorial, squared, minus) refuse it.
-    When both the gold and the answer write units or labels in \\text{} and they differ (3.5 \\text{L} for
-    3.5 \\text{gal}, 17 oranges for 17 apples), the answer is wrong; spellings of one unit (cm, centimeters) agree.
+    When both the gold and the answer write units or labels (in \\text{} or as known unit words, 2 cm, 2cm) and
+    they differ (3.5 \\text{L} for 3.5 \\text{gal}, 17 oranges for 17 apples, 2 mm for 2 cm), the answer is wrong;
+    spellings of one unit (cm, centimeters) agree. A gold that glues its unit (10cm) asks for it: 10 cm answers it,
+    a bare 10 does not.
   * A gold that is a true numeric equation (2 + 2 = 4, 1 = 1) asks for its value: 4 (or 1) answers it, as a true
     computation in an answer gives its value. (pie-framework's fixtures count the equation and the number apart.)
   * Spaced digits in prose ("... 1 2 ...") are no value: a number that only spaces separate from the number before
@@ -946,8 +948,8 @@ _UNIT_ALIASES = {
 
 
 # A known unit written as plain text after a number, spaced or glued: "2 cm", "2cm", "5 hours" (not "x \\in").
-_PLAIN_UNIT = re.compile(rf"(?<=\d)\s*((?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}))(?:\s*\^\s*\{{?([23])\}}?)?(?![A-Za-z])",
-                         re.IGNORECASE)
+_PLAIN_UNIT = re.compile(
+    rf"(?<=\d)\s*((?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}))(?:\s*\^\s*\{{?([23])\}}?)?(?![A-Za-z])", re.IGNORECASE)
 
 
 def _unit_key(content: str, power: str) -> str:
