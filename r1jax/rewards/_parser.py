@@ -163,6 +163,8 @@ _CMD_ALIASES = {
     "\\dfrac": ("cmd", "\\frac"), "\\tfrac": ("cmd", "\\frac"), "\\cfrac": ("cmd", "\\frac"),
     "\\dbinom": ("cmd", "\\binom"), "\\tbinom": ("cmd", "\\binom"), "\\infty": ("const", "inf"),
     "\\pi": ("const", "pi"), "\\varnothing": ("cmd", "\\emptyset"), "\\bmod": ("op", "mod"), "\\mod": ("op", "mod"),
+    # An angle's name is one more factor of a quantity's name: \\angle APC = 74 gives 74, as APC = 74 does.
+    "\\angle": ("sym", "angle"), "\\measuredangle": ("sym", "angle"),
 }
 _OP_RELS = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=<": "<=", "=>": ">=", "!=": "!="}
 

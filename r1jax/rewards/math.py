@@ -17,7 +17,9 @@ The pipeline for one (completion, gold) pair:
      math span or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued
      to another script ("13\u53ea") or written with a decimal comma ("2,74"), but not one negated or hedged in its
      clause ("not 5", "4 or 5", "\u4e0d\u662f5"; a negation that another number took before the text restates,
-     "not 10, it's 12", no longer bears on 12).
+     "not 10, it's 12", no longer bears on 12), and nothing when the text stops inside an unclosed `$` (a
+     completion cut off mid-formula has not answered). A completion that is the gold's text itself answers it
+     before any extraction ("odd $n$" for "odd $n$").
      From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
      (an answer column), or what follows "the answer is" when the gold is a sentence.
   2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`,
@@ -298,7 +300,7 @@ _MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|
                         r"times|to the|over|plus|minus|divided|multiplied|raised|root)", re.IGNORECASE)
 # A number that only spaces separate from the number before it ("... 1 2 ..."): spaced digits, not a value.
 _SPACED_DIGITS = re.compile(r"\d[ \t]+$")
-_PERCENT_WORD = re.compile(r"\s*percent\b", re.IGNORECASE)
+_PERCENT_WORD = re.compile(r"\s*percent(?:age)?\b", re.IGNORECASE)  # "33.5 percent(age)" is 33.5%
 # Prose: a run of 4+ ASCII letters outside commands, or letters of another script (Greek and letterlike math
 # symbols such as \u211d excepted).
 _WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}|[^\W\d_a-zA-Z\u0370-\u03ff\u2100-\u214f\u2070-\u209f\u00b2\u00b3\u00b9]")
@@ -424,6 +426,25 @@ def _after_phrase(text: str) -> str | None:
   return _last_value(rest)
 
 
+# A dollar amount after a `$` ("$5", "$ 1,200.50 each"): a price, not the start of inline math ("$1+2 = 3$").
+_DOLLAR_AMOUNT = re.compile(r"\s?\d[\d,]*(?:\.\d+)?(?![\d,.]*\s*[-+*/^_{}=\\<>])")
+
+
+def _cut_off(text: str) -> bool:
+  """Whether a text stops inside inline math: an odd number of unescaped `$`, the last of them opening (after a
+  space or a line start, neither before nor after a dollar amount) within the final 300 characters and no blank line after it
+  ("... Let $b_1=1, r_1=1 \\implies w_", "... Each $"). Such a completion was cut off before its answer: the last
+  value of its prose is a step of the work, not an answer."""
+  dollars = [m.start() for m in re.finditer(r"(?<!\\)\$", text)]
+  if len(dollars) % 2 == 0:
+    return False
+  last = dollars[-1]
+  rest = text[last + 1:]
+  if last > 0 and text[last - 1] not in " \t\n([" or re.search(r"\d[ \t]?$", text[max(0, last - 2):last]):
+    return False  # closing math ("$x=3$"), or a dollar sign written after its amount ("30 $", in French prose)
+  return len(rest) <= 300 and not re.search(r"\n[ \t]*\n", rest) and not _DOLLAR_AMOUNT.match(rest)
+
+
 def _answer_from_text(region: str) -> str | None:
   """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number."""
   hashes = region.rfind("####")
@@ -440,7 +461,7 @@ def _answer_from_text(region: str) -> str | None:
   if stripped and len(stripped) <= 200 and "\n" not in stripped and _is_formula(stripped) and not (
       words_outside_math and _spans(stripped)):  # "The sum is $A + B$": the math, not the sentence
     return stripped
-  value = _last_value(region[-3000:])
+  value = None if _cut_off(region) else _last_value(region[-3000:])
   if value is not None:
     return value
   if stripped and len(stripped.split()) <= 3 and "<" not in stripped:  # a word answer: "even", "no solution"
@@ -976,11 +997,21 @@ def _unit_words(answer: str) -> tuple[str, ...]:
   return tuple(sorted(found))
 
 
+def _same_text(text: str, gold: str) -> bool:
+  """Whether a completion is the gold's own text (spacing aside), a gold without think or answer tags: it then
+  says exactly what the gold says, however little of it extraction could read as math."""
+  if len(text) > 2 * MAX_ANSWER_CHARS or re.search(r"</?(?:think|answer)>", gold):
+    return False
+  return bool(gold.strip()) and " ".join(text.split()) == " ".join(gold.split())
+
+
 def _prepare(text: str, gold: str):
   """Extract and normalise one pair: ("done", correct, status) or ("pool", key)."""
   gold_answer = extract_gold(gold)
   if gold_answer is None:
     return "done", False, "no_gold"
+  if _same_text(text, gold):  # "odd $n$" answers "odd $n$", whatever extraction would pick out of either
+    return "done", True, "fast"
   answer = extract_answer(text)
   if answer is None or not answer.strip():
     return "done", False, "no_answer"

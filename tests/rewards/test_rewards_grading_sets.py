@@ -28,7 +28,7 @@ HELD_OUT = _cases("math_heldout_cases.jsonl")  # held out for one run, developme
 HELD_OUT2 = _cases("math_heldout2_cases.jsonl")  # likewise
 HELD_OUT3 = _cases("math_heldout3_cases.jsonl")  # likewise
 HELD_OUT4 = _cases("math_heldout4_cases.jsonl")  # likewise
-HELD_OUT5 = _cases("math_heldout5_cases.jsonl")
+HELD_OUT5 = _cases("math_heldout5_cases.jsonl")  # likewise
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -54,34 +54,22 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-# "report", "heldout", "heldout2", "heldout3" and "heldout4" were each held out for one run, then developed on.
+# "report", "heldout", "heldout2", "heldout3", "heldout4" and "heldout5" were each held out for one run, then developed
+# on.
 # "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
 # refuses on purpose (a prediction's percent sign is part of its value).
 # "heldout2" sits at 699/709: its remaining misses are units phrases ("radians per second"), functions of a tuple
 # (f[(x, y)] = ...), an equation of two computations with a label and a unicode \π.
 # "heldout4" sits at 105/108: its misses are golds rounded by their source (1386.15 for 18.02/0.013 inside an
 # expression, 0.333333 + (-0.0185185)(x - 5) for (23 - x)/54, 1.09951162778E+12 for 4^20).
+# "heldout5" sits at 348/350: its misses are a garbled command its source reads as a box (\beginboxed{8\sqrt{6}}) and
+# a run of 30 boxes its source reads as its last box (r1jax reads a run of boxes as one list answer).
 @pytest.mark.parametrize("split,floor", [("tune", 0.97), ("report", 192 / 198), ("dev", 0.97), ("heldout", 0.97),
-                                         ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108)])
+                                         ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
+                                         ("heldout5", 348 / 350)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
-
-
-def test_held_out_cases_stay_at_their_measured_level():
-  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards --skip-slow) the
-  grader agreed with 341 of its 350 labels and rewarded 2 of its 148 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout5")
-  assert len(HELD_OUT5) == 350 and sum(not c["expected"] for c in HELD_OUT5) == 148
-  assert agree >= 341 / 350 and len(false_positives) <= 2
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 97.4% agreement (341/350) but 2 false positives on the "
-                                       "held-out file (math-verify: 92.0%, 11 false positives; "
-                                       "python -m benchmarks.rewards, 2026-11-27)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout5")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():

@@ -352,3 +352,31 @@ def test_plain_and_glued_units_on_both_sides(gold, prediction, expected):
 def test_plain_function_calls_are_part_of_the_answer(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
   assert rmath.extract_answer(prediction) == prediction
+
+
+# A completion cut off inside inline math has not answered: the last number of its prose is a step of the work. Both
+# wrong rows were rewarded before (truncated model completions whose last step held the gold). The right rows keep
+# what the rule must not touch: a closed span, dollar amounts before or after their number.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("6", "Try $m = 6$: can the sum be 6?\nYes, once each: $c_1 = \\dots = c_6 = 1$.\nSum = $1+1+1+1+1+1 = 6$.\nEach $",
+     False),
+    ("1", "So for $n=1$, $k=0$. The max number of bad indices is 1.\nLet $b_1=1, r_1=1 \\implies w_", False),
+    ("6", "Try $m = 6$: can the sum be 6?\nYes, once each.\nSum = $1+1+1+1+1+1 = 6$.", True),
+    ("70", "The discount is 100 * 0,30 = 30 $. The final cost is 100 - 30 = 70", True),
+    ("70", "It costs $30 less, so it costs $70", True),
+])
+def test_a_completion_cut_off_inside_inline_math_is_no_answer(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# Each right row failed on the grader before: a completion that is the gold's own text (answers whose words
+# extraction cannot read as math), an angle's name before its value, "percentage" as a percent word.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("odd $n$", "odd $n$", True), ("odd $n$", "  odd  $n$ ", True), ("odd $n$", "odd $m$", False),
+    ("$f(x) = x$ for some $a>0$", "$f(x) = x$ for some $a>0$", True), ("$f(x) = x$ for some $a>0$", "$f(x) = x$", False),
+    ("74^\\circ", "\\boxed{\\;\\angle APC = 74^\\circ\\;}", True), ("74", "\\boxed{\\angle A = 74}", True),
+    ("74^\\circ", "\\boxed{\\angle APC = 75^\\circ}", False), ("74^\\circ", "\\boxed{\\angle APC}", False),
+    ("0.335", "33.5 percentage", True), ("0.335", "33.6 percentage", False),
+])
+def test_the_gold_text_itself_angle_names_and_percentage(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
