@@ -432,9 +432,9 @@ _DOLLAR_AMOUNT = re.compile(r"\s?\d[\d,]*(?:\.\d+)?(?![\d,.]*\s*[-+*/^_{}=\\<>])
 
 def _cut_off(text: str) -> bool:
   """Whether a text stops inside inline math: an odd number of unescaped `$`, the last of them opening (after a
-  space or a line start, neither before nor after a dollar amount) within the final 300 characters and no blank line after it
-  ("... Let $b_1=1, r_1=1 \\implies w_", "... Each $"). Such a completion was cut off before its answer: the last
-  value of its prose is a step of the work, not an answer."""
+  space or a line start, neither before nor after a dollar amount) within the final 300 characters, no blank line
+  after it ("... Let $b_1=1, r_1=1 \\implies w_", "... Each $"). Such a completion was cut off before its answer:
+  the last value of its prose is a step of the work, not an answer."""
   dollars = [m.start() for m in re.finditer(r"(?<!\\)\$", text)]
   if len(dollars) % 2 == 0:
     return False

@@ -373,7 +373,8 @@ def test_a_completion_cut_off_inside_inline_math_is_no_answer(gold, prediction, 
 # extraction cannot read as math), an angle's name before its value, "percentage" as a percent word.
 @pytest.mark.parametrize("gold,prediction,expected", [
     ("odd $n$", "odd $n$", True), ("odd $n$", "  odd  $n$ ", True), ("odd $n$", "odd $m$", False),
-    ("$f(x) = x$ for some $a>0$", "$f(x) = x$ for some $a>0$", True), ("$f(x) = x$ for some $a>0$", "$f(x) = x$", False),
+    ("$f(x) = x$ for some $a>0$", "$f(x) = x$ for some $a>0$", True),
+    ("$f(x) = x$ for some $a>0$", "$f(x) = x$", False),
     ("74^\\circ", "\\boxed{\\;\\angle APC = 74^\\circ\\;}", True), ("74", "\\boxed{\\angle A = 74}", True),
     ("74^\\circ", "\\boxed{\\angle APC = 75^\\circ}", False), ("74^\\circ", "\\boxed{\\angle APC}", False),
     ("0.335", "33.5 percentage", True), ("0.335", "33.6 percentage", False),
