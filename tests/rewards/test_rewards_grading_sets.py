@@ -29,6 +29,7 @@ HELD_OUT2 = _cases("math_heldout2_cases.jsonl")  # likewise
 HELD_OUT3 = _cases("math_heldout3_cases.jsonl")  # likewise
 HELD_OUT4 = _cases("math_heldout4_cases.jsonl")  # likewise
 HELD_OUT5 = _cases("math_heldout5_cases.jsonl")  # likewise
+HELD_OUT6 = _cases("math_heldout6_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -47,7 +48,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
-  files = OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5
+  files = OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -70,6 +71,22 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
+
+
+def test_held_out_cases_stay_at_their_measured_level():
+  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards --skip-slow) the
+  grader agreed with 149 of its 164 labels and rewarded 1 of its 51 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout6")
+  assert len(HELD_OUT6) == 164 and sum(not c["expected"] for c in HELD_OUT6) == 51
+  assert agree >= 149 / 164 and len(false_positives) <= 1
+
+
+@pytest.mark.xfail(strict=True, reason="target not met: 90.9% agreement (149/164) and 1 false positive on the "
+                                       "held-out file (math-verify: 83.5%, 2 false positives; "
+                                       "python -m benchmarks.rewards --skip-slow, 2026-11-27)")
+def test_held_out_cases_reach_the_target():
+  agree, false_positives = _agreement("heldout6")
+  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
