@@ -35,7 +35,8 @@ Rules, in the order they apply:
     without its parentheses). A system of equations (cases, aligned) is an unordered list of equations.
   * Unevaluated sums and products (symbolic bounds) have no value at the probe points: they equal only what
     sympy's expand makes them (the same form, factors in any order).
-  * A one-element set or list equals its element.
+  * A one-element set or list equals its element, except a gold written `[x]` as a whole: that asks for the list
+    (an answer [x] for a gold x is that answer in list brackets).
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def equal(g, p, inexact: bool) -> bool:
   """Equivalence of two parsed values (see the module docstring for the rules)."""
   g, p = _regroup(_expand_pm(g)), _regroup(_expand_pm(p))
   g, p = _unwrap_assignments(g, p, inexact)
+  if _one_item_list(p) and not _one_item_list(g):
+    p = p.items[0]  # an answer [45] for 45 (the brackets of a list of answers); a gold [5] asks for the list
   if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
     return expr_equal(g, p, inexact)
   if _is_collection(g) and _is_collection(p):
@@ -142,6 +145,11 @@ def equal(g, p, inexact: bool) -> bool:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Structure helpers
+
+
+def _one_item_list(v) -> bool:
+  """A whole answer `[x]` (parsed as a one-item Bracket)."""
+  return isinstance(v, Bracket) and len(v.items) == 1
 
 
 def _expand_pm(v):

@@ -72,7 +72,8 @@ class Relation:
 
 @dataclasses.dataclass(frozen=True)
 class Bracket:
-  """`open item, item, ... close` with at least two items: a tuple when open/close are ( ), else an interval."""
+  """`open item, item, ... close`: a tuple when open/close are ( ), else an interval; two items or more, except a
+  whole answer written `[item]`, a one-element list (see _Parser.parse)."""
 
   open: str
   close: str
@@ -140,6 +141,7 @@ _FUNCS = {
     "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "log": sympy.log,
     "ln": sympy.log, "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs, "arccot": sympy.acot,
     "arcsec": sympy.asec, "arccsc": sympy.acsc, "acot": sympy.acot, "asec": sympy.asec, "acsc": sympy.acsc,
+    "factorial": lambda n: factorial(n),  # plain notation's factorial(n) is n! (bounded the same way)
 }
 _INVERSE = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan, "cot": sympy.acot, "sec": sympy.asec,
             "csc": sympy.acsc}
@@ -486,10 +488,30 @@ class _Parser:
 
   # -- grammar
   def parse(self):
+    whole_list = self.square_brackets_around_all()
     items = self.seq()
     if not self.at("end"):
       raise ParseError(f"unexpected {self.peek()[1]!r}")
-    return items[0] if len(items) == 1 else ListOf(tuple(items))
+    value = items[0] if len(items) == 1 else ListOf(tuple(items))
+    if whole_list and isinstance(value, sympy.Expr):
+      # A whole answer `[5]` is a one-element list (or a vector), not the number 5: neither answers the other.
+      # (A bracketed matrix, [\begin{array}...\end{array}], stays the matrix.)
+      return Bracket("[", "]", (value,))
+    return value
+
+  def square_brackets_around_all(self) -> bool:
+    """Whether the first token is a `[` whose matching close is the last token."""
+    if self.tokens[0] != ("op", "["):
+      return False
+    depth = 0
+    for i, (kind, text) in enumerate(self.tokens[:-1]):
+      if kind == "op" and text in "([":
+        depth += 1
+      elif kind == "op" and text in ")]":
+        depth -= 1
+        if depth == 0:
+          return text == "]" and i == len(self.tokens) - 2
+    return False
 
   def seq(self) -> list:
     items = [self.union()]
@@ -781,16 +803,33 @@ class _Parser:
     if self.at("op", "^"):
       self.take()
       exponent = self.exponent()
-    arg = self.function_argument()
+    if name == "log" and base is None and exponent is None and self.at("op", "("):
+      arg, base = self.log_arguments()
+    else:
+      arg = self.function_argument()
     if exponent is not None and exponent == -1 and name in _INVERSE:
       return _INVERSE[name](arg)  # \sin^{-1} x is arcsin, not 1 / sin
     if base is not None:
-      value = _div(sympy.log(arg), sympy.log(_scalar(base)))
+      base = _scalar(base)
+      if base.is_number and (base.is_positive is False or base == 1):
+        raise ParseError("logarithm base must be positive and not 1")
+      value = _div(sympy.log(arg), sympy.log(base))
     elif name == "exp":
       value = _bounded_exp(arg)
     else:
       value = _FUNCS[name](arg)
     return value if exponent is None else power(value, exponent)
+
+  def log_arguments(self):
+    """`(x)` or `(x, b)` after log: plain notation's two-argument log(x, b) is the logarithm of x to base b."""
+    self.take()
+    arg = _scalar(self.expr())
+    base = None
+    if self.at("op", ","):
+      self.take()
+      base = _scalar(self.expr())
+    self.expect("op", ")")
+    return arg, base
 
   def function_argument(self):
     """`(x)`, `{x}`, or a run of simple factors as in `\\sin 2x` (stops at the next function: `\\sin x \\cos x`)."""

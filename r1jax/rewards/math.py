@@ -547,6 +547,7 @@ _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
     "\u2260": "\\ne ", "\u222a": "\\cup ", "\u00b2": "^2", "\u00b3": "^3", "\u2208": "\\in ",
+    "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
     **{chr(c): f"^{d}" for c, d in zip((0x2070, 0x00b9, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079), "01456789")},
 }
 _UNITS = (
@@ -593,6 +594,11 @@ _QUALIFIERS = frozenset(
     "digit digits th st nd rd".split())
 
 
+def _after_value(before: str) -> bool:
+  """Whether text ending with `before` ends with a value (a digit or a closing bracket, maybe squared or cubed)."""
+  return re.search(r"[\d)\]}]\s*(?:\^\s*\{?[23]\}?\s*)?$", before) is not None
+
+
 def _is_label_after_value(content: str, before: str, after: str) -> bool:
   """Whether \\text{content} is a label ending a value ("17\\text{ apples}"): at most four plain words of two or more
   letters (one letter is a symbol: 5\\mathrm{e}), none that qualifies a number, after a digit or a closing bracket and
@@ -600,7 +606,7 @@ def _is_label_after_value(content: str, before: str, after: str) -> bool:
   words = content.replace("-", " ").split()
   return (0 < len(words) <= 4 and all(w.isascii() and w.isalpha() and len(w) > 1 and w.lower() not in _QUALIFIERS
                                       for w in words)
-          and re.search(r"[\d)\]}]\s*(?:\^\s*\{?[23]\}?\s*)?$", before) is not None and not re.search(r"\w", after))
+          and _after_value(before) and not re.search(r"\w", after))
 
 
 def _replace_text_commands(s: str, lenient: bool = False) -> str:
@@ -613,7 +619,8 @@ def _replace_text_commands(s: str, lenient: bool = False) -> str:
         return ","
       rest = s[:m.start()] + s[m.end():]
       words = content.replace(" ", "")
-      if _UNIT_WORD.match(content) or (lenient and len(words) > 1 and words.isalpha() and re.search(r"\d", rest)):
+      if (_UNIT_WORD.match(content) and (len(words) > 1 or _after_value(s[:m.start()]))) or (
+          lenient and len(words) > 1 and words.isalpha() and re.search(r"\d", rest)):
         return " "
       if _is_label_after_value(content, s[:m.start()], s[m.end():]):
         return " "
@@ -702,8 +709,10 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     s = inner
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
-  s = re.sub(r"\*\*(.+?)\*\*", r"\1", s).strip().strip("_").strip()  # markdown bold and italics: **131**, _120_
+  # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)
+  s = re.sub(r"(?<![\w)\]}])\*\*(.+?)\*\*", r"\1", s).strip().strip("_").strip()
   s = s.replace("**", "^")  # Python's power: (rho+g)**2
+  s = re.sub(r"(?<![<>!=])==(?!=)", "=", s)  # Python's equality: x**2 + 1 == 0
   s = re.sub(r"(?<![\\a-zA-Z])sqrt\s*(?=[({])", r"\\sqrt", s)  # sqrt(8) written without its backslash
   approx = re.split(r"\\approx|\\simeq|\u2248", s, maxsplit=1)
   if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value

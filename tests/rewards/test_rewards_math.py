@@ -381,3 +381,24 @@ def test_a_completion_cut_off_inside_inline_math_is_no_answer(gold, prediction, 
 ])
 def test_the_gold_text_itself_angle_names_and_percentage(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# Each row failed on the grader before. The wrong row was rewarded: a gold written as a whole `[5]` is a one-element
+# list, which the number 5 does not answer (an answer [45] for a gold 45 is still that answer in list brackets). The
+# right rows were refused: Python's ** twice in one answer (read as markdown bold around "2 + cos(x)"), == as
+# equality, factorial(n), log(x, b) with its base (no logarithm to a base 0 or 1), the Chinese enumeration comma and
+# "or", and \mathrm{m} read as metres where no value comes before it.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("[5]", "5", False), ("[5]", "[5]", True), ("45", "[45]", True), ("[x + 1]", "x + 1", False),
+    ("1 + \\tan x", "sin(x)**2 + cos(x)**2 + tan(x)", True), ("2", "**2**", True),
+    ("x^2 + x + 1 = 0", "x**2 + x + 1 == 0", True), ("x^2 + x + 1 = 0", "x**2 + x + 2 == 0", False),
+    ("\\frac{1}{n + 1}", "factorial(n)/factorial(n + 1)", True), ("120", "factorial(5)", True),
+    ("\\log_{10} x", "log(x, 10)", True), ("3", "log(8, 2)", True), ("\\log_{10} x", "log(10, x)", False),
+    ("0", "log(1, 0)", False), ("0", "\\log_1 1", False),
+    ("x=3, x=2", "x=2 \u6216 x=3", True), ("5", "4 \u6216 5", False),
+    ("1, [-1,1]", "1 \u3001[-1,1]", True), ("1, 2", "1\u30013", False),
+    ("$\\mathrm{p}>\\mathrm{m}>\\mathrm{n}$", "p>m>n", True), ("$\\mathrm{p}>\\mathrm{m}>\\mathrm{n}$", "p>n>m", False),
+    ("5", "5\\,\\mathrm{m}", True),
+])
+def test_one_element_lists_python_notation_and_chinese_separators(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
