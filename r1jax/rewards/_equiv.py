@@ -7,7 +7,8 @@ Rules, in the order they apply:
   * `\\pm` expands into the unordered list of its values: `1 \\pm \\sqrt{2}` is {1 + sqrt2, 1 - sqrt2}.
   * A flat list of assignments whose names repeat in a cycle is one solution per cycle: `p = 5, q = 2, p = 7,
     q = 2` is [[p = 5, q = 2], [p = 7, q = 2]].
-  * Assignments unwrap when the other side is not a relation: `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
+  * Assignments unwrap when the other side is not a relation (an equation between two letters, `y = x`, is no
+    assignment: either letter may be the one named): `x = 3` matches `3`, `x \\in [0, 1]` matches `[0, 1]`,
     `(p, q) = (3, 2)` matches `(3, 2)`, `AB = 4, CD = 5` matches `4, 5`; a named quantity given by a number too:
     `|AB| = 1`, `V_1 : V_2 = 11 : 21` (products, ratios, absolute values of up to four symbols, no coefficient).
   * Numbers: exact when both sides are exact. When a decimal literal appears on either side, a number without a
@@ -23,7 +24,12 @@ Rules, in the order they apply:
     difference (sqrt(|x|) is not sqrt(x)). sympy's expand / simplify of the difference decides what the probes
     cannot, and is required when an expression holds a literal too large or too small for the probes to be
     trusted (`x + 10^{-40}` is not `x`). With decimals, a polynomial whose coefficients are the other's rounded
-    the way numbers may be is equal (x + 1.414i and x + sqrt(2) i).
+    the way numbers may be is equal (x + 1.414i and x + sqrt(2) i). At a probe point two exact rational values
+    compare exactly (a finite decimal is never approximated, in an expression either), and the decimal
+    tolerance is relative to the smallest term of either sum, so that a large term cannot hide a small extra
+    one (e^{10x} + 0.0000001 is not e^{10x}). Expressions with kinks (absolute value, floor, ceiling, sign,
+    max, min, mod) are probed again with the rows scaled by 10 to 10^5: |x + 10| - 10 and |x + 11| - 11 agree
+    near zero.
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
@@ -277,10 +283,10 @@ def _unwrap_assignments(g, p, inexact):
 
   def values_of(v, other):
     if isinstance(v, Relation) and not isinstance(other, Relation):
-      value = _assigned_value(v, inexact)
+      value = _value_given(v, inexact)
       return v if value is None else value
     if isinstance(v, ListOf) and v.items and all(isinstance(i, Relation) for i in v.items):
-      values = [_assigned_value(i, inexact) for i in v.items]
+      values = [_value_given(i, inexact) for i in v.items]
       if all(x is not None for x in values) and not _has_relations(other):
         # "x = 1, y = 2" against a tuple is ordered (in the order written), otherwise unordered.
         if isinstance(other, Bracket) and other.open == "(" and other.close == ")":
@@ -289,6 +295,17 @@ def _unwrap_assignments(g, p, inexact):
     return v
 
   return values_of(g, p), values_of(p, g)
+
+
+def _value_given(rel: Relation, inexact: bool):
+  """The value an assignment gives, for comparison with a bare value: as _assigned_value, except that an equation
+  between two single letters (`y = x`) gives no value: either letter may be the one named, so it does not say what
+  is being answered (Khan Academy's checker: y = x does not answer x, nor x answer y = x). A letter set equal to a
+  formula (`y = x^2 + 2x + 1`) names that formula."""
+  value = _assigned_value(rel, inexact)
+  if len(rel.exprs) == 2 and all(isinstance(e, sympy.Symbol) and _variables(e) for e in rel.exprs):
+    return None
+  return value
 
 
 def _has_relations(v) -> bool:
@@ -510,16 +527,21 @@ def _constant_ratio(d1, d2, inexact):
   tol = INEXACT_RTOL if inexact else EXACT_RTOL
   if not all(_close(r, ratios[0], tol) for r in ratios[1:]) or not _is_real_value(ratios[0]):
     return None
-  return sympy.re(ratios[0])
+  ratio = sympy.re(ratios[0])
+  if inexact and not isinstance(ratio, sympy.Rational) and _probe(d1, ratio * d2, symbols, tol) is not True:
+    return None  # agreement of the ratios to 1e-6 only: cos(10x) + 0.0000001 < 0 is not cos(10x) < 0
+  return ratio
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Scalars
 
 
-def _points(symbols):
-  """Deterministic probe points: one substitution dict per probe row; symbol k takes column k (mod the width)."""
-  return [{sym: row[k % MAX_PROBE_SYMBOLS] + k // MAX_PROBE_SYMBOLS for k, sym in enumerate(symbols)} for row in _PROBES]
+def _points(symbols, scale=1):
+  """Deterministic probe points: one substitution dict per probe row; symbol k takes column k (mod the width), times
+  `scale`."""
+  return [{sym: (row[k % MAX_PROBE_SYMBOLS] + k // MAX_PROBE_SYMBOLS) * scale for k, sym in enumerate(symbols)}
+          for row in _PROBES]
 
 
 def _evaluate(expr, subs=None):
@@ -541,13 +563,18 @@ def _evaluate(expr, subs=None):
       sympy.Float(re_part, PRECISION)
 
 
-def _close(a, b, rtol) -> bool:
-  """|a - b| <= rtol * max(|a|, |b|), with both below TINY counting as equal; exact Rationals compare exactly."""
-  if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational) and rtol is EXACT_RTOL:
+def _close(a, b, rtol, scale=None) -> bool:
+  """|a - b| <= rtol * scale (default max(|a|, |b|)), with both below TINY counting as equal.
+
+  Exact Rationals compare exactly whatever the tolerance: the decimal tolerance is for a decimal standing in for a
+  number without a finite expansion (pi, sqrt(2)), and a rational function of rational values has none, so
+  x = 1.52399022 is not x = (1 + .2345)^2 = 1.52399025 however close they are."""
+  if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational):
     return a == b
-  scale = max(abs(a), abs(b))
-  if scale < TINY:
+  if max(abs(a), abs(b)) < TINY:
     return True
+  if scale is None:
+    scale = max(abs(a), abs(b))
   return bool(abs(a - b) <= rtol * scale)
 
 
@@ -577,6 +604,8 @@ def expr_equal(a, b, inexact: bool) -> bool:
   if _has_series(a, b):  # no numeric value at probe points: equal only in form
     return _simplifies_to_zero(a - b)
   verdict = _probe(a, b, symbols, tol)
+  if verdict and _has_kinks(a, b) and not _agree_at_scales(a, b, symbols, tol):
+    return False
   if verdict is False:  # a decimal answer may still be the exact one with its numbers rounded: x + 1.414i
     return bool(inexact) and _coefficients_equal(a, b, symbols, inexact)
   if verdict and (inexact or not _has_untrusted_literal(a, b)):
@@ -650,15 +679,16 @@ def _has_untrusted_literal(*exprs) -> bool:
              for e in exprs for r in e.atoms(sympy.Rational))
 
 
-def _probe(a, b, symbols, tol):
-  """Numeric comparison at the probe points: False on any clear difference, True when enough points agree.
+def _probe(a, b, symbols, tol, scale=1):
+  """Numeric comparison at the probe points (each row times `scale`): False on any clear difference, True when enough
+  points agree.
 
   For real answers (no i in either) a point where both values are non-real is skipped: there the principal
   branches of roots and logarithms need not agree (sqrt(1/x) and 1/sqrt(x) at x < 0), while a point where only one
   value is real is a difference (sqrt(x) against sqrt(|x|) at x < 0)."""
   real_answers = not (a.has(sympy.I) or b.has(sympy.I))
   agree = 0
-  for row, point in enumerate(_points(symbols)):
+  for row, point in enumerate(_points(symbols, scale)):
     if row == NUM_PROBES and agree >= MIN_PROBE_POINTS:
       break  # the positive rows are for answers with too few real points among the mixed-sign ones
     va, vb = _evaluate(a, point), _evaluate(b, point)
@@ -670,10 +700,39 @@ def _probe(a, b, symbols, tol):
         continue
       if real_a != real_b:
         return False
-    if not _close(va, vb, tol):
+    scale = _term_scale(a, b, point, va, vb) if tol is INEXACT_RTOL else None
+    if not _close(va, vb, tol, scale):
       return False
     agree += 1
   return True if agree >= MIN_PROBE_POINTS else None
+
+
+def _term_scale(a, b, point, va, vb):
+  """The size a decimal tolerance is relative to at a probe point: the smallest non-zero term of either sum (or the
+  larger value when that is smaller), so that a large term cannot hide a small extra one: e^{10x} + \\sin(10x) +
+  0.0000001 is not e^{10x} + \\sin(10x), though the two agree to 1e-6 of their value."""
+  scale = max(abs(va), abs(vb))
+  for term in itertools.chain(sympy.Add.make_args(a), sympy.Add.make_args(b)):
+    value = _evaluate(term, point)
+    if value is not None and TINY < abs(value) < scale:
+      scale = abs(value)
+  return scale
+
+
+_KINKED = (sympy.Abs, sympy.floor, sympy.ceiling, sympy.sign, sympy.Max, sympy.Min, sympy.Heaviside,
+           sympy.Piecewise, sympy.frac, sympy.Mod)
+PROBE_SCALES = (10, 100, 1000, 10**4, 10**5)  # probe rows scaled up: variables out to about 3 * 10^5
+
+
+def _has_kinks(*exprs) -> bool:
+  """Whether an expression is only piecewise smooth (absolute value, floor, ceiling, sign, max, min, mod)."""
+  return any(e.has(*_KINKED) for e in exprs)
+
+
+def _agree_at_scales(a, b, symbols, tol) -> bool:
+  """Whether two piecewise expressions also agree with every probe row scaled by PROBE_SCALES. The probe values lie
+  within 3 of zero, where |x + 10| - 10 and |x + 11| - 11 are both x: their kinks lie further out."""
+  return all(_probe(a, b, symbols, tol, factor) is not False for factor in PROBE_SCALES)
 
 
 def _is_real_value(v) -> bool:

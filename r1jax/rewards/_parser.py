@@ -142,7 +142,17 @@ _FUNCS = {
     "ln": sympy.log, "exp": sympy.exp, "sqrt": sympy.sqrt, "abs": sympy.Abs, "arccot": sympy.acot,
     "arcsec": sympy.asec, "arccsc": sympy.acsc, "acot": sympy.acot, "asec": sympy.asec, "acsc": sympy.acsc,
     "factorial": lambda n: factorial(n),  # plain notation's factorial(n) is n! (bounded the same way)
+    "sech": sympy.sech, "csch": sympy.csch, "coth": sympy.coth, "asinh": sympy.asinh, "acosh": sympy.acosh,
+    "atanh": sympy.atanh, "arcsinh": sympy.asinh, "arccosh": sympy.acosh, "arctanh": sympy.atanh,
+    "floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling, "cbrt": lambda x: root(x, sympy.Integer(3)),
+    "round": lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x) + sympy.Rational(1, 2)),  # halves away from 0
+    "binom": None, "nCr": None, "nPr": None,  # two arguments: see Parser.function
 }
+# Names that are functions only when an opening parenthesis follows: re(z), im(z), arg(z); elsewhere "re" and "im"
+# stay products of letters.
+_PAREN_FUNCS = {"re": sympy.re, "im": sympy.im, "arg": sympy.arg}
+_TWO_ARGUMENTS = {"binom": lambda n, k: binomial(n, k), "nCr": lambda n, k: binomial(n, k),
+                  "nPr": lambda n, k: _falling_factorial(n, k)}
 _INVERSE = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan, "cot": sympy.acot, "sec": sympy.asec,
             "csc": sympy.acsc}
 _CONSTS = {"pi": sympy.pi, "inf": sympy.oo, "infty": sympy.oo, "infinity": sympy.oo, "oo": sympy.oo}
@@ -201,7 +211,7 @@ def _command_token(cmd: str) -> list[tuple[str, str]]:
   if cmd in _CMD_ALIASES:
     return [_CMD_ALIASES[cmd]]
   name = cmd[1:]
-  if name in _FUNCS and name not in ("sqrt", "abs"):  # \sqrt takes LaTeX arguments ([n]{x}); handled as a command
+  if name in _FUNCS and name not in ("sqrt", "abs", "binom"):  # \sqrt[n]{x} and \binom{n}{k} are commands
     return [("func", name)]
   if name in _GREEK:
     return [("sym", name)]
@@ -233,6 +243,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
       tokens.append(("sym", value))  # S_{MBCN}: the subscript is one name, not a product of letters
     elif kind == "word" and value.isupper() and tokens[-1:] == [("op", "{")] and text.startswith("}", pos):
       tokens.extend(("sym", c) for c in value)  # \frac{NO}{BO}: points N and O, not the word "no"
+    elif kind == "word" and value in _PAREN_FUNCS and text.startswith("(", pos):
+      tokens.append(("func", value))
     elif kind == "word":
       tokens.extend(_split_word(value))
     elif value in _OP_RELS:
@@ -377,6 +389,11 @@ def binomial(n, k):
     if not v.free_symbols and not (isinstance(v, sympy.Integer) and abs(v) <= MAX_FACTORIAL):
       raise ParseError("binomial argument out of range")
   return sympy.binomial(n, k)
+
+
+def _falling_factorial(n, k):
+  """n! / (n - k)!, the permutations of k out of n, bounded like a factorial."""
+  return _div(factorial(n), factorial(_add(n, -_scalar(k))))
 
 
 def root(radicand, index=None):
@@ -797,9 +814,14 @@ class _Parser:
 
   def function(self, name: str):
     base = exponent = None
+    if name in _TWO_ARGUMENTS:
+      return self.two_arguments(name)
     if name == "log" and self.at("op", "_"):
       self.take()
-      base = self.argument()
+      if self.peek()[0] == "num" and self.tokens[self.i + 1:self.i + 2] == [("op", "(")]:
+        base = sympy.Rational(self.take()[1])  # plain log_10(x): the whole numeral is the base (LaTeX reads 1)
+      else:
+        base = self.argument()
     if self.at("op", "^"):
       self.take()
       exponent = self.exponent()
@@ -817,8 +839,17 @@ class _Parser:
     elif name == "exp":
       value = _bounded_exp(arg)
     else:
-      value = _FUNCS[name](arg)
+      value = (_PAREN_FUNCS.get(name) or _FUNCS[name])(arg)
     return value if exponent is None else power(value, exponent)
+
+  def two_arguments(self, name: str):
+    """binom(n, k), nCr(n, k), nPr(n, k): a parenthesised pair of scalars."""
+    self.expect("op", "(")
+    n = _scalar(self.expr())
+    self.expect("op", ",")
+    k = _scalar(self.expr())
+    self.expect("op", ")")
+    return _TWO_ARGUMENTS[name](n, k)
 
   def log_arguments(self):
     """`(x)` or `(x, b)` after log: plain notation's two-argument log(x, b) is the logarithm of x to base b."""

@@ -402,3 +402,27 @@ def test_the_gold_text_itself_angle_names_and_percentage(gold, prediction, expec
 ])
 def test_one_element_lists_python_notation_and_chinese_separators(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# Each wrong row was rewarded before, for a general reason: a decimal tolerance relative to the whole value hid a
+# small extra term behind a large one (e^{10x} + ...) and let two different exact decimals agree to 1e-6; the probe
+# points lie within 3 of zero, where |x + 10| - 10 and |x + 11| - 11 are both x; an equation between two letters
+# (y = x) was read as the value of y. The right rows were refused: plain notation's sech, csch, coth, floor, ceil,
+# round, binom / nCr / nPr, re / im / arg of a parenthesised argument, cbrt and log_10(x) with its whole base.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("e^(10x)+sin(10x)", "e^(10x)+sin(10x)+0.0000001", False), ("cos(10x) < 0", "cos(10x)+0.0000001 < 0", False),
+    ("(e^(10x^2),5)", "(e^(10x^2)+0.0000001,5)", False), ("x=1.52399022", "x=(1+.2345)^2", False),
+    ("x + \\sqrt{2} i", "x + 1.414i", True), ("e^{x} + 0.5", "e^x + 1/2", True),
+    ("abs(x+10)-10", "abs(x+11)-11", False), ("abs(x+1000)-1000", "abs(x+1001)-1001", False),
+    ("\\lfloor x + 500 \\rfloor", "\\lfloor x \\rfloor + 500", True), ("|x - 2| + |x + 2|", "|x + 2| + |2 - x|", True),
+    ("x", "y=x", False), ("y=x", "x", False), ("5", "x = 5", True), ("x^2+2x+1", "y = x^2+2x+1", True),
+    ("1/cosh x", "sech x", True), ("1/tanh x", "coth x", True), ("1/sinh x", "csch x", True),
+    ("-17", "ceil(-17.8)", True), ("-18", "floor(-17.3)", True), ("-18", "round(-17.8)", True),
+    ("17", "round(17.3)", True), ("18", "round(17.3)", False),
+    ("56", "binom(8,3)", True), ("56", "nCr(8,3)", True), ("336", "nPr(8,3)", True), ("335", "nPr(8,3)", False),
+    ("3", "re(3-5i)", True), ("-5", "im(3-5i)", True), ("arg(x)", "arg(5x)", True),
+    ("5", "log_10(100000)", True), ("x^(1/3)", "cbrt(x)", True), ("-2", "cbrt(-8)", True),
+    ("10", "\\binom{5}{2}", True),
+])
+def test_small_terms_kinks_far_out_letter_equations_and_plain_function_names(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
