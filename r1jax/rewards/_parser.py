@@ -144,13 +144,14 @@ _FUNCS = {
     "factorial": lambda n: factorial(n),  # plain notation's factorial(n) is n! (bounded the same way)
     "sech": sympy.sech, "csch": sympy.csch, "coth": sympy.coth, "asinh": sympy.asinh, "acosh": sympy.acosh,
     "atanh": sympy.atanh, "arcsinh": sympy.asinh, "arccosh": sympy.acosh, "arctanh": sympy.atanh,
+    "asech": sympy.asech, "acsch": sympy.acsch, "acoth": sympy.acoth,
     "floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling, "cbrt": lambda x: root(x, sympy.Integer(3)),
     "round": lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x) + sympy.Rational(1, 2)),  # halves away from 0
     "binom": None, "nCr": None, "nPr": None,  # two arguments: see Parser.function
 }
-# Names that are functions only when an opening parenthesis follows: re(z), im(z), arg(z); elsewhere "re" and "im"
-# stay products of letters.
-_PAREN_FUNCS = {"re": sympy.re, "im": sympy.im, "arg": sympy.arg}
+# Names that are functions only when an opening parenthesis follows: re(z), im(z), arg(z) and SymPy's Abs(x);
+# elsewhere "re", "im" and "Abs" stay products of letters.
+_PAREN_FUNCS = {"re": sympy.re, "im": sympy.im, "arg": sympy.arg, "Abs": sympy.Abs}
 _TWO_ARGUMENTS = {"binom": lambda n, k: binomial(n, k), "nCr": lambda n, k: binomial(n, k),
                   "nPr": lambda n, k: _falling_factorial(n, k)}
 _INVERSE = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan, "cot": sympy.acot, "sec": sympy.asec,
@@ -196,6 +197,8 @@ def _split_word(word: str) -> list[tuple[str, str]]:
     return [("const", word)]
   if word.lower() in _SHORT_WORDS:
     raise ParseError(f"word {word!r}")
+  if word in _GREEK and len(word) > 3:  # plain notation's theta, alpha: the letter (eta, phi, ... stay products)
+    return [("sym", word)]
   if len(word) <= 3:
     return [("sym", c) for c in word]
   for name in sorted(_FUNCS, key=len, reverse=True):

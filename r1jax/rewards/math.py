@@ -300,6 +300,10 @@ _MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|
                         r"times|to the|over|plus|minus|divided|multiplied|raised|root)", re.IGNORECASE)
 # A number that only spaces separate from the number before it ("... 1 2 ..."): spaced digits, not a value.
 _SPACED_DIGITS = re.compile(r"\d[ \t]+$")
+# What ends the text before a number that is an operand of a formula, not a value: an exponent (x^6, x**6, ^{6};
+# a ** after a space opens markdown bold: "is **3**"), or a term after +, -, *, / whose other operand is a letter,
+# digit or closing bracket (f(x) + 1, 2x - 3).
+_OPERAND = re.compile(r"(?:\^|[A-Za-z0-9)\]}]\*\*)\s*\{?\s*-?$|[A-Za-z0-9)\]}]\s*[-+*/]\s*-?$")
 _PERCENT_WORD = re.compile(r"\s*percent(?:age)?\b", re.IGNORECASE)  # "33.5 percent(age)" is 33.5%
 # Prose: a run of 4+ ASCII letters outside commands, or letters of another script (Greek and letterlike math
 # symbols such as \u211d excepted).
@@ -307,9 +311,16 @@ _WORDISH = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}|[^\W\d_a-zA-Z\u0370-\u03ff\u
 
 
 _MATH_WORDS = frozenset("and or sin cos tan cot sec csc log ln exp lim max min gcd lcm mod deg abs sqrt pi inf".split())
-# Function names of 4+ letters that the parser reads without a backslash, when a "(" follows: 1/sqrt(x), asin(1/2).
-_PLAIN_FUNCTION_CALL = re.compile(r"(?<![\\a-zA-Z])(?:sqrt|arc(?:sin|cos|tan|cot|sec|csc)|a(?:sin|cos|tan|cot|sec|csc)|"
-                                  r"(?:sin|cos|tan)h)(?=\s*\()")
+# Function names of 4+ letters that the parser reads without a backslash, when a "(" follows, also with a power
+# written between the name and its argument as calculator notation has it: 1/sqrt(x), asin(1/2), floor(x) + 1,
+# sech**6(x), asin^2(x). (tests/rewards checks that every such name of the parser is here.)
+PLAIN_FUNCTION_NAMES = (
+    "sqrt", "cbrt", "floor", "ceil", "ceiling", "round", "factorial", "binom",
+    "arcsin", "arccos", "arctan", "arccot", "arcsec", "arccsc", "asin", "acos", "atan", "acot", "asec", "acsc",
+    "sinh", "cosh", "tanh", "sech", "csch", "coth", "asinh", "acosh", "atanh", "asech", "acsch", "acoth",
+    "arcsinh", "arccosh", "arctanh")
+_PLAIN_FUNCTION_CALL = re.compile(r"(?<![\\a-zA-Z])(?:" + "|".join(sorted(PLAIN_FUNCTION_NAMES, key=len, reverse=True))
+                                  + r")(?:\s*(?:\*\*|\^)\s*(?:\{\s*-?\d{1,3}\s*\}|-?\d{1,3}))?(?=\s*\()")
 
 
 def _is_formula(text: str) -> bool:
@@ -383,6 +394,8 @@ def _last_value(text: str) -> str | None:
       return None
     if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
       return None
+    if _OPERAND.search(text, max(0, number.start() - 30), number.start() + (number.group().startswith("-"))):
+      return None  # an exponent or a term of a formula (sech(x)**6, floor(x) + 1, 2x + 3), not its value
     line = text[max(0, number.start() - 80):number.start()].rsplit("\n", 1)[-1]
     if _TENTATIVE.search(line):  # "Work in progress: 10", "Draft answer: 10"
       return None

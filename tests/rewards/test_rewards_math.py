@@ -426,3 +426,30 @@ def test_one_element_lists_python_notation_and_chinese_separators(gold, predicti
 ])
 def test_small_terms_kinks_far_out_letter_equations_and_plain_function_names(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# Plain calculator notation. Each right row was refused before: a function name of 4+ letters (sech, floor, asin)
+# with a power before its argument (sech**6(x), asin^2(x)) read as prose, SymPy's Abs(x) read as A*b*s*x, a Greek
+# letter's plain name (theta, zeta) refused as a word, asech / acsch / acoth unknown. Each wrong row was rewarded
+# before: prose read for its last number took an exponent or a term of a formula as the value (6 of sech(x)**6,
+# 1 of floor(x) + 1, 2 of Bsec**2(x), 3 of 2x + 3).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("sech(x)**6", "sech**6(x)", True), ("asin(x)^2", "asin^2(x)", True), ("\\cosh^{3} x", "cosh**3(x)", True),
+    ("asech(x)**5", "asech**5(x)", True), ("asinh(1/2)", "acsch(2)", True), ("floor(x) + 1", "floor(x+1)", True),
+    ("Abs(x)+y", "|x|+y", True), ("a*Abs(x+b*Abs(y))", "a*|x+b*|y||", True), ("Abs(x)", "|y|", False),
+    ("E+S+zeta+beta", "beta+zeta+S+E", True), ("2\\theta", "theta+theta", True), ("sin(theta)", "sin(alpha)", False),
+    ("6", "sech(x)**6", False), ("1", "floor(x) + 1", False), ("7", "cbrt(x)+7", False), ("75", "asin**75(x)", False),
+    ("2", "Bsec**2(x)", False), ("3", "We need 2x+3", False), ("6", "about 10^6", False),
+    ("8", "It is 5 + 3 = 8", True), ("3", "the difference is **3** pages", True), ("-5", "so x = -5", True),
+])
+def test_plain_calculator_notation_and_operands_of_formulas(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+def test_every_plain_function_name_of_the_parser_is_read_as_part_of_a_formula():
+  from r1jax.rewards import _parser
+
+  names = {n for n in list(_parser._FUNCS) + list(_parser._PAREN_FUNCS) if len(n) >= 4 and n.islower()}
+  assert names <= set(rmath.PLAIN_FUNCTION_NAMES)
+  for name in names:
+    assert rmath.extract_answer(f"{name}(x) + 2") == f"{name}(x) + 2"
