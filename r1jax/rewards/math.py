@@ -80,6 +80,9 @@ Policies for the answers other graders read differently (each a decision, tested
     it is not read as the answer of a text.
   * A value after a status label ("Work in progress: 10", "Draft answer: 10") or inside a function call
     (exec('x=1'), print(5), sqrt(8) read for 8) is no answer; the text is only read.
+  * Plain calculator notation is a formula, not prose: sech**6(x), asin^2(x), floor(x) + 1, Abs(x), theta. A
+    number of a prose text that is an exponent or a term of a formula (the 6 of sech(x)**6, the 3 of "2x+3") is
+    no value of the text.
   * Dots between groups of three digits are thousands separators when there are two or more groups (1.000.000);
     one group (1.000) stays a decimal.
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
@@ -319,8 +322,9 @@ PLAIN_FUNCTION_NAMES = (
     "arcsin", "arccos", "arctan", "arccot", "arcsec", "arccsc", "asin", "acos", "atan", "acot", "asec", "acsc",
     "sinh", "cosh", "tanh", "sech", "csch", "coth", "asinh", "acosh", "atanh", "asech", "acsch", "acoth",
     "arcsinh", "arccosh", "arctanh")
-_PLAIN_FUNCTION_CALL = re.compile(r"(?<![\\a-zA-Z])(?:" + "|".join(sorted(PLAIN_FUNCTION_NAMES, key=len, reverse=True))
-                                  + r")(?:\s*(?:\*\*|\^)\s*(?:\{\s*-?\d{1,3}\s*\}|-?\d{1,3}))?(?=\s*\()")
+_PLAIN_FUNCTION_CALL = re.compile(
+    r"(?<![\\a-zA-Z])(?:" + "|".join(sorted(PLAIN_FUNCTION_NAMES, key=len, reverse=True))
+    + r")(?:\s*(?:\*\*|\^)\s*(?:\{\s*-?\d{1,3}\s*\}|-?\d{1,3}))?(?=\s*\()")
 
 
 def _is_formula(text: str) -> bool:

@@ -31,7 +31,8 @@ HELD_OUT4 = _cases("math_heldout4_cases.jsonl")  # likewise
 HELD_OUT5 = _cases("math_heldout5_cases.jsonl")  # likewise
 HELD_OUT6 = _cases("math_heldout6_cases.jsonl")  # likewise
 HELD_OUT7 = _cases("math_heldout7_cases.jsonl")  # likewise
-HELD_OUT8 = _cases("math_heldout8_cases.jsonl")
+HELD_OUT8 = _cases("math_heldout8_cases.jsonl")  # likewise
+HELD_OUT9 = _cases("math_heldout9_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -51,15 +52,15 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8)
+           + HELD_OUT8 + HELD_OUT9)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-# "report", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6" and "heldout7" were each held out
-# for one run, then developed on.
+# "report", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7" and "heldout8" were each
+# held out for one run, then developed on.
 # "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
 # refuses on purpose (a prediction's percent sign is part of its value).
 # "heldout2" sits at 699/709: its remaining misses are units phrases ("radians per second"), functions of a tuple
@@ -77,9 +78,13 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 # 2 log(a) + log(b), (-1)^n cos(x)^n against (-cos(x))^n), set relations and angles written backwards (B ⊃ A for
 # A ⊂ B, ∠CBA for ∠ABC), integrals, degrees (180 deg for pi), a percent inside an expression, and a sum of two
 # floating-point decimals whose last digit differs from its rounded total (a finite decimal is never approximated).
+# "heldout8" sits at 58/72: its misses are SymPy's I as the imaginary unit (e^(Ix), conjugate(2-I), re and im of
+# complex numbers), a power above the symbolic-exponent bound (sin(x)**235), sinc and atan2 (conventions differ
+# between libraries), and letters glued to a function or to each other (Bsec**2(x), momega^3, omegat).
 @pytest.mark.parametrize("split,floor", [("tune", 0.97), ("report", 192 / 198), ("dev", 0.97), ("heldout", 0.97),
                                          ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
-                                         ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430)])
+                                         ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430),
+                                         ("heldout8", 58 / 72)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
@@ -87,17 +92,17 @@ def test_outside_cases_the_grader_was_developed_against(split, floor):
 
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards --skip-slow) the
-  grader agreed with 36 of its 72 labels and rewarded none of its 9 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout8")
-  assert len(HELD_OUT8) == 72 and sum(not c["expected"] for c in HELD_OUT8) == 9
-  assert agree >= 36 / 72 and not false_positives
+  grader agreed with 246 of its 288 labels and rewarded 37 of its 165 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout9")
+  assert len(HELD_OUT9) == 288 and sum(not c["expected"] for c in HELD_OUT9) == 165
+  assert agree >= 246 / 288 and len(false_positives) <= 37
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 50.0% agreement (36/72), 0 false positives on the held-out "
-                                       "file (math-verify: 18.1%, 0 false positives; "
+@pytest.mark.xfail(strict=True, reason="target not met: 85.4% agreement (246/288), 37 false positives on the held-out "
+                                       "file (math-verify: 65.6%, 87 false positives; "
                                        "python -m benchmarks.rewards --skip-slow, 2026-11-27)")
 def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout8")
+  agree, false_positives = _agreement("heldout9")
   assert agree >= 0.97 and not false_positives
 
 
