@@ -43,6 +43,9 @@ Rules, in the order they apply:
     sympy's expand makes them (the same form, factors in any order).
   * A one-element set or list equals its element, except a gold written `[x]` as a whole: that asks for the list
     (an answer [x] for a gold x is that answer in list brackets).
+  * An assignment's value keeps its kind: `x = \\{42\\}` is a set and does not answer 42, nor `x = 42` the set
+    `\\{42\\}`. A gold list of three or more items in square brackets (`[1, 2, 3]`, never an interval) equals a bare
+    list in its order.
 """
 
 from __future__ import annotations
@@ -118,7 +121,10 @@ def _is_collection(v) -> bool:
 def equal(g, p, inexact: bool) -> bool:
   """Equivalence of two parsed values (see the module docstring for the rules)."""
   g, p = _regroup(_expand_pm(g)), _regroup(_expand_pm(p))
-  g, p = _unwrap_assignments(g, p, inexact)
+  unwrapped = _unwrap_assignments(g, p, inexact)
+  if (unwrapped[0] is not g or unwrapped[1] is not p) and _is_collection(unwrapped[0]) != _is_collection(unwrapped[1]):
+    return False  # an assignment's value keeps its kind: x = \\{42\\} is a set, not 42, and x = 42 is not \\{42\\}
+  g, p = unwrapped
   if _one_item_list(p) and not _one_item_list(g):
     p = p.items[0]  # an answer [45] for 45 (the brackets of a list of answers); a gold [5] asks for the list
   if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
@@ -137,6 +143,8 @@ def equal(g, p, inexact: bool) -> bool:
     return _ordered_equal(g.items, p.items, inexact)
   if isinstance(g, Bracket) and (g.open, g.close) == ("(", ")") and isinstance(p, ListOf):
     return _ordered_equal(g.items, p.items, inexact)  # the tuple written without its parentheses, in its order
+  if isinstance(g, Bracket) and (g.open, g.close) == ("[", "]") and len(g.items) > 2 and isinstance(p, ListOf):
+    return _ordered_equal(g.items, p.items, inexact)  # a list [1, 2, 3] (no interval has three ends), in its order
   if isinstance(g, Matrix) and isinstance(p, Matrix):
     return (len(g.rows) == len(p.rows) and len(g.rows[0]) == len(p.rows[0])
             and _ordered_equal(sum(g.rows, ()), sum(p.rows, ()), inexact))

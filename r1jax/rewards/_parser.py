@@ -147,13 +147,21 @@ _FUNCS = {
     "asech": sympy.asech, "acsch": sympy.acsch, "acoth": sympy.acoth,
     "floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling, "cbrt": lambda x: root(x, sympy.Integer(3)),
     "round": lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x) + sympy.Rational(1, 2)),  # halves away from 0
-    "binom": None, "nCr": None, "nPr": None,  # two arguments: see Parser.function
+    "binom": None, "nCr": None, "nPr": None, "gcd": None, "lcm": None,  # two arguments: see Parser.function
 }
 # Names that are functions only when an opening parenthesis follows: re(z), im(z), arg(z) and SymPy's Abs(x);
 # elsewhere "re", "im" and "Abs" stay products of letters.
 _PAREN_FUNCS = {"re": sympy.re, "im": sympy.im, "arg": sympy.arg, "Abs": sympy.Abs}
 _TWO_ARGUMENTS = {"binom": lambda n, k: binomial(n, k), "nCr": lambda n, k: binomial(n, k),
-                  "nPr": lambda n, k: _falling_factorial(n, k)}
+                  "nPr": lambda n, k: _falling_factorial(n, k),
+                  "gcd": lambda a, b: sympy.gcd(*_integers(a, b)), "lcm": lambda a, b: sympy.lcm(*_integers(a, b))}
+
+
+def _integers(*values):
+  """The arguments of gcd and lcm: integers (of bounded size, as every literal is), else a ParseError."""
+  if not all(isinstance(v, sympy.Integer) for v in values):
+    raise ParseError("gcd and lcm take integers")
+  return values
 _INVERSE = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan, "cot": sympy.acot, "sec": sympy.asec,
             "csc": sympy.acsc}
 _CONSTS = {"pi": sympy.pi, "inf": sympy.oo, "infty": sympy.oo, "infinity": sympy.oo, "oo": sympy.oo}
@@ -846,7 +854,7 @@ class _Parser:
     return value if exponent is None else power(value, exponent)
 
   def two_arguments(self, name: str):
-    """binom(n, k), nCr(n, k), nPr(n, k): a parenthesised pair of scalars."""
+    """binom(n, k), nCr(n, k), nPr(n, k), gcd(a, b), lcm(a, b): a parenthesised pair of scalars."""
     self.expect("op", "(")
     n = _scalar(self.expr())
     self.expect("op", ",")

@@ -43,6 +43,14 @@ Predictions are untrusted: a false positive is the worst outcome, so when in dou
 text after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer,
 an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and
 labels make a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
+The last answer statement must be one: a statement whose label disowns or hedges it ("Wrong answer: 42", "This is not
+the final answer: 42", "Candidate answer: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a label with nothing
+after it ("\\boxed{42}; final answer:"), a value followed by a connective and more math ("$7$ because $42$",
+"3/4 so 4"), an `<answer>` tag that never closes or sits inside an unclosed box, and a box juxtaposed to a value
+before it ("x=0\\boxed{42}") all answer nothing, and no earlier value stands in for them. Two backslashes right after a digit
+are LaTeX's line break, not an escaped command ("Final answer: 7 \\\\boxed{42}" never answers 42); a number that
+prose says a text contains or mentions is quoted, not stated; a \\text{} of several words after a value is prose,
+not a label.
 
 Policies for the answers other graders read differently (each a decision, tested in tests/rewards):
   * The last statement of the answer wins: "\\boxed{255} ... The final answer is $10,455$" answers 10455, and
@@ -184,6 +192,11 @@ def _boxes(text: str, max_boxes: int = MAX_BOXES) -> list[tuple[int, int, str | 
     end = start
     if name_end < len(text) and text[name_end].isalpha():  # \boxedfoo is another command
       continue
+    first = start
+    while first > 0 and text[first - 1] == "\\":
+      first -= 1
+    if (start - first) % 2:  # "7 \\boxed{42}": a line break, then the word "boxed", no box
+      continue
     i = name_end
     while i < len(text) and text[i] == " ":
       i += 1
@@ -229,8 +242,8 @@ def boxed_answer(text: str) -> str | None:
   for (_, prev_end, prev), (start, _, _) in zip(boxes[-2::-1], boxes[:0:-1]):
     gap = text[prev_end:start]
     label, rest = _box_label(gap)
-    if prev is None or len(gap) > 80 or not _JOINER.fullmatch(rest):
-      break
+    if prev is None or len(gap) > 80 or "\\\\" in gap or not _JOINER.fullmatch(rest):
+      break  # a line break (two backslashes) between two boxes ends the run: the last box is the answer
     labels.append(label)
     run.append(prev)
   if len(run) == 1:
@@ -246,14 +259,25 @@ def last_boxed(text: str) -> str | None:
   return boxes[-1][2] if boxes else None
 
 
-_DOUBLED_COMMAND = re.compile(r"\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|sqrt|le|leq|ge|geq|lt|gt|ne|neq|in|cup|text|left|"
-                              r"right|pi|infty|cdot|times|pm|mathrm|approx)(?![a-zA-Z]))")
+_DOUBLED_COMMAND = re.compile(r"(?<!\\)\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|sqrt|le|leq|ge|geq|lt|gt|ne|neq|in|cup|"
+                              r"text|left|right|pi|infty|cdot|times|pm|mathrm|approx)(?![a-zA-Z]))")
 
 
-def _undouble(text: str) -> str:
+def _undouble(text: str, gold: bool = False) -> str:
   """`\\\\boxed{5}` (a string escaped twice) read as `\\boxed{5}`; a matrix row break before a command name
-  is not touched when a space separates them, as it does in practice."""
-  return _DOUBLED_COMMAND.sub(r"\\", text) if "\\\\" in text else text
+  is not touched when a space separates them, as it does in practice. Right after a digit (`7 \\\\boxed{42}`,
+  `0\\\\pi+42`) two backslashes are LaTeX's line break, which ends the value before it, and three
+  (`\\\\\\boxed`) are a line break and a real command: neither is an escaped command. A trusted gold keeps the
+  escaped reading after a digit too (`-2 \\\\le x`)."""
+  if "\\\\" not in text:
+    return text
+  def replacement(m: re.Match) -> str:
+    return m.group() if not gold and _LINE_BREAK_AFTER.search(text[max(0, m.start() - 2):m.start()]) else "\\"
+
+  return _DOUBLED_COMMAND.sub(replacement, text)
+
+
+_LINE_BREAK_AFTER = re.compile(r"\d ?$")  # what ends the text before two backslashes read as a line break
 
 
 _BARE_BOX = re.compile(r"\\box(?=\s*\{)")
@@ -360,6 +384,8 @@ def _spans(text: str) -> list[tuple[int, str]]:
   return [(m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH_SPAN.finditer(text)]
 
 
+# Verbs that report a value as mentioned, not stated: "The derivation contains 42.", "The text mentions 3".
+_QUOTED = re.compile(r"\b(?:contain|mention|include|cite|quote|reference|list|repeat)(?:s|ed|d|ing)?\b", re.IGNORECASE)
 # Labels that say the value after them is not the final answer yet.
 _TENTATIVE = re.compile(r"\b(?:in progress|work in progress|wip|draft|tentative|preliminary|provisional|incomplete|"
                         r"unfinished|unverified|pending|todo|to do|placeholder|scratch|not final|so far|for now|"
@@ -385,7 +411,8 @@ def _in_call(text: str, index: int) -> bool:
 
 def _last_value(text: str) -> str | None:
   """The last math span or standalone number of a prose text, whichever ends later; a number preceded in its own
-  clause by a negation ("not 5", "minus 5") or followed by a magnitude word ("5 thousand") gives None."""
+  clause by a negation ("not 5", "minus 5") or a verb that quotes it ("contains 42", "mentions 3"), or followed by
+  a magnitude word ("5 thousand"), gives None."""
   spans = _spans(text)
   span = spans[-1] if spans else None
   number = None
@@ -394,7 +421,8 @@ def _last_value(text: str) -> str | None:
   if number is not None and (span is None or number.end() > span[0]):
     clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
                       text[max(0, number.start() - 60):number.start()])[-1]
-    if _negated(clause) or _MAGNITUDE.match(text, number.end()) or _in_call(text, number.start()):
+    if (_negated(clause) or _QUOTED.search(clause) or _MAGNITUDE.match(text, number.end())
+        or _in_call(text, number.start())):
       return None
     if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
       return None
@@ -421,17 +449,87 @@ def _span_run(text: str) -> str:
   return ", ".join(run[::-1])
 
 
-def _after_phrase(text: str) -> str | None:
-  """What follows the last "answer is" / "answer:" in the last 20k characters, to the end of its line or sentence:
-  the whole of it when it is a formula, else the value its sentence ends on ("... of $f(x)$ is 19." gives 19)."""
+# The words that may stand right before an English answer marker ("The final answer is", "So my answer:", "Short
+# answer:"): any other word qualifies the answer it introduces ("Wrong answer: 42", "Candidate answer: 42",
+# "Previous answer: 42", "A non-final answer: 42").
+_AFFIRMING = frozenset(("the my our your this its final correct right true exact actual real numerical numeric "
+                        "simplified required desired resulting complete full overall ultimate definitive short brief "
+                        "corrected revised updated verified checked confirmed new proper official "
+                        "so thus therefore hence then and in conclusion summary").split())
+# Words in the clause before an answer marker that deny or hedge it: "This is not the final answer: 42", "Ignore the
+# following answer: 42", "Possibly the answer: 42", "\u9519\u8bef\u7b54\u6848\uff1a42" (wrong answer),
+# "\u8fd9\u4e0d\u662f\u6700\u7ec8\u7b54\u6848\uff1a42" (this is not the final answer).
+_DISOWNING = re.compile(r"\b(?:not|no|never|non|isn't|wasn't|ignore|disregard|discard|skip|reject\w*|wrong|false|fake|"
+                        r"incorrect|invalid|bogus|example|sample|dummy|previous|old|earlier|prior|former|candidate|"
+                        r"alternative|possibl[ey]|maybe|perhaps|probably|might|could)\b|n't\b|"
+                        r"[\u4e0d\u6ca1\u975e\u9519\u8bef\u5047\u5019\u4f8b\u65e7]|"
+                        r"\u53ef\u80fd|\u4e5f\u8bb8|\u6216\u8bb8|\u4e4b\u524d|\u4ee5\u524d", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.!?;,:\n\u3002\uff1b\uff0c\uff1a\uff01\uff1f]")
+
+
+def _last_answer_phrase(text: str) -> re.Match | None:
+  """The last "answer is" / "answer:" marker in the last 20k characters of a text, or None."""
   last = None
   for last in _ANSWER_PHRASE.finditer(text, max(0, len(text) - 20_000)):
     pass
+  return last
+
+
+def _disowned(text: str, phrase: re.Match) -> bool:
+  """Whether the clause before an answer marker denies or hedges it ("Wrong answer:", "This is not the final answer:",
+  "Possibly the answer:"): a denying word anywhere in the clause, or an English marker whose word right before it is
+  not one that affirms ("the", "final", "my", "so", ...). A disowned statement answers nothing."""
+  clause = _CLAUSE_END.split(text[max(0, phrase.start() - 80):phrase.start()])[-1]
+  if _DISOWNING.search(clause):
+    return True
+  word = re.search(r"([\w'-]+)[ \t]+$", clause)  # the word right before the marker ("<|im_start|>Answer:" has none)
+  english = re.match(r"final|answer|correct|option|choice", phrase.group(), re.IGNORECASE)
+  return bool(english and word and word.group(1).isascii() and word.group(1).lower() not in _AFFIRMING)
+
+
+def _statement(text: str, phrase: re.Match) -> str:
+  """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break."""
+  rest = text[phrase.end():phrase.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
+  rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
+  if "\\begin" not in rest:
+    rest = rest.split("\\\\", 1)[0].strip()  # "7 \\\\ ...": a line break ends the statement
+  return rest
+
+
+# A word that ends the statement of a value and goes on with something else: "Final answer: $7$ because $42$".
+_CONNECTIVE = re.compile(r"\s+(?:because|since|as|then|so|which|where|when|given|thus|hence|therefore|for|after|"
+                         r"while|but)\b", re.IGNORECASE)
+_VALUE_MARK = re.compile(r"\d|\$|\\\(")
+
+
+def _ambiguous(statement: str) -> bool:
+  """Whether a statement gives a value and then, after a connective, math or another value ("$7$ because $42$",
+  "3/4 so 4", "7 then $42$"): which of them it answers is unclear, so it answers nothing."""
+  m = _CONNECTIVE.search(statement)
+  return m is not None and bool(_VALUE_MARK.search(statement, 0, m.start())) and bool(
+      _VALUE_MARK.search(statement, m.end()))
+
+
+def _refused_statement(text: str) -> bool:
+  """Whether the last answer statement of a text answers nothing, so that no earlier value may stand in for it:
+  a disowned one ("Rejected answer: 42"), one that ends the text with nothing after it ("\\boxed{42}; final
+  answer:"), or an ambiguous one ("Final answer: $7$ because $42$")."""
+  phrase = _last_answer_phrase(text)
+  if phrase is None:
+    return False
+  return (_disowned(text, phrase) or not re.sub(r"[\s*_:.,;$]", "", text[phrase.end():])
+          or _ambiguous(_statement(text, phrase)))
+
+
+def _after_phrase(text: str) -> str | None:
+  """What follows the last "answer is" / "answer:" in the last 20k characters, to the end of its line or sentence
+  (or a LaTeX line break): the whole of it when it is a formula, else the value its sentence ends on ("... of $f(x)$
+  is 19." gives 19). None for a disowned or ambiguous statement ("Wrong answer: 42", "$7$ because $42$")."""
+  last = _last_answer_phrase(text)
   if last is None or _TENTATIVE.search(text[max(0, last.start() - 80):last.start()].rsplit("\n", 1)[-1]):
     return None  # no answer phrase, or a tentative one: "Draft answer: 10"
-  rest = text[last.end():last.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
-  rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
-  if not rest:
+  rest = _statement(text, last)
+  if not rest or _disowned(text, last) or _ambiguous(rest):
     return None
   if _is_formula(rest):  # "$12$ and $13$" is the list of both
     return _span_run(rest) if _spans(rest) and not rest.startswith("\\(") else rest.strip("$ ")
@@ -463,7 +561,10 @@ def _cut_off(text: str) -> bool:
 
 
 def _answer_from_text(region: str) -> str | None:
-  """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number."""
+  """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number. A refused
+  last answer statement (disowned, or empty at the end of the text) answers nothing."""
+  if _refused_statement(region):
+    return None
   hashes = region.rfind("####")
   if hashes >= 0:
     line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip().lstrip(":").strip()
@@ -494,8 +595,12 @@ def _answer_from_tag(content: str) -> str | None:
   for m in _ANSWER_PHRASE.finditer(text):
     pass
   if m is not None:
+    if _disowned(text, m):
+      return None  # "<answer>Wrong answer: 42</answer>"
     text = text[m.end():].strip()
   text = re.sub(r"(?<!\d)\.$", "", text).strip()
+  if _ambiguous(text):
+    return None  # "<answer>$7$ because $42$</answer>"
   if not _is_formula(text):
     spans = _spans(text)
     if spans and _is_formula(_MATH_SPAN.sub(" ", text).replace("or", "").replace("and", "")):
@@ -511,20 +616,43 @@ def extract_answer(completion: str) -> str | None:
   if region is None:
     return None
   close = region.rfind("</answer>")
+  if region.find("<answer>", max(close, 0)) >= 0:
+    return None  # an <answer> tag that never closes is an unfinished answer: "<answer>42</answer> then <answer>"
   if close >= 0:
     start = region.rfind("<answer>", 0, close)
     if start < 0:
       return None  # the answer's opening tag lies outside the tail: far too long to be an answer
+    before = _boxes(region[:start], max_boxes=1)
+    if before and before[-1][2] is None:
+      return None  # the tag sits inside a box that never closes: "\\boxed{broken <answer>42</answer>"
     tag = region[start + len("<answer>"):close]
     if any(name in tag for name in _BOX_NAMES):
-      return boxed_answer(tag)
+      return None if _box_refused(tag) else boxed_answer(tag)
     return _answer_from_tag(tag)
   if any(name in region for name in _BOX_NAMES):
     boxed = boxed_answer(region)
-    if boxed is None:
+    if boxed is None or _box_refused(region):
       return None
     return _answer_after_boxes(region) or boxed
   return _answer_from_text(region)
+
+
+def _box_refused(text: str) -> bool:
+  """Whether the last box of a text answers nothing though it closes: it is a factor juxtaposed to a value before it
+  on its line ("x=0\\boxed{42}" is x = 0 \u00b7 42), a disowned statement introduces it on its line ("Candidate
+  answer: \\boxed{42}"), or a refused answer statement follows it ("\\boxed{42}; final answer:", "\\boxed{42}.
+  Wrong answer: 42")."""
+  boxes = _boxes(text, max_boxes=1)
+  if not boxes:
+    return False
+  start, end, _ = boxes[-1]
+  if re.search(r"\d[ \t]*$", text[max(0, start - 20):start]):
+    return True
+  line = text[:start].rsplit("\n", 1)[-1]
+  phrase = _last_answer_phrase(line)
+  if phrase is not None and _disowned(line, phrase):
+    return True
+  return _refused_statement(text[end:])
 
 
 def _answer_after_boxes(region: str) -> str | None:
@@ -540,7 +668,7 @@ def _answer_after_boxes(region: str) -> str | None:
 def extract_gold(gold: str) -> str | None:
   """The answer in a gold string: GSM8K `#### N`, a MATH solution's last `\\boxed{}` (a run of boxes joined), or
   the string itself with its math delimiters removed."""
-  gold = _undouble(gold)
+  gold = _undouble(gold, gold=True)
   hashes = gold.rfind("####")
   if hashes >= 0:
     return gold[hashes + 4:].strip() or None
@@ -617,11 +745,12 @@ def _after_value(before: str) -> bool:
 
 
 def _is_label_after_value(content: str, before: str, after: str) -> bool:
-  """Whether \\text{content} is a label ending a value ("17\\text{ apples}"): at most four plain words of two or more
-  letters (one letter is a symbol: 5\\mathrm{e}), none that qualifies a number, after a digit or a closing bracket and
-  with nothing but punctuation after it."""
+  """Whether \\text{content} is a label ending a value ("17\\text{ apples}"): one plain word of two or more letters
+  (one letter is a symbol: 5\\mathrm{e}) that does not qualify a number, after a digit or a closing bracket and with
+  nothing but punctuation after it. Several words are prose, not a label ("42\\text{ arbitrary prose}"), unless
+  they spell a unit ("square units")."""
   words = content.replace("-", " ").split()
-  return (0 < len(words) <= 4 and all(w.isascii() and w.isalpha() and len(w) > 1 and w.lower() not in _QUALIFIERS
+  return (len(words) == 1 and all(w.isascii() and w.isalpha() and len(w) > 1 and w.lower() not in _QUALIFIERS
                                       for w in words)
           and _after_value(before) and not re.search(r"\w", after))
 
@@ -735,6 +864,8 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value
     s = approx[1] if _NAME.fullmatch(approx[0].strip()) else approx[0]
   s = re.sub(r"(\d),\\!\s*(?=\d{3}(?!\d))", r"\1", s)  # 32,\!349 is 32349
+  s = re.sub(r"(?<=\d)\\[,;:](?=\d)(?!\d{3}(?!\d))", " ", s)  # 0\,42 is two numbers; 1\,000 is one (below)
+  s = re.sub(r"(?<!\\)\{([1-9]\d{0,2}(?:,\d{3})+)\}", lambda m: m.group().replace(",", ""), s)  # \frac{945}{16,384}
   s = _DELIMITERS.sub(_delimiter_replacement, s)
   s = re.sub(r"\\(?:left|right)\s*\.", "", s)
   s = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])", "", s)

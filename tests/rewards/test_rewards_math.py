@@ -453,3 +453,53 @@ def test_every_plain_function_name_of_the_parser_is_read_as_part_of_a_formula():
   assert names <= set(rmath.PLAIN_FUNCTION_NAMES)
   for name in names:
     assert rmath.extract_answer(f"{name}(x) + 2") == f"{name}(x) + 2"
+
+
+# A statement that disowns or hedges the answer it introduces answers nothing, and no earlier value stands in for it:
+# each wrong row was rewarded before (the value after the label, or the box before it, was read as the answer).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "Wrong answer: 42", False), ("42", "This isn't the final answer: 42", False),
+    ("42", "Ignore the following final answer: 42", False), ("42", "Possibly the answer: 42", False),
+    ("42", "A non-final answer: 42", False), ("42", "Candidate answer: \\boxed{42}", False),
+    ("42", "\\boxed{42}. Rejected answer: 42", False), ("42", "<answer>Old answer: 42</answer>", False),
+    ("42", "\u9519\u8bef\u7b54\u6848\uff1a42", False),
+    ("42", "\u8fd9\u4e0d\u662f\u6700\u7ec8\u7b54\u6848\uff1a42", False),
+    ("42", "Wrong answer: 7; corrected final answer: 42", True),
+    ("42", "<|im_start|>Answer: \\boxed{42}<|im_end|>", True),
+    ("42", "Therefore, the final answer is 42.", True), ("42", "\u6240\u4ee5\u6700\u7ec8\u7b54\u6848\u662f42", True),
+])
+def test_a_disowned_or_hedged_answer_statement_answers_nothing(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# Malformed last surfaces: an answer statement or an <answer> tag left open, a tag inside an unclosed box, a box
+# juxtaposed to a value, a value that a connective follows with more math, a line break (two backslashes) after a
+# value, a thin space between two numbers. Each wrong row was rewarded before; each right row still scores.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "\\boxed{42}; final answer:", False), ("42", "<answer>42</answer> then <answer>", False),
+    ("42", "<answer>Final answer: 42", False), ("42", "\\boxed{broken <answer>42</answer>", False),
+    ("42", "<answer>x=0\\boxed{42}</answer>", False), ("42", "Final answer: $7$ because $42$", False),
+    ("\\frac{3}{4}", "The answer is 3/4 so 4.", False), ("42", "<answer>7 then $42$</answer>", False),
+    ("42", "Final answer: x=0\\,42", False), ("42", "Final answer: 7 \\\\boxed{42}", False),
+    ("42", "Final answer: 0\\\\pi+42", False),
+    ("42", "\\boxed{7} \\\\\\boxed{42}", True), ("-3", "The result is \\\\boxed{-3}", True),
+    ("1000", "1\\,000", True), ("5", "The answer is 5, as expected.", True),
+])
+def test_malformed_last_surfaces_and_trailing_math_answer_nothing(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# Prose is no label and a quoted number no statement; an assignment's value keeps its kind (set or number); lists,
+# thousands inside a fraction, gcd and lcm. Wrong rows were rewarded before, right rows refused.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "\\boxed{42\\text{ arbitrary prose}}", False), ("17", "\\boxed{17\\text{ apples}}", True),
+    ("42", "The derivation contains 42.", False), ("3", "The text mentions 3", False),
+    ("3", "There are 3 apples left.", True),
+    ("42", "\\boxed{x=\\{42\\}}", False), ("\\{42\\}", "\\boxed{x=42}", False), ("42", "x = 42", True),
+    ("[1, 2, 3]", "\\boxed{1, 2, 3}", True), ("[1, 2, 3]", "\\boxed{3, 2, 1}", False),
+    ("\\frac{945}{16384}", "\\frac{945}{16,384}", True),
+    ("42", "\\boxed{\\operatorname{gcd}(42,42)}", True), ("42", "\\boxed{\\operatorname{lcm}(6,7)}", True),
+    ("6", "\\gcd(12, 18)", True), ("7", "\\gcd(12, 18)", False), ("2", "gcd(x, 2)", False),
+])
+def test_prose_labels_quoted_numbers_assignment_kinds_lists_and_gcd(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
