@@ -32,7 +32,8 @@ HELD_OUT5 = _cases("math_heldout5_cases.jsonl")  # likewise
 HELD_OUT6 = _cases("math_heldout6_cases.jsonl")  # likewise
 HELD_OUT7 = _cases("math_heldout7_cases.jsonl")  # likewise
 HELD_OUT8 = _cases("math_heldout8_cases.jsonl")  # likewise
-HELD_OUT9 = _cases("math_heldout9_cases.jsonl")
+HELD_OUT9 = _cases("math_heldout9_cases.jsonl")  # likewise
+HELD_OUT10 = _cases("math_heldout10_cases.jsonl")
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -52,15 +53,15 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8 + HELD_OUT9)
+           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-# "report", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7" and "heldout8" were each
-# held out for one run, then developed on.
+# "report", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8" and "heldout9"
+# were each held out for one run, then developed on.
 # "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
 # refuses on purpose (a prediction's percent sign is part of its value).
 # "heldout2" sits at 699/709: its remaining misses are units phrases ("radians per second"), functions of a tuple
@@ -90,19 +91,31 @@ def test_outside_cases_the_grader_was_developed_against(split, floor):
   assert agree >= floor and not false_positives
 
 
+# "heldout9" sits at 287/288. Its one false positive is a contradiction between two sources: its source's grader
+# reads "-2, 1" as not answering "1,-2", while one of Math-Verify's tests (math_outside_cases) labels a MATH solution
+# boxing 1,-2 answered by boxes -2 and 1 right; r1jax reads a bare comma list as unordered (the roots of MATH
+# answers), so it keeps the outside label.
+def test_heldout9_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout9")
+  assert agree >= 287 / 288
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("1,-2", "-2, 1")]
+  assert any(c["expected"] and rmath.extract_gold(c["gold"]) == "1,-2" and rmath.extract_answer(c["prediction"])
+             == "-2, 1" for c in OUTSIDE)
+
+
 def test_held_out_cases_stay_at_their_measured_level():
-  """A floor, not the target: at the held-out file's run (2026-11-27, python -m benchmarks.rewards --skip-slow) the
-  grader agreed with 246 of its 288 labels and rewarded 37 of its 165 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout9")
-  assert len(HELD_OUT9) == 288 and sum(not c["expected"] for c in HELD_OUT9) == 165
-  assert agree >= 246 / 288 and len(false_positives) <= 37
+  """A floor, not the target: at the held-out file's run (2026-11-28, python -m benchmarks.rewards --skip-slow) the
+  grader agreed with 75 of its 78 labels and rewarded 1 of its 37 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout10")
+  assert len(HELD_OUT10) == 78 and sum(not c["expected"] for c in HELD_OUT10) == 37
+  assert agree >= 75 / 78 and len(false_positives) <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 85.4% agreement (246/288), 37 false positives on the held-out "
-                                       "file (math-verify: 65.6%, 87 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-27)")
+@pytest.mark.xfail(strict=True, reason="target not met: 96.2% agreement (75/78), 1 false positive on the held-out "
+                                       "file (math-verify: 89.7%, 3 false positives; "
+                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
 def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout9")
+  agree, false_positives = _agreement("heldout10")
   assert agree >= 0.97 and not false_positives
 
 
