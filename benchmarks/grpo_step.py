@@ -107,7 +107,8 @@ def prepare(workload: StepWorkload, ckpt_dir: Path):
 class R1jaxEngine:
   """r1jax's GRPO step as `experiments/grpo.py` runs it, on host-tokenized prompts."""
 
-  def __init__(self, path, tokenizer, texts, workload: StepWorkload, share_prompt: bool = True):
+  def __init__(self, path, tokenizer, texts, workload: StepWorkload, share_prompt: bool = True,
+               micro_batches: int = 1):
     import jax
     import jax.numpy as jnp
 
@@ -138,7 +139,7 @@ class R1jaxEngine:
     self.ref_params = jax.tree.map(jnp.copy, self.state.params)
     self.step_fn = make_train_step(grpo_train.make_loss_fn(self.cfg, loss, knobs, temperature=1.0), tx,
                                    schedule=schedule, normalizer_fn=grpo_train.normalizer_fn(loss, knobs),
-                                   state_shardings=shardings)
+                                   num_micro_batches=micro_batches, state_shardings=shardings)
     self.logp_fn = jax.jit(lambda p, b: grpo_train.completion_logprobs(self.cfg, p, b, 1.0, 128))
     self.grpo_train = grpo_train
     self.calls = 0
@@ -345,13 +346,14 @@ def tunix_engine(path, tokenizer, texts, workload: StepWorkload):
 
 
 def run_workload(workload: StepWorkload, engines: list[str], rounds: int, idle: float, ckpt_dir: Path,
-                 torch_threads: int | None) -> dict:
+                 torch_threads: int | None, micro_batches: int = 1) -> dict:
   path, tokenizer, texts = prepare(workload, ckpt_dir)
   steps = {}
   for name in engines:
     start = time.perf_counter()
     if name in ("r1jax", "r1jax_plain"):
-      engine = R1jaxEngine(path, tokenizer, texts, workload, share_prompt=name == "r1jax")
+      engine = R1jaxEngine(path, tokenizer, texts, workload, share_prompt=name == "r1jax",
+                           micro_batches=micro_batches)
       engine.step()  # warm-up: compiles
       steps[name] = engine.step
     elif name == "trl":
@@ -400,6 +402,9 @@ def main(argv=None):
                       help="seconds of rest before each timed step, so that one engine's spinning worker threads "
                            "are asleep before the next engine's step")
   parser.add_argument("--torch-threads", type=int, help="torch intra-op threads for TRL (default: torch's)")
+  parser.add_argument("--micro-batches", type=int, default=1,
+                      help="r1jax's update in this many sequential slices of whole prompt groups (grpo.micro_batches; "
+                           "the same gradients): on CPU, slices of two groups keep XLA's temporaries small")
   parser.add_argument("--ckpt-dir", type=Path, default=Path("/tmp/r1jax-bench"),
                       help="where the checkpoint is written (reused across runs)")
   args = parser.parse_args(argv)
@@ -412,7 +417,7 @@ def main(argv=None):
     workload = WORKLOADS_GRPO[name]
     print(f"{name}:", flush=True)
     results[name] = run_workload(workload, args.engines.split(","), args.rounds, args.idle, args.ckpt_dir,
-                                 args.torch_threads)
+                                 args.torch_threads, args.micro_batches)
     print_table(workload, results[name])
   return results
 
