@@ -296,7 +296,7 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
                                                         "train.checkpoint_every": max(10, steps // 2)})
     stage("sft_control", sft, s_ctrl, init_params=cold["params"], rows=cold_rows)
 
-    # R1-Zero: the same GRPO straight from the base.
+    # R1-Zero: GRPO (the same rewards and loss) straight from the base.
     stage("r1_zero", grpo, stage_settings(c, "r1_zero", split), init_params=base["params"])
 
     # Students: a smaller base, then RL on it, then distillation given the same student training time.
@@ -395,7 +395,7 @@ def claims_rows(c, r: dict) -> list[dict]:
       f"{_train_s(r, 'sft_control')}, grpo {_train_s(r, 'grpo')}); pass@1 grpo − sft_control",
       [diff_text("sft_control", "grpo", b) for b in ("narrow", "hard")])
   add("R1-Zero: RL from the base alone raises accuracy (R1 §2.2.4, Fig. 2)",
-      "the same GRPO from the base, no cold start; pass@1 r1_zero − base",
+      "GRPO from the base, no cold start; pass@1 r1_zero − base",
       [diff_text("base", "r1_zero", b) for b in ("narrow", "hard")])
   add("R1-Zero: responses grow longer as RL proceeds (R1 §2.2.4, Fig. 3)",
       "mean completion length, r1_zero − base (held-out, tokens)",
@@ -407,7 +407,7 @@ def claims_rows(c, r: dict) -> list[dict]:
                "verdict": "supported" if fmt >= 0.5 else "not reproduced: the tags never appear, so the format "
                                                           "reward never fires"})
   add("A cold start makes RL better than RL from the base (R1 §2.3)",
-      "pass@1 grpo − r1_zero (both GRPO, same recipe)", [diff_text("r1_zero", "grpo", b) for b in ("narrow", "hard")])
+      "pass@1 grpo − r1_zero (both GRPO, same rewards and loss)", [diff_text("r1_zero", "grpo", b) for b in ("narrow", "hard")])
   add("Distilling the RL model beats RL on the smaller model (R1 §4.1, Table 6)",
       "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, planned for the same student "
       f"training time (measured: distill {_train_s(r, 'student_distill')}, rl {_train_s(r, 'student_rl')}); "
