@@ -162,16 +162,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   sampling = dict(num_prompts=1000, samples_per_prompt=2, max_per_prompt=1, temperature=1.0,
                   max_new_tokens=MAX_NEW_TOKENS, accept=dict(math_accuracy=1.0, think_answer=1.0))
   c.pipeline = ml_collections.ConfigDict(dict(
-      cold_start_traces=300, control_evals=5, rounds=1, distill_sampling=dict(sampling),
+      cold_start_traces=300, control_evals=2, rounds=1, distill_sampling=dict(sampling),
       round_sampling=dict(sampling, num_prompts=300)))
   c.cold_start = _sft(model, _task(c.bands.narrow, 300), steps=300, lr=1e-3, batch_size=32, max_len=96)
-  c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=200, lr=1e-4, eval_every=50, eval_prompts=128)
+  c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=200, lr=1e-4, eval_every=100, eval_prompts=128)
   # The control continues the cold start on the same traces; the pipeline sets its steps so that it trains as long
   # as GRPO did.
   c.sft_control = _sft(model, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=32, max_len=96)
   c.sft_control.optimizer.update(schedule="constant", warmup_steps=0)
   c.sft_control.eval.update(_eval(128))
-  c.r1_zero = _grpo(model, _task(c.bands.rl, 20000), steps=40, lr=2e-4, eval_every=10, eval_prompts=128)
+  c.r1_zero = _grpo(model, _task(c.bands.rl, 20000), steps=40, lr=2e-4, eval_every=20, eval_prompts=128)
   c.student_rl = _grpo(student, _task(c.bands.rl, 20000), steps=20, lr=2e-4, eval_every=0, eval_prompts=64)
   # The pipeline sets the distillation's SFT steps so that the student trains as long as student_rl did, from the
   # student base's seconds per step: the batches have the student base's shape (16 documents packed into 8 rows of
