@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _eval_settings(checkpoint: str) -> settings.EvaluateSettings:
   s = settings.parse(settings.SFTSettings, sft_arithmetic.get_config("quick"))
-  ev = settings.updated(s.eval, {"num_prompts": 12, "num_samples": 2, "ks": (1, 2), "max_new_tokens": 24,
+  # 32 new tokens hold a whole 2-step trace with its closed <answer> tag: a completion cut off inside the tag has
+  # not answered (rewards.math), so a shorter budget would score every sample 0.
+  ev = settings.updated(s.eval, {"num_prompts": 12, "num_samples": 2, "ks": (1, 2), "max_new_tokens": 32,
                                  "temperature": 1.0})
   return settings.EvaluateSettings(checkpoint=checkpoint, task=s.task, eval=ev, batch_prompts=5)
 
