@@ -368,7 +368,8 @@ def _train_s(r: dict, name: str) -> str:
 
 def claims_rows(c, r: dict) -> list[dict]:
   """The paper's claims, each with what was run, the measured difference (paired by prompt, ± its SE) and a
-  verdict: supported (>= 3 SE the paper's way), contradicted (>= 3 SE the other way), or not resolved."""
+  verdict per difficulty band: supported (>= 3 SE the paper's way), contradicted (>= 3 SE the other way), or not
+  resolved; one verdict where the bands agree, each band's where they do not."""
   rows = []
 
   def diff_text(a: str, b: str, band: str, key: str = "per_prompt_pass", scale: float = 1.0) -> tuple[str, float,
@@ -377,11 +378,14 @@ def claims_rows(c, r: dict) -> list[dict]:
     unit = "" if key == "per_prompt_pass" else " tokens"
     return f"{band_title(c, band)}: {d * scale:+.3f} ± {se * scale:.3f}{unit} ({d / se if se else 0:+.1f} SE)", d, se
 
-  def add(claim: str, ran: str, parts: list[tuple[str, float, float]], want_positive: bool = True,
-          verdict_band: int = -1) -> None:
-    d, se = parts[verdict_band][1], parts[verdict_band][2]
-    rows.append({"claim": claim, "ran": ran, "measured": "; ".join(p[0] for p in parts),
-                 "verdict": _verdict(d, se, want_positive), "delta": d, "se": se})
+  def add(claim: str, ran: str, parts: list[tuple[str, float, float]], want_positive: bool = True) -> None:
+    # One verdict per band, so that a claim supported on one band and contradicted on the other says so.
+    verdicts = [_verdict(d, se, want_positive) for _, d, se in parts]
+    verdict = verdicts[0] if len(set(verdicts)) == 1 else "; ".join(
+        f"{text.split(':', 1)[0]}: {v}" for (text, _, _), v in zip(parts, verdicts))
+    d, se = parts[-1][1], parts[-1][2]  # the harder band's difference, which the acceptance target reads
+    rows.append({"claim": claim, "ran": ran, "measured": "; ".join(p[0] for p in parts), "verdict": verdict,
+                 "band_verdicts": verdicts, "delta": d, "se": se})
 
   grpo_gain = [diff_text("sft", "grpo", b) for b in ("narrow", "hard")]
   add("RL after a cold start raises accuracy (R1 §2.3; target: >= 15 points and >= 3 SE on the harder band)",

@@ -53,3 +53,27 @@ def test_a_stage_stopped_by_sigterm_stops_the_pipeline(tmp_path, monkeypatch):
   monkeypatch.setattr(sft, "train", lambda *a, **k: calls.append("sft") or {"complete": False, "step": 3})
   monkeypatch.setattr(grpo, "train", lambda *a, **k: calls.append("grpo"))
   assert r1_tiny.run(tmp_path, quick=True) == {"stopped": "base"} and calls == ["sft"]
+
+
+def test_claims_give_each_band_its_verdict_when_the_bands_disagree():
+  """A claim supported on one band and contradicted on the other must not read as supported."""
+  from configs import r1_tiny as r1_config
+  c = r1_config.get_config()
+  n = 100
+
+  def stage(narrow: float, hard: float, length: float = 10.0) -> dict:
+    # Per-prompt pass rates alternate ±0.1 around the mean, so each difference has a known, nonzero spread.
+    wobble = [0.1 if i % 2 else -0.1 for i in range(n)]
+    return {"bands": {band: {"per_prompt_pass": [mean + w * (i % 3) for i, w in enumerate(wobble)],
+                             "per_prompt_length": [length + i % 2 for i in range(n)]}
+                      for band, mean in (("narrow", narrow), ("hard", hard))},
+            "format_rate": 0.0, "train_s": 1.0}
+  r = {"base": stage(0.5, 0.5), "sft": stage(0.5, 0.1), "grpo": stage(0.3, 0.4), "sft_control": stage(0.5, 0.4),
+       "r1_zero": stage(0.5, 0.5, 20.0), "student_rl": stage(0.2, 0.2), "student_distill": stage(0.2, 0.2)}
+  rows = {row["claim"].split(" (")[0]: row for row in r1_tiny.claims_rows(c, r)}
+  gain = rows["RL after a cold start raises accuracy"]
+  assert gain["band_verdicts"] == ["contradicted", "supported"]
+  assert gain["verdict"].startswith("in-band (2-4 ops): contradicted; harder (5 ops): supported")
+  assert gain["delta"] == pytest.approx(0.3) and gain["acceptance"]
+  same = rows["Distilling the RL model beats RL on the smaller model"]
+  assert same["band_verdicts"] == ["not resolved (within 3 SE)"] * 2 and same["verdict"] == "not resolved (within 3 SE)"
