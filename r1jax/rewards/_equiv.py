@@ -32,6 +32,9 @@ Rules, in the order they apply:
     near zero.
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
+  * A list of inequalities in two or more unknowns is a system of conditions (a comma, \\wedge and \\land join
+    them): it equals a list of the same atomic inequalities in any order, chains split (a > 0, -4a^2 < b < 0 is
+    a > 0, 4a^2 + b > 0, b < 0). In one unknown a comma may mean "or", so such lists compare as lists.
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
     (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval). The
     variable may be a name (0 < f(x) < 1) or an absolute value (1 <= |z| <= 2 is [-2, -1] U [1, 2]).
@@ -129,6 +132,9 @@ def equal(g, p, inexact: bool) -> bool:
     p = p.items[0]  # an answer [45] for 45 (the brackets of a list of answers); a gold [5] asks for the list
   if isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr):
     return expr_equal(g, p, inexact)
+  gc, pc = _conditions(g), _conditions(p)
+  if gc is not None and pc is not None:  # systems of inequalities in several unknowns: the sets of their conditions
+    return _unordered_equal(gc, pc, inexact)
   if _is_collection(g) and _is_collection(p):
     return _unordered_equal(g.items, p.items, inexact)
   if _is_collection(g) and len(g.items) == 1:
@@ -159,6 +165,22 @@ def equal(g, p, inexact: bool) -> bool:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Structure helpers
+
+
+_ORDERS = ("<", "<=", ">", ">=")
+
+
+def _conditions(v):
+  """A list of inequalities in two or more unknowns (a system of conditions: "a > 0, -4a^2 < b < 0") as its atomic
+  inequalities, every chain a < b < c split into a < b and b < c; None for anything else. In one unknown a comma
+  between inequalities may mean "or" (x < -2, x > 1), so such a list is no system."""
+  if not (isinstance(v, ListOf) and v.items and all(
+      isinstance(i, Relation) and all(op in _ORDERS for op in i.ops)
+      and all(isinstance(e, sympy.Expr) for e in i.exprs) for i in v.items)):
+    return None
+  if len(set().union(*(_variables(e) for i in v.items for e in i.exprs))) < 2:
+    return None
+  return [Relation((i.exprs[k], i.exprs[k + 1]), (op,)) for i in v.items for k, op in enumerate(i.ops)]
 
 
 def _one_item_list(v) -> bool:

@@ -29,7 +29,9 @@ rebuilt through the bounded constructors); with symbolic bounds they stay sympy'
 A subscript that is an expression names a term of a sequence (`a_{n+1}` is the undefined function a at n + 1);
 one that is a word is one name (`S_{MBCN}`); an upper-case word alone in braces is points (`\\frac{NO}{BO}`),
 elsewhere a short word stays refused ("NO 0" is no product that equals 0). A system (`cases`, `aligned`, ...)
-is the list of its rows, `&` being alignment only.
+is the list of its rows, `&` being alignment only. A power after a function's braced argument is TeX's, set on the
+group: `\\log{x}^3` is log(x^3) (`{\\log x}^3` and `\\log^3 x` are (log x)^3). A letter before a parenthesised
+relation of a letter and a value is one name, a probability: `P(X = 0)` (read otherwise it is no value).
 """
 
 from __future__ import annotations
@@ -179,7 +181,8 @@ _CMD_ALIASES = {
     "\\langle": ("op", "("), "\\rangle": ("op", ")"), "\\lbrack": ("op", "["), "\\rbrack": ("op", "]"),
     "\\lparen": ("op", "("), "\\rparen": ("op", ")"),
     "\\le": ("rel", "<="), "\\leq": ("rel", "<="), "\\leqslant": ("rel", "<="), "\\ge": ("rel", ">="),
-    "\\geq": ("rel", ">="), "\\geqslant": ("rel", ">="), "\\lt": ("rel", "<"), "\\gt": ("rel", ">"),
+    "\\geq": ("rel", ">="), "\\geqslant": ("rel", ">="), "\\leqq": ("rel", "<="), "\\geqq": ("rel", ">="),
+    "\\lt": ("rel", "<"), "\\gt": ("rel", ">"),
     "\\ne": ("rel", "!="), "\\neq": ("rel", "!="), "\\in": ("rel", "in"), "\\approx": ("rel", "="),
     "\\dfrac": ("cmd", "\\frac"), "\\tfrac": ("cmd", "\\frac"), "\\cfrac": ("cmd", "\\frac"),
     "\\dbinom": ("cmd", "\\binom"), "\\tbinom": ("cmd", "\\binom"), "\\infty": ("const", "inf"),
@@ -700,6 +703,8 @@ class _Parser:
       value = sympy.Symbol(f"{text}_{self.subscript()}", real=True)
     elif kind == "num":
       value = self.number(text)
+    elif kind == "sym" and len(text) == 1 and self.event_ahead():  # P(X = 0): the name of a probability
+      value = self.event_name(text)
     elif kind == "sym":
       value = self.symbol(text)
     elif kind == "const":
@@ -758,6 +763,19 @@ class _Parser:
     if name == "i":
       return sympy.I
     return sympy.Symbol(name, real=True)
+
+  def event_ahead(self) -> bool:
+    """Whether `( letter rel value )` follows, a letter before it naming an event's probability: P(X = 0),
+    P(X <= 2). Read otherwise it would be a product with a relation inside, which is no value."""
+    toks = self.tokens[self.i:self.i + 5]
+    return (len(toks) == 5 and toks[0] == ("op", "(") and toks[1][0] == "sym" and len(toks[1][1]) == 1
+            and toks[2][0] == "rel" and toks[2][1] != "in" and toks[3][0] in ("num", "sym") and len(toks[3][1]) <= 8
+            and toks[4] == ("op", ")"))
+
+  def event_name(self, letter: str):
+    """`P(X = 0)` as one opaque name (a symbol named as written): names are compared, never their parts."""
+    toks = [self.take() for _ in range(5)]
+    return sympy.Symbol(f"{letter}({toks[1][1]}{toks[2][1]}{toks[3][1]})", real=True)
 
   def series(self, cmd: str):
     """`\\sum_{k=a}^{b} term` / `\\prod`: with integer bounds at most MAX_SERIES_TERMS apart, computed term by term
@@ -881,7 +899,11 @@ class _Parser:
       self.expect("op", ")")
       return _scalar(value)
     if self.at("op", "{"):
-      return self.braced()
+      value = self.braced()
+      if self.at("op", "^"):  # \log{x}^3: TeX sets the power on the group before it, so it is log(x^3)
+        self.take()
+        value = power(value, self.exponent())
+      return value
     value = self.power()
     while self.peek()[0] in ("num", "sym", "const") or self.at("cmd", "\\frac") or self.at("cmd", "\\sqrt"):
       value = _mul(value, self.power())

@@ -26,8 +26,9 @@ The pipeline for one (completion, gold) pair:
      `\\text{}` and units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a
      word such as "hundred", "or", "not" qualifies it), degrees (inside the argument of a trigonometric function
      they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: see the policies below),
-     dollars, thousands separators, "or"/"and" between answers, the sides of an equation that hold a limit, sum,
-     product or integral (the computation, not the answer), trailing punctuation.
+     dollars, thousands separators, "or"/"and" between answers (and \\wedge / \\land between conditions), the
+     sides of an equation that hold a limit, sum, product or integral (the computation, not the answer), trailing
+     punctuation; \\overrightarrow is written \\vec (one vector arrow).
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
      against a plain number, and word answers ("odd", "Yes") compared as text.
   4. Everything else goes to the worker pool (r1jax.rewards._pool), which parses with r1jax's own parser (never
@@ -81,7 +82,10 @@ Policies for the answers other graders read differently (each a decision, tested
     When both the gold and the answer write units or labels (in \\text{} or as known unit words, 2 cm, 2cm) and
     they differ (3.5 \\text{L} for 3.5 \\text{gal}, 17 oranges for 17 apples, 2 mm for 2 cm), the answer is wrong;
     spellings of one unit (cm, centimeters) agree. A gold that glues its unit (10cm) asks for it: 10 cm answers it,
-    a bare 10 does not.
+    a bare 10 does not. A value read out of prose keeps the known unit written after it ("The rope is 5 feet long"
+    does not answer 5 meters). A one-letter abbreviation (3 m, 12 s) is a unit only where the other side names that
+    unit (3 m answers 3 meters; elsewhere 3 m is the product 3m).
+  * A word answer is compared as text without a leading article: "derivative" answers "the derivative".
   * A gold that is a true numeric equation (2 + 2 = 4, 1 = 1) asks for its value: 4 (or 1) answers it, as a true
     computation in an answer gives its value. (pie-framework's fixtures count the equation and the number apart.)
   * Spaced digits in prose ("... 1 2 ...") are no value: a number that only spaces separate from the number before
@@ -410,9 +414,10 @@ def _in_call(text: str, index: int) -> bool:
 
 
 def _last_value(text: str) -> str | None:
-  """The last math span or standalone number of a prose text, whichever ends later; a number preceded in its own
-  clause by a negation ("not 5", "minus 5") or a verb that quotes it ("contains 42", "mentions 3"), or followed by
-  a magnitude word ("5 thousand"), gives None."""
+  """The last math span or standalone number of a prose text, whichever ends later, with a known unit written after
+  the number ("The rope is 5 feet long" gives "5 feet": a unit the gold names otherwise refuses it); a number
+  preceded in its own clause by a negation ("not 5", "minus 5") or a verb that quotes it ("contains 42", "mentions
+  3"), or followed by a magnitude word ("5 thousand"), gives None."""
   spans = _spans(text)
   span = spans[-1] if spans else None
   number = None
@@ -431,7 +436,12 @@ def _last_value(text: str) -> str | None:
     line = text[max(0, number.start() - 80):number.start()].rsplit("\n", 1)[-1]
     if _TENTATIVE.search(line):  # "Work in progress: 10", "Draft answer: 10"
       return None
-    return number.group() + ("%" if _PERCENT_WORD.match(text, number.end()) else "")
+    if _PERCENT_WORD.match(text, number.end()):
+      return number.group() + "%"
+    unit = _PROSE_UNIT.match(text, number.end())
+    if unit and not (unit.group(1).lower() == "in" and re.match(r"[ \t]+[A-Za-z]", text[unit.end():])):
+      return f"{number.group()} {unit.group(1)}"  # "5 feet": the unit stays, to be compared with the gold's
+    return number.group()
   return _span_run(text) if span else None
 
 
@@ -691,7 +701,8 @@ def extract_gold(gold: str) -> str | None:
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
-    "\u2260": "\\ne ", "\u222a": "\\cup ", "\u00b2": "^2", "\u00b3": "^3", "\u2208": "\\in ",
+    "\u2260": "\\ne ", "\u2266": "\\le ", "\u2267": "\\ge ",  # \u2266 and \u2267 are \leqq and \geqq
+    "\u222a": "\\cup ", "\u00b2": "^2", "\u00b3": "^3", "\u2208": "\\in ",
     "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
     **{chr(c): f"^{d}" for c, d in zip((0x2070, 0x00b9, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079), "01456789")},
 }
@@ -701,6 +712,10 @@ _UNITS = (
     "seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|dollars?|cents?|kg|kilograms?|"
     "grams?|lbs?|pounds?|ounces?|oz|liters?|litres?|ml|gallons?|cups?|percent|people|persons?|students?|"
     "kPa|Pa|kHz|MHz|GHz|Hz|kJ|kWh|kW|mg")
+# A known unit word right after a number of prose, spaced or glued: "5 feet", "12cm" ("in" only where no word follows).
+_PROSE_UNIT = re.compile(rf"[ \t]?((?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}))(?![A-Za-z0-9])", re.IGNORECASE)
+# A number and a one-letter unit abbreviation (3 m, 12 s, 5g): a unit only where the other side names that unit.
+_ONE_LETTER_UNIT = re.compile(r"([-+]?\d+(?:\.\d+)?)\s*([mgshlL])\.?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|textsf|mathrm|mbox|hbox|mathit)\s*\{([^{}]*)\}"
                        r"(\s*\^\s*\{?[23]\}?)?")
 _UNIT_WORD = re.compile(rf"^\s*(?:sq\.?\s+|square\s+|cubic\s+)?(?:{_UNITS}|m|s|g|h|l)\.?\s*$", re.IGNORECASE)
@@ -872,6 +887,8 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", s)
   s = re.sub(r"\\[dt]binom(?![a-zA-Z])", r"\\binom", s)
   s = re.sub(r"\\operatorname\s*\{([a-zA-Z]+)\}", r"\\\1", s)
+  s = re.sub(r"\\overrightarrow(?![a-zA-Z])", r"\\vec", s)  # two spellings of one vector arrow
+  s = re.sub(r"\\(?:wedge|land)(?![a-zA-Z])", ",", s)  # a conjunction of conditions is the list of them
   s = _trig_degrees(s)
   s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\u00b0", "", s)
   percent = "%" in s
@@ -1014,12 +1031,18 @@ def _squeeze(s: str) -> str:
   return re.sub(r"(?<!\w)\s+|\s+(?!\w)", "", s)
 
 
+def _words_key(text: str) -> str:
+  """A word answer compared as text: lower case, single spaces, without a leading article ("the derivative" and
+  "derivative" are one answer)."""
+  return re.sub(r"^(?:the|an?)\s+(?=[a-z]{2})", "", " ".join(text.lower().split()))
+
+
 def _fast_judge(gold: str, gold_pct: bool, pred: str, pred_pct: bool) -> bool | None:
   """Decide cheap cases in-process; None when sympy is needed."""
   if _squeeze(gold) == _squeeze(pred) and (gold_pct or not pred_pct):
     return True
   if _WORDS.fullmatch(gold) and (re.search(r"[a-zA-Z]{3}|\s", gold) or gold.lower() == "no"):  # "odd", "Yes"
-    return " ".join(gold.lower().split()) == " ".join(pred.lower().split())
+    return _words_key(gold) == _words_key(pred)
   if "=" not in gold:  # "x = 5" answers the plain gold "5"
     m = _ASSIGNMENT.fullmatch(pred)
     if m:
@@ -1154,6 +1177,13 @@ def _unit_words(answer: str) -> tuple[str, ...]:
   return tuple(sorted(found))
 
 
+def _without_one_letter_unit(answer: str, units: tuple[str, ...]) -> str:
+  """The number of an answer "3 m" / "5g" whose one-letter unit abbreviation is the unit the other side names
+  (`units`, as _unit_words gives them); the answer unchanged otherwise (3 m stays the product 3m, a formula)."""
+  m = _ONE_LETTER_UNIT.fullmatch(answer.strip().strip("$").strip())
+  return m.group(1) if m and units == (_unit_key(m.group(2), ""),) else answer
+
+
 def _same_text(text: str, gold: str) -> bool:
   """Whether a completion is the gold's own text (spacing aside), a gold without think or answer tags: it then
   says exactly what the gold says, however little of it extraction could read as math."""
@@ -1175,6 +1205,10 @@ def _prepare(text: str, gold: str):
   if len(answer) > MAX_ANSWER_CHARS:
     return "done", False, "too_long"
   gold_units, units = _unit_words(gold_answer), _unit_words(answer)
+  if gold_units and not units:  # "3 m" for "3 meters": a one-letter abbreviation of the unit the gold names
+    answer = _without_one_letter_unit(answer, gold_units)
+  elif units and not gold_units:
+    gold_answer = _without_one_letter_unit(gold_answer, units)
   if gold_units and units and gold_units != units:  # 3.5 \text{L} does not answer 3.5 \text{gal}
     return "done", False, "fast"
   if gold_units and not units and _GLUED_UNIT.fullmatch(gold_answer.strip().strip("$").strip()):

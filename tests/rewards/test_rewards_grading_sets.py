@@ -33,7 +33,8 @@ HELD_OUT6 = _cases("math_heldout6_cases.jsonl")  # likewise
 HELD_OUT7 = _cases("math_heldout7_cases.jsonl")  # likewise
 HELD_OUT8 = _cases("math_heldout8_cases.jsonl")  # likewise
 HELD_OUT9 = _cases("math_heldout9_cases.jsonl")  # likewise
-HELD_OUT10 = _cases("math_heldout10_cases.jsonl")
+HELD_OUT10 = _cases("math_heldout10_cases.jsonl")  # likewise
+HELD_OUT11 = _cases("math_heldout11_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -53,15 +54,14 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10)
+           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-# "report", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8" and "heldout9"
-# were each held out for one run, then developed on.
+# "report", "heldout", "heldout2", ..., "heldout10" and "heldout11" were each held out for one run, then developed on.
 # "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
 # refuses on purpose (a prediction's percent sign is part of its value).
 # "heldout2" sits at 699/709: its remaining misses are units phrases ("radians per second"), functions of a tuple
@@ -82,10 +82,15 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 # "heldout8" sits at 58/72: its misses are SymPy's I as the imaginary unit (e^(Ix), conjugate(2-I), re and im of
 # complex numbers), a power above the symbolic-exponent bound (sin(x)**235), sinc and atan2 (conventions differ
 # between libraries), and letters glued to a function or to each other (Bsec**2(x), momega^3, omegat).
+# "heldout10" sits at 77/78: its miss is "My answer is 4 and then some text with 5 later", a value that a connective
+# follows with more values (ambiguous: "7 then $42$" answers nothing).
+# "heldout11" (held out for one run at 251/265 with 2 false positives, 2026-11-28) sits at 259/265: its misses are
+# inequalities, joined by \lor, \wedge, "or" or Japanese "or", answering a gold interval (a gold interval asks for an
+# interval, as -2 <= x <= 2 does not answer [-2, 2]).
 @pytest.mark.parametrize("split,floor", [("tune", 0.97), ("report", 192 / 198), ("dev", 0.97), ("heldout", 0.97),
                                          ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
                                          ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430),
-                                         ("heldout8", 58 / 72)])
+                                         ("heldout8", 58 / 72), ("heldout10", 77 / 78), ("heldout11", 259 / 265)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
@@ -101,22 +106,6 @@ def test_heldout9_cases_the_grader_was_developed_against():
   assert [(c["gold"], c["prediction"]) for c in false_positives] == [("1,-2", "-2, 1")]
   assert any(c["expected"] and rmath.extract_gold(c["gold"]) == "1,-2" and rmath.extract_answer(c["prediction"])
              == "-2, 1" for c in OUTSIDE)
-
-
-def test_held_out_cases_stay_at_their_measured_level():
-  """A floor, not the target: at the held-out file's run (2026-11-28, python -m benchmarks.rewards --skip-slow) the
-  grader agreed with 75 of its 78 labels and rewarded 1 of its 37 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout10")
-  assert len(HELD_OUT10) == 78 and sum(not c["expected"] for c in HELD_OUT10) == 37
-  assert agree >= 75 / 78 and len(false_positives) <= 1
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 96.2% agreement (75/78), 1 false positive on the held-out "
-                                       "file (math-verify: 89.7%, 3 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout10")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():

@@ -503,3 +503,30 @@ def test_malformed_last_surfaces_and_trailing_math_answer_nothing(gold, predicti
 ])
 def test_prose_labels_quoted_numbers_assignment_kinds_lists_and_gcd(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+# From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
+# abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
+# \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
+# word answer, probabilities named P(X = k). Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("5 meters", "5 feet", False), ("5 meters", "The rope is 5 feet long.", False),  # was rewarded: 5
+    ("5", "The rope is 5 feet long.", True), ("5 cm", "It is 5 centimeters.", True),
+    ("3 meters", "3 m", True), ("12 s", "12 seconds", True),  # was refused: 3m and 12s were products
+    ("3 meters", "3 s", False), ("3", "3 m", False),
+    (r"(\log x)^3", r"\log{x}^3", False), (r"(\log x)^3", r"\log{\left(x\right)}^3", False),  # was rewarded
+    (r"\log(x^3)", r"\log{x}^3", True), (r"(\log x)^3", r"{\log x}^3", True), (r"(\sin x)^2", r"\sin^2 x", True),
+    (r"x \geq 0", r"x \geqq 0", True), (r"x \le 0", r"x \leqq 0", True), (r"x \leq 0", r"x \geqq 0", False),
+    (r"\overrightarrow{AB}", r"\vec{AB}", True), (r"\overrightarrow{AB}", r"\vec{CD}", False),
+    (r"a > 0, -4a^2 < b < 0", r"a > 0 \wedge 4a^2 + b > 0 \wedge b < 0", True),
+    (r"a > 0, -4a^2 < b < 0", r"a > 0,\ b < 0,\ \text{and}\ 4a^2 + b > 0", True),
+    (r"a > 0, -4a^2 < b < 0", r"a > 0 \land b < 0", False),
+    (r"a > 0, -4a^2 < b < 0", r"a > 0, b > 0, 4a^2 + b > 0", False),
+    ("-2 < x < 1", "x > -2, x < 1", False),  # one unknown: a comma may mean "or", no system
+    ("the derivative", "derivative", True), ("the derivative", "the integral", False),
+    (r"P(X=0)=\frac{1}{6}, P(X=1)=\frac{5}{6}", r"P(X = 0) = \frac{2}{12}, P(X = 1) = \frac{5}{6}", True),
+    (r"P(X=0)=\frac{1}{6}, P(X=1)=\frac{5}{6}", r"P(X = 0) = \frac{5}{6}, P(X = 1) = \frac{1}{6}", False),
+    (r"P(X=0)=\frac{1}{6}, P(X=1)=\frac{5}{6}", r"P(X=0)=\frac{1}{6}", False),
+])
+def test_units_in_prose_function_powers_systems_articles_and_probability_names(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
