@@ -246,7 +246,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout11); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout12); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -463,7 +463,7 @@ def main():
     times["math-verify"] += theirs_time
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                "heldout7", "heldout8", "heldout9", "heldout10", "heldout11"):
+                "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
