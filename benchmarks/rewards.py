@@ -6,7 +6,7 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout12_cases.jsonl    272 labelled pairs, split "heldout12", the held-out file: the GRPO reward tests of
+  math_heldout12_cases.jsonl    272 labelled pairs, split "heldout12", the latest file: the GRPO reward tests of
                                 MakazhanAlpamys/Soup (149 pairs: its gold-parsing matrix taken with the bare gold, 40
                                 right and 26 wrong completions for 42 (markers, boxes, answer labels in markdown,
                                 headings, inline and display math, self-corrections, answer sprays, hedges inside a
@@ -30,7 +30,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 degree sign refusing an answer, a negated value read by its last number,
                                 multiple-choice letters, $ as currency; two rewards of one source that disagree) are
                                 in math_heldout12_left_out.jsonl with the reason for each. Held out for one run at 93.8%
-                                (255/272, 4 false positives; math-verify 92.3%, 7).
+                                (255/272, 4 false positives; math-verify 92.3%, 7), then developed on as well.
   math_heldout11_cases.jsonl    265 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout11": the tests of
                                 llm-jp/ft-llm-2026's math-eval (a Math-Verify-based checker's soft mode: units,
