@@ -11,7 +11,8 @@ The pipeline for one (completion, gold) pair:
      `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
      `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list
      answer, a name written before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer
-     statement with a value follows the last box (then that statement), else GSM8K `#### N`, else what follows
+     statement with a value follows the last box (then that statement), else GSM8K `#### N` (unless an answer
+     statement with a value follows its line: "#### 42\nWait, the answer is 41." answers 41), else what follows
      "the (final) answer is" / "answer:" (also "r\u00e9ponse", "respuesta", "Antwort", "\u7b54\u6848"; a run of
      math spans there is one list: "$12$ and $13$"), else the whole text when it is a short formula, else the last
      math span or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued
@@ -93,8 +94,10 @@ Policies for the answers other graders read differently (each a decision, tested
   * A value after a status label ("Work in progress: 10", "Draft answer: 10") or inside a function call
     (exec('x=1'), print(5), sqrt(8) read for 8) is no answer; the text is only read.
   * Plain calculator notation is a formula, not prose: sech**6(x), asin^2(x), floor(x) + 1, Abs(x), theta. A
-    number of a prose text that is an exponent or a term of a formula (the 6 of sech(x)**6, the 3 of "2x+3") is
-    no value of the text.
+    number of a prose text that is an exponent or a term of a formula (the 6 of sech(x)**6, the 3 of "2x+3"), a
+    coefficient glued to a one-letter variable ("we have 4x on the left") or the number of a step ("Step 4:") is
+    no value of the text; a prose answer statement that goes on after a semicolon with another value ("41 apples;
+    42 is wrong") answers nothing.
   * Dots between groups of three digits are thousands separators when there are two or more groups (1.000.000);
     one group (1.000) stays a decimal.
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
@@ -433,6 +436,10 @@ def _last_value(text: str) -> str | None:
       return None
     if _OPERAND.search(text, max(0, number.start() - 30), number.start() + (number.group().startswith("-"))):
       return None  # an exponent or a term of a formula (sech(x)**6, floor(x) + 1, 2x + 3), not its value
+    if re.match(r"[A-Zabd-fijknopqr-z](?:[\s.,;:!?)]|$)", text[number.end():number.end() + 2]):
+      return None  # a coefficient glued to its variable ("we have 4x on the left"), not a value
+    if _STEP_LABEL.search(clause):
+      return None  # the number of a step ("Step 4: simplify"), not a value
     line = text[max(0, number.start() - 80):number.start()].rsplit("\n", 1)[-1]
     if _TENTATIVE.search(line):  # "Work in progress: 10", "Draft answer: 10"
       return None
@@ -510,12 +517,17 @@ def _statement(text: str, phrase: re.Match) -> str:
 _CONNECTIVE = re.compile(r"\s+(?:because|since|as|then|so|which|where|when|given|thus|hence|therefore|for|after|"
                          r"while|but)\b", re.IGNORECASE)
 _VALUE_MARK = re.compile(r"\d|\$|\\\(")
+# A word that numbers a part of the work: the number after it labels a step ("Step 4:"), it is no answer.
+_STEP_LABEL = re.compile(r"\b(?:step|part|case|stage)\s*$", re.IGNORECASE)
 
 
 def _ambiguous(statement: str) -> bool:
-  """Whether a statement gives a value and then, after a connective, math or another value ("$7$ because $42$",
-  "3/4 so 4", "7 then $42$"): which of them it answers is unclear, so it answers nothing."""
+  """Whether a statement gives a value and then, after a connective (or, in prose, a semicolon), math or another
+  value ("$7$ because $42$", "3/4 so 4", "7 then $42$", "41 apples; 42 is wrong"): which of them it answers is
+  unclear, so it answers nothing."""
   m = _CONNECTIVE.search(statement)
+  if m is None and not _is_formula(statement):  # prose: "41 apples; 42 is wrong" (a formula's ";" separates solutions)
+    m = re.search(r";\s", statement)
   return m is not None and bool(_VALUE_MARK.search(statement, 0, m.start())) and bool(
       _VALUE_MARK.search(statement, m.end()))
 
@@ -578,6 +590,10 @@ def _answer_from_text(region: str) -> str | None:
   hashes = region.rfind("####")
   if hashes >= 0:
     line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip().lstrip(":").strip()
+    later = region[hashes + 4:].lstrip().split("\n", 1)[1:]  # "#### 42\nWait, the answer is 41." answers 41
+    stated = _after_phrase(later[0]) if later and _ANSWER_PHRASE.search(later[0]) else None
+    if stated is not None and not _NEGATION.search(stated):
+      return stated
     if line:
       return line
   phrase = _after_phrase(region)

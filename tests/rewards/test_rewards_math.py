@@ -530,3 +530,16 @@ def test_prose_labels_quoted_numbers_assignment_kinds_lists_and_gcd(gold, predic
 ])
 def test_units_in_prose_function_powers_systems_articles_and_probability_names(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
+
+
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("4", "So we have 4x on the left side.", False), ("4", "Step 4: simplify both sides.", False),  # were rewarded
+    ("4", "So the answer is 4.", True), ("10", "Try dividing by 3 now. That gives 10.", True),
+    ("42", "The final answer is 41 apples; 42 is wrong.", False),  # was rewarded: the value after the semicolon
+    ("41", "The final answer is 41 apples; 42 is wrong.", False),  # which one it answers is unclear
+    ("42", "#### 42\nWait, the answer is 41.", False),  # was rewarded: the marker beat the later statement
+    ("41", "#### 42\nWait, the answer is 41.", True), ("42", "#### 42\nHope this helps!", True),
+    ("(5, 2), (7, 2)", "The answer is p=5, q=2; p=7, q=2", True),  # a formula's semicolon separates solutions
+])
+def test_coefficients_step_numbers_semicolon_clauses_and_statements_after_a_gsm8k_marker(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
