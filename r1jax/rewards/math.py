@@ -51,8 +51,8 @@ after it ("\\boxed{42}; final answer:"), a value followed by a connective and mo
 "3/4 so 4"), an `<answer>` tag that never closes or sits inside an unclosed box, and a box juxtaposed to a value
 before it ("x=0\\boxed{42}") all answer nothing, and no earlier value stands in for them. Two backslashes right after a digit
 are LaTeX's line break, not an escaped command ("Final answer: 7 \\\\boxed{42}" never answers 42); a number that
-prose says a text contains or mentions is quoted, not stated; a \\text{} of several words after a value is prose,
-not a label.
+prose says a text contains, mentions or says is quoted, not stated, and one its sentence goes on to doubt ("42, but
+I am unsure") is not stated either; a \\text{} of several words after a value is prose, not a label.
 
 Policies for the answers other graders read differently (each a decision, tested in tests/rewards):
   * The last statement of the answer wins: "\\boxed{255} ... The final answer is $10,455$" answers 10455, and
@@ -391,8 +391,13 @@ def _spans(text: str) -> list[tuple[int, str]]:
   return [(m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH_SPAN.finditer(text)]
 
 
-# Verbs that report a value as mentioned, not stated: "The derivation contains 42.", "The text mentions 3".
-_QUOTED = re.compile(r"\b(?:contain|mention|include|cite|quote|reference|list|repeat)(?:s|ed|d|ing)?\b", re.IGNORECASE)
+# Verbs that report a value as mentioned, not stated: "The derivation contains 42.", "The text mentions 3",
+# "The prompt says 42".
+_QUOTED = re.compile(r"\b(?:(?:contain|mention|include|cite|quote|reference|list|repeat)(?:s|ed|d|ing)?|says|said)\b",
+                     re.IGNORECASE)
+# Doubt stated after a value in its sentence: "42, but I am unsure.", "maybe 7, I'm not sure".
+_DOUBT_AFTER = re.compile(r"[^.;!?\n]{0,80}?\b(?:unsure|not sure|uncertain|not certain|no idea|doubt(?:ful)?)\b",
+                          re.IGNORECASE)
 # Labels that say the value after them is not the final answer yet.
 _TENTATIVE = re.compile(r"\b(?:in progress|work in progress|wip|draft|tentative|preliminary|provisional|incomplete|"
                         r"unfinished|unverified|pending|todo|to do|placeholder|scratch|not final|so far|for now|"
@@ -420,7 +425,8 @@ def _last_value(text: str) -> str | None:
   """The last math span or standalone number of a prose text, whichever ends later, with a known unit written after
   the number ("The rope is 5 feet long" gives "5 feet": a unit the gold names otherwise refuses it); a number
   preceded in its own clause by a negation ("not 5", "minus 5") or a verb that quotes it ("contains 42", "mentions
-  3"), or followed by a magnitude word ("5 thousand"), gives None."""
+  3", "says 42"), or followed by a magnitude word ("5 thousand") or by doubt in its sentence ("42, but I am
+  unsure"), gives None."""
   spans = _spans(text)
   span = spans[-1] if spans else None
   number = None
@@ -430,7 +436,7 @@ def _last_value(text: str) -> str | None:
     clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
                       text[max(0, number.start() - 60):number.start()])[-1]
     if (_negated(clause) or _QUOTED.search(clause) or _MAGNITUDE.match(text, number.end())
-        or _in_call(text, number.start())):
+        or _in_call(text, number.start()) or _DOUBT_AFTER.match(text, number.end())):
       return None
     if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
       return None
@@ -651,16 +657,39 @@ def extract_answer(completion: str) -> str | None:
     before = _boxes(region[:start], max_boxes=1)
     if before and before[-1][2] is None:
       return None  # the tag sits inside a box that never closes: "\\boxed{broken <answer>42</answer>"
-    tag = region[start + len("<answer>"):close]
-    if any(name in tag for name in _BOX_NAMES):
-      return None if _box_refused(tag) else boxed_answer(tag)
-    return _answer_from_tag(tag)
+    answer = _tag_answer(region[start + len("<answer>"):close])
+    if answer is not None and _conflicting_tags(region[:start], answer):
+      return None  # "<answer>2</answer> then <answer>3</answer>": two answers, no final one
+    return answer
   if any(name in region for name in _BOX_NAMES):
     boxed = boxed_answer(region)
     if boxed is None or _box_refused(region):
       return None
     return _answer_after_boxes(region) or boxed
   return _answer_from_text(region)
+
+
+def _tag_answer(tag: str) -> str | None:
+  """The answer of one `<answer>` tag's content: its boxes if it has any, else its whole content."""
+  if any(name in tag for name in _BOX_NAMES):
+    return None if _box_refused(tag) else boxed_answer(tag)
+  return _answer_from_tag(tag)
+
+
+def _conflicting_tags(before: str, answer: str) -> bool:
+  """Whether a complete `<answer>` tag before the last one gives another answer. The R1 format has one answer tag;
+  several that disagree ("<answer>2</answer> then <answer>3</answer>") leave no final answer, while repeats of one
+  answer in other forms ("<answer>1/2</answer> ... <answer>\\frac{2}{4}</answer>") keep it. Tags whose agreement
+  would need sympy count as disagreeing."""
+  last, last_pct = normalize(answer)
+  for tag in re.findall(r"<answer>(.*?)</answer>", before[-3000:], re.DOTALL):
+    earlier = _tag_answer(tag)
+    if earlier is None or not earlier.strip():
+      continue
+    value, pct = normalize(earlier)
+    if value and _fast_judge(last, last_pct, value, pct) is not True:
+      return True
+  return False
 
 
 def _box_refused(text: str) -> bool:

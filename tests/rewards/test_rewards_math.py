@@ -505,6 +505,19 @@ def test_prose_labels_quoted_numbers_assignment_kinds_lists_and_gcd(gold, predic
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout13's false positives: a number that prose says a text says is quoted, one that its sentence goes on to
+# doubt is not stated, and several <answer> tags that disagree leave no final answer. Wrong rows were rewarded before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "The prompt says 42, but I am unsure.", False), ("42", "The prompt says 42.", False),
+    ("42", "It is 42, but I am not sure.", False), ("42", "It is 42.", True),
+    ("3", "<answer>2</answer> then <answer>3</answer>", False), ("2", "<answer>2</answer> then <answer>3</answer>", False),
+    ("0.5", "<answer>1/2</answer> and finally <answer>\\frac{2}{4}</answer>", True),
+    ("3", "<answer>3</answer> so <answer>3</answer>", True),
+])
+def test_quoted_and_doubted_values_and_conflicting_answer_tags(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
