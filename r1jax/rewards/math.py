@@ -442,7 +442,7 @@ def _last_value(text: str) -> str | None:
       return None
     if _OPERAND.search(text, max(0, number.start() - 30), number.start() + (number.group().startswith("-"))):
       return None  # an exponent or a term of a formula (sech(x)**6, floor(x) + 1, 2x + 3), not its value
-    if re.match(r"[A-Zabd-fijknopqr-z](?:[\s.,;:!?)]|$)", text[number.end():number.end() + 2]):
+    if _GLUED_VARIABLE.match(text[number.end():number.end() + 2]):
       return None  # a coefficient glued to its variable ("we have 4x on the left"), not a value
     if _STEP_LABEL.search(clause):
       return None  # the number of a step ("Step 4: simplify"), not a value
@@ -523,6 +523,9 @@ def _statement(text: str, phrase: re.Match) -> str:
 _CONNECTIVE = re.compile(r"\s+(?:because|since|as|then|so|which|where|when|given|thus|hence|therefore|for|after|"
                          r"while|but)\b", re.IGNORECASE)
 _VALUE_MARK = re.compile(r"\d|\$|\\\(")
+# One letter glued to a number and ending there ("4x on the left"): a variable, so the number is its coefficient.
+# c, g, h, l and m are left out: glued to a number they are units ("5g", "12m", "3h").
+_GLUED_VARIABLE = re.compile(r"[A-Zabd-fijknopqr-z](?:[\s.,;:!?)]|$)")
 # A word that numbers a part of the work: the number after it labels a step ("Step 4:"), it is no answer.
 _STEP_LABEL = re.compile(r"\b(?:step|part|case|stage)\s*$", re.IGNORECASE)
 
