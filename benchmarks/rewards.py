@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout14_cases.jsonl    121 labelled pairs, split "heldout14", the held-out file: the math-grading tests of 13
-                                projects never used before: dseum2023/senior_design_project's verification-fix tests (37
+  math_heldout14_cases.jsonl    121 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout14", the latest file: the math-grading tests of 13 projects
+                                never used before: dseum2023/senior_design_project's verification-fix tests (37
                                 pairs, each completion ending FINAL_ANSWER: thousands commas, SQRT(3), 4\\sqrt{3} and a
                                 unicode root, x = 1/2 against x = 0.5, 9 x 10^-8 in unicode superscripts, derivatives
                                 written f'(x) = 5x^0, a trailing period, and wrong answers that must stay wrong),
@@ -28,7 +29,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 answers in words for a digit-only parser, format and partial-credit rules, an AIME range
                                 rule, an input error, text that is not a math answer, tests that assert no verdict) are
                                 in math_heldout14_left_out.jsonl with the reason for each. Held out for one run at 90.1%
-                                (109/121, 0 false positives; math-verify 88.4%, 2).
+                                (109/121, 0 false positives; math-verify 88.4%, 2), then developed on as well.
   math_heldout13_cases.jsonl    170 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout13": the math-grading tests of 16
                                 projects never used before: the glmv_reward MathVerifier tests of yuzh0816/GLM-V (a
@@ -514,7 +515,8 @@ def main():
     times["math-verify"] += theirs_time
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13"):
+                "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
+                "heldout14"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
