@@ -7,8 +7,9 @@
 
 The pipeline for one (completion, gold) pair:
 
-  1. Extraction (bounded string scans over the last 20k characters). From the completion, after the last
-     `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
+  1. Extraction (bounded string scans over the last 20k characters). From the completion, before its first
+     end-of-turn token (`<|im_end|>`, `<|eot_id|>`, ...; the template's other tokens read as spaces) and after the
+     last `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
      `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list
      answer, a name written before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer
      statement with a value follows the last box (then that statement), else GSM8K `#### N` (unless an answer
@@ -29,7 +30,9 @@ The pipeline for one (completion, gold) pair:
      they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: see the policies below),
      dollars, thousands separators, "or"/"and" between answers (and \\wedge / \\land between conditions), the
      sides of an equation that hold a limit, sum, product or integral (the computation, not the answer), trailing
-     punctuation; \\overrightarrow is written \\vec (one vector arrow).
+     punctuation; \\overrightarrow is written \\vec (one vector arrow); a run of superscript characters is one
+     exponent (10\u207b\u2078 is 10^{-8}); a function name in capitals before "(" is the function (SQRT(3), LN(2));
+     a derivative named before "=" is a label of its own (f'(x) = 2x: the primes keep it apart from f(x)).
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
      against a plain number, and word answers ("odd", "Yes") compared as text.
   4. Everything else goes to the worker pool (r1jax.rewards._pool), which parses with r1jax's own parser (never
@@ -290,10 +293,26 @@ _LINE_BREAK_AFTER = re.compile(r"\d ?$")  # what ends the text before two backsl
 _BARE_BOX = re.compile(r"\\box(?=\s*\{)")
 
 
+# A chat template's special tokens: "<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|im_start|>", ...
+_CHAT_TOKEN = re.compile(r"<\|[A-Za-z_]{1,30}\|>")
+_END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end_of_text|>", "<|end|>")
+
+
+def _without_chat_tokens(completion: str) -> str:
+  """A completion as its writer ended it: the text before its first end-of-turn token ("#### 72<|im_end|>" ends at
+  72; text after the turn ends is not the completion's), with the template's other special tokens read as spaces."""
+  ends = [i for i in (completion.find(t) for t in _END_OF_TURN) if i >= 0]
+  if ends:
+    completion = completion[:min(ends)]
+  return _CHAT_TOKEN.sub(" ", completion) if "<|" in completion else completion
+
+
 def answer_region(completion: str) -> str | None:
   """The part of a completion that may hold its final answer: the text after the last `</think>` (or all of it when
-  there are no think tags), at most its last MAX_TAIL_CHARS characters. None when the reasoning never closes (a
-  `<think>` without `</think>`) or nothing follows it: an answer written only inside the reasoning is no answer."""
+  there are no think tags) and before an end-of-turn token, at most its last MAX_TAIL_CHARS characters. None when the
+  reasoning never closes (a `<think>` without `</think>`) or nothing follows it: an answer written only inside the
+  reasoning is no answer."""
+  completion = _without_chat_tokens(completion)
   close = completion.rfind("</think>")
   if close >= 0:
     region = completion[close + len("</think>"):]
@@ -750,10 +769,18 @@ _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
     "\u2260": "\\ne ", "\u2266": "\\le ", "\u2267": "\\ge ",  # \u2266 and \u2267 are \leqq and \geqq
-    "\u222a": "\\cup ", "\u00b2": "^2", "\u00b3": "^3", "\u2208": "\\in ",
+    "\u222a": "\\cup ", "\u2208": "\\in ",
     "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
-    **{chr(c): f"^{d}" for c, d in zip((0x2070, 0x00b9, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079), "01456789")},
 }
+# A run of superscript characters is one exponent (x\u00b2\u00b3 is x^{23}, 10\u207b\u2078 is 10^{-8}).
+_SUPERSCRIPT_ASCII = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u207a",
+                                   "0123456789-+")
+_SUPERSCRIPT_RUN = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b\u207a]+")
+# A function name in capitals before its argument, as calculators and spreadsheets write it: SQRT(3), LN(2), SIN(x).
+_CAPITAL_FUNCTION = re.compile(r"(?<![\\A-Za-z])(?:SQRT|SIN|COS|TAN|COT|SEC|CSC|LN|LOG|EXP|ABS)(?=\s*\()")
+# A derivative named before an equals sign: f'(x) = 2x, y'' = 3 (the primes make a name of their own, so f'(x) = 5
+# does not answer f(x) = 5).
+_DERIVATIVE_LABEL = re.compile(r"^([A-Za-z])('{1,2})(?=\s*(?:\([A-Za-z0-9]{1,3}\))?\s*=)")
 _UNITS = (
     "centimeters?|centimetres?|cm|millimeters?|mm|kilometers?|kilometres?|km|meters?|metres?|inch(?:es)?|in|"
     "feet|foot|ft|yards?|yd|miles?|mi|mph|km/h|m/s|units?|square units|sq units|degrees?|deg|radians?|rad|"
@@ -916,13 +943,16 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     if inner is None:
       break
     s = inner
+  s = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_ASCII) + "}", s)  # 10\u207b\u2078: 10^{-8}
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
   # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)
   s = re.sub(r"(?<![\w)\]}])\*\*(.+?)\*\*", r"\1", s).strip().strip("_").strip()
   s = s.replace("**", "^")  # Python's power: (rho+g)**2
   s = re.sub(r"(?<![<>!=])==(?!=)", "=", s)  # Python's equality: x**2 + 1 == 0
+  s = _CAPITAL_FUNCTION.sub(lambda m: m.group().lower(), s)  # calculator and spreadsheet names: 4*SQRT(3), LN(2)
   s = re.sub(r"(?<![\\a-zA-Z])sqrt\s*(?=[({])", r"\\sqrt", s)  # sqrt(8) written without its backslash
+  s = _DERIVATIVE_LABEL.sub(lambda m: f"{m.group(1)}_{{prime{len(m.group(2))}}}", s)  # f'(x) = 2x: f_{prime1}(x) = 2x
   approx = re.split(r"\\approx|\\simeq|\u2248", s, maxsplit=1)
   if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value
     s = approx[1] if _NAME.fullmatch(approx[0].strip()) else approx[0]

@@ -36,7 +36,8 @@ HELD_OUT9 = _cases("math_heldout9_cases.jsonl")  # likewise
 HELD_OUT10 = _cases("math_heldout10_cases.jsonl")  # likewise
 HELD_OUT11 = _cases("math_heldout11_cases.jsonl")  # likewise
 HELD_OUT12 = _cases("math_heldout12_cases.jsonl")  # likewise
-HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise
+HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -56,14 +57,14 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13)
+           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
   return agree, [c for c, r in zip(cases, rewards_) if r == 1.0 and not c["expected"]]
 
 
-# "report", "heldout", "heldout2", ..., "heldout12" and "heldout13" were each held out for one run, then developed on.
+# "report", "heldout", "heldout2", ..., "heldout13" and "heldout14" were each held out for one run, then developed on.
 # "report" sits at 192/198: two of its sources credit an added percent sign (10% for 10), which the percent rule
 # refuses on purpose (a prediction's percent sign is part of its value).
 # "heldout2" sits at 699/709: its remaining misses are units phrases ("radians per second"), functions of a tuple
@@ -97,11 +98,14 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 # unicode fractions (½), a repeating decimal written 0.333..., a number in another base (52_8 for 42), a run of
 # boxes read as one list, "20?", factors reordered inside a fraction, a word gold, a bare list for a tuple, an
 # ambiguous 5280/6pi, and negatives in prose followed by a unit word ("-12 dollars", "− 12 degrees").
+# "heldout14" (held out for one run at 109/121 with no false positive, 2026-11-28) sits at 118/121: its misses are two
+# answers in words a source aliases to its gold (\emptyset for "No such n exists", "finite" for a sentence saying the
+# set is finite) and "I get ANSWER: 42", a marker after a word that does not affirm it (read as disowned).
 @pytest.mark.parametrize("split,floor", [("tune", 0.97), ("report", 192 / 198), ("dev", 0.97), ("heldout", 0.97),
                                          ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
                                          ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430),
                                          ("heldout8", 58 / 72), ("heldout10", 77 / 78), ("heldout11", 259 / 265),
-                                         ("heldout12", 260 / 272), ("heldout13", 159 / 170)])
+                                         ("heldout12", 260 / 272), ("heldout13", 159 / 170), ("heldout14", 118 / 121)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
@@ -117,6 +121,14 @@ def test_heldout9_cases_the_grader_was_developed_against():
   assert [(c["gold"], c["prediction"]) for c in false_positives] == [("1,-2", "-2, 1")]
   assert any(c["expected"] and rmath.extract_gold(c["gold"]) == "1,-2" and rmath.extract_answer(c["prediction"])
              == "-2, 1" for c in OUTSIDE)
+
+
+def test_held_out_cases_stay_at_their_measured_level():
+  """Pinned to heldout14's one held-out run (2026-11-28, python -m benchmarks.rewards --skip-slow): the grader agreed
+  with 109 of its 121 labels and rewarded none of its 45 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout14")
+  assert len(HELD_OUT14) == 121 and sum(not c["expected"] for c in HELD_OUT14) == 45
+  assert agree >= 109 / 121 and not false_positives
 
 
 def _slow_batch():

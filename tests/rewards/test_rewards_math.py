@@ -518,6 +518,26 @@ def test_quoted_and_doubted_values_and_conflicting_answer_tags(gold, prediction,
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout14's misses. Each group holds rows that scored the other way before its rule.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    # A run of superscript characters is one exponent (x\u00b2\u00b3 was x^2^3 = x^8, a wrong answer rewarded).
+    ("9 * 10^(-8)", "9 \u00d7 10\u207b\u2078", True), ("9 * 10^(-8)", "9 \u00d7 10\u207b\u2077", False),
+    ("x^{23}", "x\u00b2\u00b3", True), ("x^8", "x\u00b2\u00b3", False), ("x^2", "x\u00b2", True),
+    # Function names in capitals, as calculators and spreadsheets write them.
+    ("4*SQRT(3)", "4\\sqrt{3}", True), ("5*SQRT(3)", "sqrt(3)*5", True), ("2*SQRT(14)", "2\\sqrt{7}", False),
+    ("\\ln 2", "LN(2)", True), ("\\ln 3", "LN(2)", False),
+    # A derivative named before an equals sign is a label of its own.
+    ("f'(x) = 5x^0", "5", True), ("y'' = 3", "3", True), ("f'(x) = 2x", "f'(x) = x + x", True),
+    ("f'(x) = 2x", "2", False), ("f(x) = 5", "f'(x) = 5", False),
+    # A chat template's end-of-turn token ends the completion (a box after it was read as the answer).
+    ("72", "Adding both: 48 + 24 = 72.\n\n#### 72<|im_end|>", True),
+    ("42", "The answer is 42.<|eot_id|><|start_header_id|>user<|end_header_id|>What is 6*7?", True),
+    ("41", "\\boxed{41}<|im_end|>\\boxed{42}", True), ("42", "\\boxed{41}<|im_end|>\\boxed{42}", False),
+])
+def test_superscript_runs_capital_function_names_derivative_labels_and_end_of_turn(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
