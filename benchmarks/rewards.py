@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout15_cases.jsonl    201 labelled pairs, split "heldout15", the held-out file: the math-grading tests of 24
-                                projects never used before: open-thought/reasoning-gym's score_answer tests (32 pairs:
+  math_heldout15_cases.jsonl    201 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout15", the latest file: the math-grading tests of 24 projects
+                                never used before: open-thought/reasoning-gym's score_answer tests (32 pairs:
                                 trailing decimal zeros, complex numbers a + bi, scientific notation, prime factors in
                                 any order, lists of roots with one missing or one extra, near misses that must stay
                                 wrong; its graded rewards below 1 read as wrong), ZihanLiummyycc/FSG-RL's
@@ -17,10 +18,10 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 words, variable prefixes, unicode roots and superscripts), the extraction tests of
                                 YuZh98/finetune-gsm8k, Javendean/AgentAIMO (ANSWER: markers, bold and open),
                                 ggbaguidi/OlympiadLevelMaths4LLM, Jun2028/DeepConf (doubled backslashes from raw
-                                strings), fyremael/SSD_AIMO3 (conflicting markers fail closed), chai-yinfeng/rl-project
-                                and asdjasdsad/math-tutor-agent (a completion and the answer its source extracts from it,
-                                read as a right answer), hkr04/RACER's boxed scoring and pass@k fixtures,
-                                cling0809/geometric-signatures-llm-reasoning's and
+                                strings), fyremael/SSD_AIMO3 (conflicting markers fail closed),
+                                chai-yinfeng/rl-project and asdjasdsad/math-tutor-agent (a completion and the answer its
+                                source extracts from it, read as a right answer), hkr04/RACER's boxed scoring and pass@k
+                                fixtures, cling0809/geometric-signatures-llm-reasoning's and
                                 aryamanarora/matryoshka-attribution-parameters' MATH-500 graders (think blocks, boxed
                                 golds), and the grading tests of Gemma-Garage/gemma-garage-finetuning,
                                 NotHotTryHard/math-post-training, zhangjf314/MiniLLM-Forge, Clayqi/edu-agent,
@@ -35,7 +36,8 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 question-dependent labels (prime factors, Countdown, integrals, "simplify"), a percent
                                 read as a fraction, a mocked scorer and a mocked timeout, a JSON answer field, a
                                 normal-form string) are in math_heldout15_left_out.jsonl with the reason for each. Held
-                                out for one run at 92.0% (185/201, 3 false positives; math-verify 84.1%, 5).
+                                out for one run at 92.0% (185/201, 3 false positives; math-verify 84.1%, 5), then
+                                developed on as well.
   math_heldout14_cases.jsonl    121 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout14": the math-grading tests of 13 projects never used
                                 before: dseum2023/senior_design_project's verification-fix tests (37
@@ -327,7 +329,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout14); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout15); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -546,7 +548,7 @@ def main():
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14"):
+                "heldout14", "heldout15"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

@@ -38,7 +38,7 @@ HELD_OUT11 = _cases("math_heldout11_cases.jsonl")  # likewise
 HELD_OUT12 = _cases("math_heldout12_cases.jsonl")  # likewise
 HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise
 HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise
-HELD_OUT15 = _cases("math_heldout15_cases.jsonl")
+HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -124,6 +124,21 @@ def test_heldout9_cases_the_grader_was_developed_against():
              == "-2, 1" for c in OUTSIDE)
 
 
+# "heldout15" (held out for one run at 185/201 with 3 false positives, 2026-11-28) sits at 194/201. Its one false
+# positive is a percent convention its sources split on: ZihanLiummyycc/FSG-RL reads 22.22% as 22.22 (so not 0.2222),
+# while heldout2, heldout4, heldout5 and heldout6 label 10% right for 0.1, 33.5% for 0.335 and 100% for 1; r1jax reads
+# a prediction's percent sign as part of its value and keeps those labels. Its misses: the same convention the other
+# way (22.22 % for 22.22, refused on purpose as in "report"), "<think>... #### 42" with the think block never closed
+# (no answer by policy), "Final Answer - 25" (a dash that may be a minus sign), a box of prose behind a doubled
+# backslash, and a chained inequality with a ceiling.
+def test_heldout15_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout15")
+  assert agree >= 194 / 201
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("0.2222", "22.22%")]
+  assert sum(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in HELD_OUT5
+             if c["gold"] == "0.335" and "33.5" in c["prediction"]) >= 2
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 185 of its 201 labels and rewarded 3 of its 45 wrong answers; a change must not do worse."""
@@ -133,8 +148,9 @@ def test_held_out_cases_stay_at_their_measured_level():
 
 
 @pytest.mark.xfail(strict=True, reason="target not met: 92.0% agreement (185/201), 3 false positives on the held-out "
-                                       "file (math-verify: 84.1%, 5 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
+                                       "file at its one run (math-verify: 84.1%, 5 false positives; "
+                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28); now 96.5%, 1 (a "
+                                       "percent convention its sources split on)")
 def test_held_out_cases_reach_the_target():
   agree, false_positives = _agreement("heldout15")
   assert agree >= 0.97 and not false_positives
