@@ -7,31 +7,30 @@
 
 The pipeline for one (completion, gold) pair:
 
-  1. Extraction (bounded string scans over the last 20k characters). From the completion, before its first
-     end-of-turn token (`<|im_end|>`, `<|eot_id|>`, ...; the template's other tokens read as spaces) and after the
-     last `</think>`: the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last
-     `\\boxed{...}` / `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list
-     answer, a name written before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer
-     statement with a value follows the last box (then that statement), else GSM8K `#### N` (unless an answer
-     statement with a value follows its line: "#### 42\nWait, the answer is 41." answers 41), else what follows
-     "the (final) answer is" / "answer:" (also "r\u00e9ponse", "respuesta", "Antwort", "\u7b54\u6848"; a run of
-     math spans there is one list: "$12$ and $13$"), else the whole text when it is a short formula, else the last
-     math span or standalone value of the prose: a number (with a trailing %), a/b or \\frac{a}{b}, also when glued
-     to another script ("13\u53ea") or written with a decimal comma ("2,74"), but not one negated or hedged in its
-     clause ("not 5", "4 or 5", "\u4e0d\u662f5"; a negation that another number took before the text restates,
-     "not 10, it's 12", no longer bears on 12), and nothing when the text stops inside an unclosed `$` (a
-     completion cut off mid-formula has not answered). A completion that is the gold's text itself answers it
-     before any extraction ("odd $n$" for "odd $n$").
+  1. Extraction (bounded string scans over the last 20k characters). From the completion, before its first end-of-turn
+     token (`<|im_end|>`, `<|eot_id|>`, ...; the template's other tokens read as spaces) and after the last `</think>`:
+     the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last `\\boxed{...}` /
+     `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list answer, a name written
+     before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer statement with a value follows the
+     last box (then that statement), else GSM8K `#### N` (unless an answer statement with a value follows its line:
+     "#### 42\nWait, the answer is 41." answers 41), else what follows "the (final) answer is" / "answer:" / "the answer
+     is:" (also "r\u00e9ponse", "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and
+     $13$"), else the whole text when it is a short formula, else the last math span or standalone value of the prose: a
+     number (with a trailing %), a/b or \\frac{a}{b}, also when glued to another script ("13\u53ea") or written with a
+     decimal comma ("2,74"), but not one negated or hedged in its clause ("not 5", "4 or 5", "not $5$", "\u4e0d\u662f5";
+     a negation that another number took before the text restates, "not 10, it's 12", no longer bears on 12), and
+     nothing when the text stops inside an unclosed `$` (a completion cut off mid-formula has not answered). A
+     completion that is the gold's text itself answers it before any extraction ("odd $n$" for "odd $n$").
      From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
      (an answer column), or what follows "the answer is" when the gold is a sentence.
-  2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`,
-     `\\text{}` and units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a
-     word such as "hundred", "or", "not" qualifies it), degrees (inside the argument of a trigonometric function
-     they become radians: \\sin(90^\\circ - x) is \\cos x), percent (remembered: see the policies below),
-     dollars, thousands separators, "or"/"and" between answers (and \\wedge / \\land between conditions), the
-     sides of an equation that hold a limit, sum, product or integral (the computation, not the answer), trailing
-     punctuation; \\overrightarrow is written \\vec (one vector arrow); a run of superscript characters is one
-     exponent (10\u207b\u2078 is 10^{-8}); a function name in capitals before "(" is the function (SQRT(3), LN(2));
+  2. Normalisation (string rewriting): `$`, `\\left`/`\\right`, spacing commands, `\\dfrac`/`\\tfrac`, `\\text{}` and
+     units (also inside lists: "{35 cm, 4}"), a label after the value ("17\\text{ apples}", unless a word such as
+     "hundred", "or", "not" qualifies it), degrees (inside the argument of a trigonometric function they become radians:
+     \\sin(90^\\circ - x) is \\cos x), percent (remembered: see the policies below), dollars, thousands separators,
+     "or"/"and" between answers (and \\wedge / \\land between conditions), the sides of an equation that hold a limit,
+     sum, product or integral (the computation, not the answer), trailing punctuation; \\overrightarrow is written \\vec
+     (one vector arrow); a run of superscript characters is one exponent (10\u207b\u2078 is 10^{-8}); fullwidth forms
+     are ASCII (\uff08x\uff0b1\uff09 is (x+1)); a function name in capitals before "(" is the function (SQRT(3), LN(2));
      a derivative named before "=" is a label of its own (f'(x) = 2x: the primes keep it apart from f(x)).
   3. A fast path in this process: identical strings, plain numbers (exact fractions.Fraction arithmetic), `x = 5`
      against a plain number, and word answers ("odd", "Yes") compared as text.
@@ -44,18 +43,20 @@ cumulative `counters()`); nothing raises into the training loop. Slow answers ti
 gives every item a short first budget before any item gets its full one, so the per-call cap only falls on items
 that were already slow (counted as `batch_cap`), and a timed-out answer is cached like any verdict.
 
-Predictions are untrusted: a false positive is the worst outcome, so when in doubt the answer is wrong. Only the
-text after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer,
-an `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and
-labels make a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true.
-The last answer statement must be one: a statement whose label disowns or hedges it ("Wrong answer: 42", "This is not
-the final answer: 42", "Candidate answer: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a label with nothing
-after it ("\\boxed{42}; final answer:"), a value followed by a connective and more math ("$7$ because $42$",
-"3/4 so 4"), an `<answer>` tag that never closes or sits inside an unclosed box, and a box juxtaposed to a value
-before it ("x=0\\boxed{42}") all answer nothing, and no earlier value stands in for them. Two backslashes right after a digit
-are LaTeX's line break, not an escaped command ("Final answer: 7 \\\\boxed{42}" never answers 42); a number that
-prose says a text contains, mentions or says is quoted, not stated, and one its sentence goes on to doubt ("42, but
-I am unsure") is not stated either; a \\text{} of several words after a value is prose, not a label.
+Predictions are untrusted: a false positive is the worst outcome, so when in doubt the answer is wrong. Only the text
+after `</think>` counts (a `<think>` that never closes holds no answer), an unclosed last box is no answer, an
+`<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and labels make
+a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true. The last answer
+statement must be one: a statement whose label disowns or hedges it ("Wrong answer: 42", "This is not the final answer:
+42", "Candidate answer: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a label with nothing after it ("\\boxed{42};
+final answer:"), a value followed by a connective and more math ("$7$ because $42$", "3/4 so 4"), an `<answer>` tag that
+never closes or sits inside an unclosed box, and a box juxtaposed to a value before it ("x=0\\boxed{42}") all answer
+nothing, and no earlier value stands in for them; an answer statement that a box later in its paragraph contradicts,
+with no word of correction between them ("Final Answer: 12. Therefore \\boxed{14}."), leaves no answer either, like two
+`<answer>` tags that disagree. Two backslashes right after a digit are LaTeX's line break, not an escaped command
+("Final answer: 7 \\\\boxed{42}" never answers 42); a number that prose says a text contains, mentions, discusses or
+says is quoted, not stated, and one its sentence goes on to doubt ("42, but I am unsure") is not stated either; a
+\\text{} of several words after a value is prose, not a label.
 
 Policies for the answers other graders read differently (each a decision, tested in tests/rewards):
   * The last statement of the answer wins: "\\boxed{255} ... The final answer is $10,455$" answers 10455, and
@@ -324,9 +325,10 @@ def answer_region(completion: str) -> str | None:
   return region if region.strip() else None
 
 
-# "The answer is", "Answer:" and the same marker in a few other languages (French, Spanish, German, Chinese).
+# "The answer is", "Answer:", "The answer is:" (MetaMathQA's form) and the same marker in a few other languages
+# (French, Spanish, German, Chinese).
 _ANSWER_PHRASE = re.compile(r"(?:final answer|answer|(?:correct )?(?:option|choice)|r\u00e9ponse|respuesta|antwort)\s*"
-                            r"(?:is|est|es|ist|:)\s*|"
+                            r"(?:(?:is|est|es|ist)(?:\s*:)?|:)\s*|"
                             r"\u7b54\u6848\s*(?:\u662f|:|\uff1a)\s*", re.IGNORECASE)
 # $$...$$, $...$ (an escaped \\$ inside is a dollar sign, not a delimiter), \\(...\\), \\[...\\].
 # A single line break inside a span is a space, as in LaTeX ("Answer $\n 9\n$" answers 9); a blank line ends it.
@@ -411,8 +413,9 @@ def _spans(text: str) -> list[tuple[int, str]]:
 
 
 # Verbs that report a value as mentioned, not stated: "The derivation contains 42.", "The text mentions 3",
-# "The prompt says 42".
-_QUOTED = re.compile(r"\b(?:(?:contain|mention|include|cite|quote|reference|list|repeat)(?:s|ed|d|ing)?|says|said)\b",
+# "The prompt says 42", "The statement discusses $9$ possibilities".
+_QUOTED = re.compile(r"\b(?:(?:contain|mention|include|cite|quote|reference|list|repeat|discuss)(?:es|s|ed|d|ing)?|"
+                     r"says|said)\b",
                      re.IGNORECASE)
 # Doubt stated after a value in its sentence: "42, but I am unsure.", "maybe 7, I'm not sure".
 _DOUBT_AFTER = re.compile(r"[^.;!?\n]{0,80}?\b(?:unsure|not sure|uncertain|not certain|no idea|doubt(?:ful)?)\b",
@@ -440,20 +443,24 @@ def _in_call(text: str, index: int) -> bool:
   return False
 
 
+# What ends the clause before a value: punctuation, a line break, or a word that starts a new clause.
+_CLAUSE_BREAK = re.compile(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\b(?:which|so|then)\b|"
+                           r"\u6240\u4ee5|\u56e0\u6b64")
+
+
 def _last_value(text: str) -> str | None:
   """The last math span or standalone number of a prose text, whichever ends later, with a known unit written after
-  the number ("The rope is 5 feet long" gives "5 feet": a unit the gold names otherwise refuses it); a number
-  preceded in its own clause by a negation ("not 5", "minus 5") or a verb that quotes it ("contains 42", "mentions
-  3", "says 42"), or followed by a magnitude word ("5 thousand") or by doubt in its sentence ("42, but I am
-  unsure"), gives None."""
+  the number ("The rope is 5 feet long" gives "5 feet": a unit the gold names otherwise refuses it); a number or a
+  run of math spans preceded in its own clause by a negation ("not 5", "minus $5$") or a verb that quotes it
+  ("contains 42", "mentions 3", "discusses $9$"), or followed by doubt in its sentence ("42, but I am unsure"), and a
+  number followed by a magnitude word ("5 thousand"), give None."""
   spans = _spans(text)
   span = spans[-1] if spans else None
   number = None
   for number in _STANDALONE_NUMBER.finditer(text):
     pass
   if number is not None and (span is None or number.end() > span[0]):
-    clause = re.split(r"[.;:!?\n\uff0c\u3002\uff1b\uff1a\uff01\uff1f]|\bwhich\b|\bso\b|\bthen\b|\u6240\u4ee5|\u56e0\u6b64",
-                      text[max(0, number.start() - 60):number.start()])[-1]
+    clause = _CLAUSE_BREAK.split(text[max(0, number.start() - 60):number.start()])[-1]
     if (_negated(clause) or _QUOTED.search(clause) or _MAGNITUDE.match(text, number.end())
         or _in_call(text, number.start()) or _DOUBT_AFTER.match(text, number.end())):
       return None
@@ -474,21 +481,33 @@ def _last_value(text: str) -> str | None:
     if unit and not (unit.group(1).lower() == "in" and re.match(r"[ \t]+[A-Za-z]", text[unit.end():])):
       return f"{number.group()} {unit.group(1)}"  # "5 feet": the unit stays, to be compared with the gold's
     return number.group()
-  return _span_run(text) if span else None
+  if span is None:
+    return None
+  start, run = _span_run_at(text)
+  clause = _CLAUSE_BREAK.split(text[max(0, start - 60):start])[-1]
+  if _negated(clause) or _QUOTED.search(clause) or _DOUBT_AFTER.match(text, span[0]):
+    return None  # "It is not $5$.", "The text discusses $9$ cases", "$42$, but I am unsure": as for a number
+  return run
 
 
-def _span_run(text: str) -> str:
-  """The last math span of a text, with the spans before it that a comma, "and" or "or" joins to it ("$1$, $2$,
-  and $3$" is the list "1, 2, 3", never just its last element)."""
+def _span_run_at(text: str) -> tuple[int, str]:
+  """Where the run of math spans that ends a text starts, and the run: the last span with the spans before it that
+  a comma, "and" or "or" joins to it ("$1$, $2$, and $3$" is the list "1, 2, 3", never just its last element)."""
   spans = list(_MATH_SPAN.finditer(text))
   content = lambda m: next(g for g in m.groups() if g is not None).strip()  # noqa: E731
-  run = [content(spans[-1])]
+  run, start = [content(spans[-1])], spans[-1].start()
   for prev, cur in zip(spans[-2::-1], spans[:0:-1]):
     gap = text[prev.end():cur.start()]
     if len(gap) > 80 or not _JOINER.fullmatch(gap):
       break
     run.append(content(prev))
-  return ", ".join(run[::-1])
+    start = prev.start()
+  return start, ", ".join(run[::-1])
+
+
+def _span_run(text: str) -> str:
+  """The last run of math spans of a text, joined into one list (see _span_run_at)."""
+  return _span_run_at(text)[1]
 
 
 # The words that may stand right before an English answer marker ("The final answer is", "So my answer:", "Short
@@ -532,7 +551,7 @@ def _disowned(text: str, phrase: re.Match) -> bool:
 def _statement(text: str, phrase: re.Match) -> str:
   """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break."""
   rest = text[phrase.end():phrase.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
-  rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip()
+  rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip().strip("*_").strip()  # "is **23**."
   if "\\begin" not in rest:
     rest = rest.split("\\\\", 1)[0].strip()  # "7 \\\\ ...": a line break ends the statement
   return rest
@@ -687,7 +706,10 @@ def extract_answer(completion: str) -> str | None:
     boxed = boxed_answer(region)
     if boxed is None or _box_refused(region):
       return None
-    return _answer_after_boxes(region) or boxed
+    after = _answer_after_boxes(region)
+    if after is None and _box_contradicted(region, boxed):
+      return None  # "Final Answer: 12. Therefore \\boxed{14}.": two answers, no final one
+    return after or boxed
   return _answer_from_text(region)
 
 
@@ -712,6 +734,35 @@ def _conflicting_tags(before: str, answer: str) -> bool:
     if value and _fast_judge(last, last_pct, value, pct) is not True:
       return True
   return False
+
+
+# Words between an answer statement and a later box that take the statement back: the box corrects it.
+_CORRECTION = re.compile(r"\b(?:wait|actually|but|however|instead|rather|then|correct(?:ion|ed|ing)?|mistake|error|"
+                         r"wrong|oops|sorry|hmm|re-?check\w*|re-?calculat\w*|re-?do|revis\w*|double[- ]check\w*|"
+                         r"verif\w*|let me|let's|let us)\b", re.IGNORECASE)
+
+
+def _box_contradicted(region: str, boxed: str) -> bool:
+  """Whether an answer statement before the last box, in its paragraph, gives another value, its sentence ended
+  before the box, with no box and no word of correction ("wait", "actually", "then", "let me recheck", ...) between
+  them: "Final Answer: 12. Therefore \\boxed{14}." states two answers and so none, like two `<answer>` tags that
+  disagree. Values whose agreement would need sympy count as disagreeing; a statement that holds no value ("The final
+  answer is \\boxed{14}") contradicts nothing."""
+  start = _boxes(region, max_boxes=1)[-1][0]
+  before = region[max(0, start - 3000):start]
+  phrase = _last_answer_phrase(before)
+  if phrase is None:
+    return False
+  between = before[phrase.end():]
+  if (len(between) > 300 or re.search(r"\n[ \t]*\n", between) or any(name in between for name in _BOX_NAMES)
+      or _CORRECTION.search(between) or not re.search(r"[.!?;](?:\s|$)|\n", between)):
+    return False  # another paragraph, a box, a correction, or the statement runs into the box ("is $x \\in \\boxed{}$")
+  stated = _after_phrase(before)
+  if stated is None or not stated.strip():
+    return False
+  value, pct = normalize(stated)
+  last, last_pct = normalize(boxed)
+  return bool(value) and _fast_judge(last, last_pct, value, pct) is not True
 
 
 def _box_refused(text: str) -> bool:
@@ -772,6 +823,9 @@ _UNICODE = {
     "\u222a": "\\cup ", "\u2208": "\\in ",
     "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
 }
+# Fullwidth forms (U+FF01-U+FF5E) are their ASCII characters, as East Asian input methods type them:
+# \uff08x\uff0b1\uff09 is (x+1), \uff14\uff12 is 42.
+_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 # A run of superscript characters is one exponent (x\u00b2\u00b3 is x^{23}, 10\u207b\u2078 is 10^{-8}).
 _SUPERSCRIPT_ASCII = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u207a",
                                    "0123456789-+")
@@ -936,7 +990,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   "\\approx ..." go; any other word stays and makes the parse fail ("not 5", "5 thousand"). Gold strings
   (`gold=True`) are trusted and also lose words beside a number ("17\\text{ any text}").
   """
-  s = unicodedata.normalize("NFC", answer).strip()
+  s = unicodedata.normalize("NFC", answer).translate(_FULLWIDTH_ASCII).strip()
   for _ in range(3):  # \boxed{\boxed{5}} and $\boxed{5}$
     s = s.strip().strip("$").strip()
     inner = last_boxed(s) if s.startswith(_BOX_NAMES) else None

@@ -37,7 +37,8 @@ HELD_OUT10 = _cases("math_heldout10_cases.jsonl")  # likewise
 HELD_OUT11 = _cases("math_heldout11_cases.jsonl")  # likewise
 HELD_OUT12 = _cases("math_heldout12_cases.jsonl")  # likewise
 HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise
-HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise
+HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -57,7 +58,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14)
+           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -123,12 +124,36 @@ def test_heldout9_cases_the_grader_was_developed_against():
              == "-2, 1" for c in OUTSIDE)
 
 
+# "heldout15" (held out for one run at 185/201 with 3 false positives, 2026-11-28) sits at 194/201. Its one false
+# positive is a percent convention its sources split on: ZihanLiummyycc/FSG-RL reads 22.22% as 22.22 (so not 0.2222),
+# while heldout2, heldout4, heldout5 and heldout6 label 10% right for 0.1, 33.5% for 0.335 and 100% for 1; r1jax reads
+# a prediction's percent sign as part of its value and keeps those labels. Its misses: the same convention the other
+# way (22.22 % for 22.22, refused on purpose as in "report"), "<think>... #### 42" with the think block never closed
+# (no answer by policy), "Final Answer - 25" (a dash that may be a minus sign), a box of prose behind a doubled
+# backslash, and a chained inequality with a ceiling.
+def test_heldout15_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout15")
+  assert agree >= 194 / 201
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("0.2222", "22.22%")]
+  assert sum(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in HELD_OUT5
+             if c["gold"] == "0.335" and "33.5" in c["prediction"]) >= 2
+
+
 def test_held_out_cases_stay_at_their_measured_level():
-  """Pinned to heldout14's one held-out run (2026-11-28, python -m benchmarks.rewards --skip-slow): the grader agreed
-  with 109 of its 121 labels and rewarded none of its 45 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout14")
-  assert len(HELD_OUT14) == 121 and sum(not c["expected"] for c in HELD_OUT14) == 45
-  assert agree >= 109 / 121 and not false_positives
+  """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
+  the grader agreed with 185 of its 201 labels and rewarded 3 of its 45 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout15")
+  assert len(HELD_OUT15) == 201 and sum(not c["expected"] for c in HELD_OUT15) == 45
+  assert agree >= 185 / 201 and len(false_positives) <= 3
+
+
+@pytest.mark.xfail(strict=True, reason="target not met: 92.0% agreement (185/201), 3 false positives on the held-out "
+                                       "file at its one run (math-verify: 84.1%, 5 false positives; "
+                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28); now 96.5%, 1 (a "
+                                       "percent convention its sources split on)")
+def test_held_out_cases_reach_the_target():
+  agree, false_positives = _agreement("heldout15")
+  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():

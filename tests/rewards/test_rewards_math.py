@@ -538,6 +538,31 @@ def test_superscript_runs_capital_function_names_derivative_labels_and_end_of_tu
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout15's misses. Each group holds rows that scored the other way before its rule.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    # "The answer is:" (MetaMathQA's marker) is "the answer is"; markdown bold around its value goes.
+    ("18", "Step 1: ... Step 2: ...\nThe answer is: 18", True), ("1200", "The answer is: 1,200", True),
+    ("19", "The answer is: 18", False), ("23", "All things considered, the answer is **23**.", True),
+    ("540", "Total = 540\n\n#### N\n\nThe answer is: 540", True),
+    # Fullwidth forms are their ASCII characters.
+    ("(x+1)^2", "\uff08x\uff0b1\uff09\u00b2", True), ("42", "\uff14\uff12", True),
+    ("(x-1)^2", "\uff08x\uff0b1\uff09\u00b2", False),
+    # A run of math spans ending prose is checked like a number: negated, quoted and doubted ones answer nothing.
+    ("5", "It is not $5$.", False), ("42", "The text mentions $42$.", False),  # was rewarded
+    ("9", "The statement discusses \\(9\\) possibilities.", False), ("42", "It is $42$, but I am unsure.", False),
+    ("9", "The smallest positive integer \\(N\\) satisfying the condition is \\(9\\).", True),
+    ("1, 2, 3", "So the roots are $1$, $2$ and $3$.", True),
+    # An answer statement that a later box of its paragraph contradicts, with no correction between, leaves no answer.
+    ("14", "Final Answer: 12. Therefore \\boxed{14}.", False),  # was rewarded
+    ("12", "Final Answer: 12. Therefore \\boxed{14}.", False),
+    ("14", "The final answer is $14$. So \\boxed{14}.", True), ("2", "final answer: 3; then \\boxed{2}", True),
+    ("14", "The answer is 12. Wait, let me recheck: \\boxed{14}", True),
+    ("14", "The answer is 12.\n\nPart (b): \\boxed{14}", True),
+])
+def test_answer_is_colon_fullwidth_forms_negated_math_spans_and_contradicted_boxes(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
