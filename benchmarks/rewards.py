@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout16_cases.jsonl    113 labelled pairs, split "heldout16", the held-out file: the math-grading tests of 15
-                                projects never used before: xingzhis/phys-reasoner's verifier tests (35 pairs: boxed
+  math_heldout16_cases.jsonl    113 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout16", the latest file: the math-grading tests of 15 projects
+                                never used before: xingzhis/phys-reasoner's verifier tests (35 pairs: boxed
                                 scientific notation, surds and fractions against their golds, rearranged and commuted
                                 symbolic answers, a trailing unit, clearly wrong boxed numbers (a factor of two, a sign
                                 flip, an order of magnitude), an empty box, gibberish and a hedge), the extraction and
@@ -27,7 +28,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 leading-integer fallback, opt-in markers, undecided verdicts, doubled backslashes,
                                 text and boolean answers, an empty gold) are in math_heldout16_left_out.jsonl with the
                                 reason for each. Held out for one run at 96.5% (109/113, 1 false positive; math-verify
-                                96.5%, 1).
+                                96.5%, 1), then developed on as well.
   math_heldout15_cases.jsonl    201 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout15": the math-grading tests of 24 projects
                                 never used before: open-thought/reasoning-gym's score_answer tests (32 pairs:
@@ -351,7 +352,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout15); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout16); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -571,7 +572,7 @@ def main():
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14", "heldout15"):
+                "heldout14", "heldout15", "heldout16"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
