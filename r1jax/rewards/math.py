@@ -359,6 +359,10 @@ _SPACED_DIGITS = re.compile(r"\d[ \t]+$")
 # a ** after a space opens markdown bold: "is **3**"), or a term after +, -, *, / whose other operand is a letter,
 # digit or closing bracket (f(x) + 1, 2x - 3).
 _OPERAND = re.compile(r"(?:\^|[A-Za-z0-9)\]}]\*\*)\s*\{?\s*-?$|[A-Za-z0-9)\]}]\s*[-+*/]\s*-?$")
+# A word of prose and a space before "-7": the minus is the number's sign ("Result is -7", "temperature -7 degrees"),
+# not a subtraction from a variable ("x -7") or a number ("3 -7"), which stay terms of a formula.
+_PROSE_BEFORE_SIGN = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{4,}|is|was|are|be|to|of|at|by|as|get|got|now)[ \t]+$",
+                                re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"\s*percent(?:age)?\b", re.IGNORECASE)  # "33.5 percent(age)" is 33.5%
 # Prose: a run of 4+ ASCII letters outside commands, or letters of another script (Greek and letterlike math
 # symbols such as \u211d excepted).
@@ -466,7 +470,8 @@ def _last_value(text: str) -> str | None:
       return None
     if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
       return None
-    if _OPERAND.search(text, max(0, number.start() - 30), number.start() + (number.group().startswith("-"))):
+    if _OPERAND.search(text, max(0, number.start() - 30), number.start() + (number.group().startswith("-"))) and not (
+        number.group().startswith("-") and _signed_after_prose(text, number.start())):
       return None  # an exponent or a term of a formula (sech(x)**6, floor(x) + 1, 2x + 3), not its value
     if _GLUED_VARIABLE.match(text[number.end():number.end() + 2]):
       return None  # a coefficient glued to its variable ("we have 4x on the left"), not a value
@@ -488,6 +493,14 @@ def _last_value(text: str) -> str | None:
   if _negated(clause) or _QUOTED.search(clause) or _DOUBT_AFTER.match(text, span[0]):
     return None  # "It is not $5$.", "The text discusses $9$ cases", "$42$, but I am unsure": as for a number
   return run
+
+
+def _signed_after_prose(text: str, start: int) -> bool:
+  """Whether the "-" at text[start] is a sign after a word of prose ("Result is -7"): no math function name or
+  short variable name stands before it, and the text there is not a formula."""
+  word = _PROSE_BEFORE_SIGN.search(text, max(0, start - 40), start)
+  name = word.group(1).lower() if word else ""
+  return bool(name) and name not in _MATH_WORDS and name not in PLAIN_FUNCTION_NAMES
 
 
 def _span_run_at(text: str) -> tuple[int, str]:

@@ -38,7 +38,8 @@ HELD_OUT11 = _cases("math_heldout11_cases.jsonl")  # likewise
 HELD_OUT12 = _cases("math_heldout12_cases.jsonl")  # likewise
 HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise
 HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise
-HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise
+HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -58,7 +59,8 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
-           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15)
+           + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
+           + HELD_OUT16)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -106,7 +108,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
                                          ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
                                          ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430),
                                          ("heldout8", 58 / 72), ("heldout10", 77 / 78), ("heldout11", 259 / 265),
-                                         ("heldout12", 260 / 272), ("heldout13", 159 / 170), ("heldout14", 118 / 121)])
+                                         ("heldout12", 261 / 272), ("heldout13", 160 / 170), ("heldout14", 118 / 121)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
@@ -139,20 +141,34 @@ def test_heldout15_cases_the_grader_was_developed_against():
              if c["gold"] == "0.335" and "33.5" in c["prediction"]) >= 2
 
 
+# "heldout16" (held out for one run at 109/113 with 1 false positive, 2026-11-28) sits at 111/113. Its one false
+# positive is a parenthesised value its sources split on: DebmalyaPal/when-to-reflect reads \left( \frac{1}{2} \right)
+# as not answering \frac{1}{2}, while heldout11 labels \left(\frac{3}{2}\right) right for \frac{3}{2} and heldout10
+# (5) for 5; r1jax reads parentheses around one value as grouping and keeps those labels. Its misses: the same pair,
+# and "intermediate \boxed{99} #### 42", a box and a later GSM8K marker that disagree (r1jax reads the box, which it
+# ranks above a #### marker; TinyLoRA's extractor ranks the marker first).
+def test_heldout16_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout16")
+  assert agree >= 111 / 113
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("\\frac{1}{2}", "\\left( \\frac{1}{2} \\right)")]
+  assert any(c["expected"] and c["gold"] == "\\frac{3}{2}" and c["prediction"] == "\\left(\\frac{3}{2}\\right)"
+             for c in HELD_OUT11)
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 185 of its 201 labels and rewarded 3 of its 45 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout15")
-  assert len(HELD_OUT15) == 201 and sum(not c["expected"] for c in HELD_OUT15) == 45
-  assert agree >= 185 / 201 and len(false_positives) <= 3
+  the grader agreed with 109 of its 113 labels and rewarded 1 of its 24 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout16")
+  assert len(HELD_OUT16) == 113 and sum(not c["expected"] for c in HELD_OUT16) == 24
+  assert agree >= 109 / 113 and len(false_positives) <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="target not met: 92.0% agreement (185/201), 3 false positives on the held-out "
-                                       "file at its one run (math-verify: 84.1%, 5 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28); now 96.5%, 1 (a "
-                                       "percent convention its sources split on)")
+@pytest.mark.xfail(strict=True, reason="target not met: 96.5% agreement (109/113), 1 false positive on the held-out "
+                                       "file at its one run (math-verify: 96.5%, 1 false positive; "
+                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28); now 98.2%, 1 (a "
+                                       "parenthesised value its sources split on)")
 def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout15")
+  agree, false_positives = _agreement("heldout16")
   assert agree >= 0.97 and not false_positives
 
 

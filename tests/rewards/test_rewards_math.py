@@ -563,6 +563,18 @@ def test_answer_is_colon_fullwidth_forms_negated_math_spans_and_contradicted_box
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout16's misses: a "-" glued to the digits after a word of prose and a space is the number's sign, while
+# after a variable, a number or a function name it stays a term of a formula.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("-7", "Result is -7", True), ("-7", "temperature -7 degrees", True),  # were refused
+    ("-7", "The value of y is -7.", True), ("7", "Result is -7", False), ("-7", "Result is 7", False),
+    ("-7", "x -7", False), ("-7", "3 -7", False), ("-7", "Then 2x -7", False), ("-7", "sqrt -7", False),
+    ("-7", "we get ab -7", False), ("-7", "Result is - 7", False),
+])
+def test_a_minus_glued_to_a_number_after_a_word_is_its_sign(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
