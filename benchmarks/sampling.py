@@ -15,10 +15,12 @@ more): there, `--hf-threads 1` gives the fair comparison.
 `--floor` also times, in the same rounds, the matmuls that any sampler must run for the workload, alone in one
 jitted fp32 loop (`matmul_floor_runner`): the prefill's projections for every real prompt token, then per decode
 step every layer's q, k, v, o, gate, up, down projections and the LM head for all B*G rows, plus attention's two
-products (q.k and p.v) over the keys a step must read. That is the fastest any fp32 XLA sampler could run the
-workload on this machine, and so the highest ratio any could reach; "r1jax at X% of its floor" is floor time /
-r1jax time. (Until 2026-11-27 the floor timed the decode's weight matmuls only, leaving out the prefill and the
-attention products, work the sampler cannot skip: it was not a floor of the sampler's work but of a part of it.)
+products (q.k and p.v) over the keys a step must read. The projections run both as separate products and with
+those that read one input fused (x@[Wq|Wk|Wv], x@[Wg|Wu]); the faster of the two is the floor. That is the
+fastest any fp32 XLA sampler could run the workload on this machine, and so the highest ratio any could reach;
+"r1jax at X% of its floor" is floor time / r1jax time. (Until 2026-11-27 the floor timed the decode's weight
+matmuls only, leaving out the prefill and the attention products, work the sampler cannot skip: it was not a floor
+of the sampler's work but of a part of it. Until 2026-11-28 it timed the separate products only.)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from benchmarks.common import WORKLOADS, build_checkpoint, make_prompts, wall_time
 
 
-def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths):
+def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool = True):
   """A closure running only the matmuls a sampler cannot skip, in float32, inside one jitted program (random
   weights of the model's shapes):
 
@@ -43,7 +45,9 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths):
   `prompt_lengths` [B] are the real prompt lengths. `keys` is the mean number of keys a decode step reads: the
   row's prompt plus the tokens generated before it, (steps - 1) / 2 on average.
   The attention products are the sampler's own batched form (one [G_q, D] x [D, keys] product per row and KV head,
-  G_q query heads per KV head); no softmax, masking, RoPE, norms or sampling are timed.
+  G_q query heads per KV head); no softmax, masking, RoPE, norms or sampling are timed. With `fused` the projections
+  that read one input run as one wide product each, x@[Wq|Wk|Wv] and x@[Wg|Wu] (the form r1jax's layers use);
+  without, as separate products. The benchmark times both and takes the faster as the floor.
   """
   import jax
   import jax.numpy as jnp
@@ -51,8 +55,11 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths):
 
   e, f, d = cfg.hidden_size, cfg.intermediate_size, cfg.head_dim
   kvh, groups = cfg.num_kv_heads, cfg.num_heads // cfg.num_kv_heads
-  shapes = dict(q=(e, cfg.num_heads * d), k=(e, kvh * d), v=(e, kvh * d), o=(cfg.num_heads * d, e), g=(e, f),
-                u=(e, f), d=(f, e))
+  qd, kvd = cfg.num_heads * d, kvh * d
+  if fused:
+    shapes = dict(qkv=(e, qd + 2 * kvd), o=(qd, e), gu=(e, 2 * f), d=(f, e))
+  else:
+    shapes = dict(q=(e, qd), k=(e, kvd), v=(e, kvd), o=(qd, e), g=(e, f), u=(e, f), d=(f, e))
   keys_per_row = int(round(float(np.mean(prompt_lengths)) + (steps - 1) / 2))
   rng = iter(jax.random.split(jax.random.PRNGKey(0), 8 * cfg.num_layers + 3))
   layers = [{n: 0.02 * jax.random.normal(next(rng), shp) for n, shp in shapes.items()}
@@ -63,19 +70,31 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths):
 
   @jax.jit
   def loop(layers, lm_head, x, prompt_x, k_cache, v_cache):
+    def qkv(x, w):
+      if not fused:
+        return x @ w["q"], x @ w["k"], x @ w["v"]
+      y = x @ w["qkv"]
+      return y[:, :qd], y[:, qd:qd + kvd], y[:, qd + kvd:]
+
+    def swiglu(x, w):
+      if not fused:
+        return (jax.nn.silu(x @ w["g"]) * (x @ w["u"])) @ w["d"]
+      gate_up = x @ w["gu"]
+      return (jax.nn.silu(gate_up[:, :f]) * gate_up[:, f:]) @ w["d"]
+
     for w in layers:  # the prefill: every real prompt token through every layer once
-      q, k, v = prompt_x @ w["q"], prompt_x @ w["k"], prompt_x @ w["v"]
+      q, k, v = qkv(prompt_x, w)
       prompt_x = prompt_x + (q + jnp.tile(k + v, (1, groups))) @ w["o"]  # keeps k, v live
-      prompt_x = prompt_x + (jax.nn.silu(prompt_x @ w["g"]) * (prompt_x @ w["u"])) @ w["d"]
+      prompt_x = prompt_x + swiglu(prompt_x, w)
     x = x + 1e-3 * jnp.sum(prompt_x)
 
     def step(_, x):
       for w in layers:
-        q, k, v = x @ w["q"], x @ w["k"], x @ w["v"]
+        q, k, v = qkv(x, w)
         scores = jnp.einsum("bkgd,bkds->bkgs", q.reshape(rows, kvh, groups, d), k_cache)
         attn = jnp.einsum("bkgs,bksd->bkgd", scores, v_cache).reshape(rows, -1)
         x = x + (attn + jnp.tile(k + v, (1, groups))) @ w["o"]
-        x = x + (jax.nn.silu(x @ w["g"]) * (x @ w["u"])) @ w["d"]
+        x = x + swiglu(x, w)
       logits = x @ lm_head
       return x + 1e-3 * logits[:, :1]
     return jax.lax.fori_loop(0, steps, step, x)
@@ -110,15 +129,16 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
   hf_run = _hf_runner(path, ids, mask, workload, hf_device, hf_threads) if hf else None
   if hf_run is not None:
     hf_run(0)  # warm-up (allocator, kernels)
-  floor_run = matmul_floor_runner(cfg, workload.num_prompts * workload.num_samples, workload.max_new_tokens,
-                                  mask.sum(-1)) if floor else None
-  r1_times, hf_times, floor_times = [], [], []
+  floor_runs = {fused: matmul_floor_runner(cfg, workload.num_prompts * workload.num_samples,
+                                          workload.max_new_tokens, mask.sum(-1), fused=fused)
+                for fused in (False, True)} if floor else {}
+  r1_times, hf_times, floor_times = [], [], {fused: [] for fused in floor_runs}
   for r in range(repeats):
     r1_times.append(wall_time(lambda: r1jax_run(r + 1)))
     if hf_run is not None:
       hf_times.append(wall_time(lambda: hf_run(r + 1)))
-    if floor_run is not None:
-      floor_times.append(wall_time(floor_run))
+    for fused, run in floor_runs.items():
+      floor_times[fused].append(wall_time(run))
   r1_s = statistics.median(r1_times)
   res = {"workload": workload.name, "params": cfg.num_params(), "tokens": n_tokens, "r1jax_tok_s": n_tokens / r1_s,
          "r1jax_s": r1_s, "r1jax_first_call_s": first, "r1jax_compile_s": max(first - r1_s, 0.0),
@@ -127,8 +147,10 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
     hf_s = statistics.median(hf_times)
     res.update(hf_tok_s=n_tokens / hf_s, hf_s=hf_s, ratio=hf_s / r1_s)
   if floor_times:
-    floor_s = statistics.median(floor_times)
-    res.update(floor_tok_s=n_tokens / floor_s, floor_s=floor_s, floor_fraction=floor_s / r1_s)
+    # The faster form of the products (separate or fused projections) is the floor.
+    floor_s, floor_fused = min((statistics.median(t), fused) for fused, t in floor_times.items())
+    res.update(floor_tok_s=n_tokens / floor_s, floor_s=floor_s, floor_fraction=floor_s / r1_s,
+               floor_form="fused" if floor_fused else "separate")
     if hf_times:
       res.update(floor_ratio=res["hf_s"] / floor_s)
   return res
@@ -211,8 +233,8 @@ def main(argv=None):
     if "hf_tok_s" in res:
       line += f"  transformers {res['hf_tok_s']:7.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
     if "floor_tok_s" in res:
-      line += (f"\n{'':7s} matmul floor {res['floor_tok_s']:7.0f} tok/s ({res['floor_s']:.3f} s): r1jax at "
-               f"{100 * res['floor_fraction']:.0f}% of its floor")
+      line += (f"\n{'':7s} matmul floor {res['floor_tok_s']:7.0f} tok/s ({res['floor_s']:.3f} s, "
+               f"{res['floor_form']} projections): r1jax at {100 * res['floor_fraction']:.0f}% of its floor")
       if "floor_ratio" in res:
         line += f"  = {res['floor_ratio']:.2f}x transformers at most"
     print(line, flush=True)
