@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout17_cases.jsonl    184 labelled pairs, split "heldout17", the held-out file: the math-grading tests of
-                                20 projects never used before: dmilstein-match/DylanDeep-Core-8B-DPO's extraction and
+  math_heldout17_cases.jsonl    184 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout17", the latest file: the math-grading tests of 20 projects
+                                never used before: dmilstein-match/DylanDeep-Core-8B-DPO's extraction and
                                 normalisation tests (34 pairs: Answer: and #### markers, last-number fallbacks,
                                 thousands commas, trailing decimal zeros, scientific notation), charbelfakh/NudgeMath's
                                 answer-equivalence tests (28: x = 2 against 2, unicode and en-dash minus signs,
@@ -31,7 +32,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 format, forms a source marks as not modelled, Chinese magnitude units, a percent read
                                 as a fraction, text answers, first-box and first-number rules, extraction-only checks)
                                 are in math_heldout17_left_out.jsonl with the reason for each. Held out for one run at
-                                95.1% (175/184, 1 false positive; math-verify 95.1%, 3).
+                                95.1% (175/184, 1 false positive; math-verify 95.1%, 3), then developed on as well.
   math_heldout16_cases.jsonl    113 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout16": the math-grading tests of 15 projects
                                 never used before: xingzhis/phys-reasoner's verifier tests (35 pairs: boxed
@@ -378,7 +379,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout16); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout17); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -598,7 +599,7 @@ def main():
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14", "heldout15", "heldout16"):
+                "heldout14", "heldout15", "heldout16", "heldout17"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
