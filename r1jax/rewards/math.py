@@ -49,11 +49,13 @@ after `</think>` counts (a `<think>` that never closes holds no answer), an uncl
 a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true. The last answer
 statement must be one: a statement whose label disowns or hedges it ("Wrong answer: 42", "This is not the final answer:
 42", "Candidate answer: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a label with nothing after it ("\\boxed{42};
-final answer:"), a value followed by a connective and more math ("$7$ because $42$", "3/4 so 4"), an `<answer>` tag that
-never closes or sits inside an unclosed box, and a box juxtaposed to a value before it ("x=0\\boxed{42}") all answer
-nothing, and no earlier value stands in for them; an answer statement that a box later in its paragraph contradicts,
-with no word of correction between them ("Final Answer: 12. Therefore \\boxed{14}."), leaves no answer either, like two
-`<answer>` tags that disagree. Two backslashes right after a digit are LaTeX's line break, not an escaped command
+final answer:"), a value followed by a connective and more math ("$7$ because $42$", "3/4 so 4") or by a parenthesised
+hedge with another value ("42 (maybe 5)"; a parenthesised reason, "42 (because 6 x 7 = 42)", is no second value), an
+`<answer>` tag that never closes or sits inside an unclosed box, and a box juxtaposed to a value before it
+("x=0\\boxed{42}") all answer nothing, and no earlier value stands in for them; an answer statement that a box later in
+its paragraph contradicts, with no word of correction between them ("Final Answer: 12. Therefore \\boxed{14}."), leaves
+no answer either, like two `<answer>` tags that disagree and two answer statements that disagree ("Answer: 5\\nAnswer:
+6"). Two backslashes right after a digit are LaTeX's line break, not an escaped command
 ("Final answer: 7 \\\\boxed{42}" never answers 42); a number that prose says a text contains, mentions, discusses or
 says is quoted, not stated, and one its sentence goes on to doubt ("42, but I am unsure") is not stated either; a
 \\text{} of several words after a value is prose, not a label.
@@ -524,12 +526,12 @@ def _span_run(text: str) -> str:
 
 
 # The words that may stand right before an English answer marker ("The final answer is", "So my answer:", "Short
-# answer:"): any other word qualifies the answer it introduces ("Wrong answer: 42", "Candidate answer: 42",
-# "Previous answer: 42", "A non-final answer: 42").
+# answer:", "The result is Answer: -17", where the copula only introduces it): any other word qualifies the answer it
+# introduces ("Wrong answer: 42", "Candidate answer: 42", "Previous answer: 42", "A non-final answer: 42").
 _AFFIRMING = frozenset(("the my our your this its final correct right true exact actual real numerical numeric "
                         "simplified required desired resulting complete full overall ultimate definitive short brief "
                         "corrected revised updated verified checked confirmed new proper official "
-                        "so thus therefore hence then and in conclusion summary").split())
+                        "so thus therefore hence then and in conclusion summary is").split())
 # Words in the clause before an answer marker that deny or hedge it: "This is not the final answer: 42", "Ignore the
 # following answer: 42", "Possibly the answer: 42", "\u9519\u8bef\u7b54\u6848\uff1a42" (wrong answer),
 # "\u8fd9\u4e0d\u662f\u6700\u7ec8\u7b54\u6848\uff1a42" (this is not the final answer).
@@ -561,12 +563,27 @@ def _disowned(text: str, phrase: re.Match) -> bool:
   return bool(english and word and word.group(1).isascii() and word.group(1).lower() not in _AFFIRMING)
 
 
+# A value followed by a parenthesised aside in prose ("42 (this is because we multiplied 6 by 7)", "42 (maybe 5)").
+_ASIDE = re.compile(r"(?P<value>[^()]*[^\s(])\s*\((?P<aside>[A-Za-z][^()]*)\)\s*$")
+# An aside that gives the reason for the value: its numbers are the work, not another answer.
+_REASON = re.compile(r"(?:(?:this|that|which|it)\s+is\s+)?(?:because|since|as|from|by|using)\b", re.IGNORECASE)
+# An aside that hedges the value with another one ("maybe 5", "or 6", "possibly 41").
+_HEDGE_ASIDE = re.compile(r"^or\b|\b(?:maybe|perhaps|possibl[ey]|probably|might|could|either|alternatively)\b",
+                          re.IGNORECASE)
+
+
 def _statement(text: str, phrase: re.Match) -> str:
-  """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break."""
+  """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break. A
+  parenthesised aside after a value that gives its reason is dropped ("42 (this is because we multiplied 6 by 7)"
+  states 42); one that hedges it with another value ("42 (maybe 5)") leaves the statement ambiguous (see
+  _ambiguous)."""
   rest = text[phrase.end():phrase.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip().strip("*_").strip()  # "is **23**."
   if "\\begin" not in rest:
     rest = rest.split("\\\\", 1)[0].strip()  # "7 \\\\ ...": a line break ends the statement
+  aside = _ASIDE.fullmatch(rest)
+  if aside and _VALUE_MARK.search(aside.group("value")) and _REASON.match(aside.group("aside")):
+    rest = aside.group("value").strip()
   return rest
 
 
@@ -583,8 +600,11 @@ _STEP_LABEL = re.compile(r"\b(?:step|part|case|stage)\s*$", re.IGNORECASE)
 
 def _ambiguous(statement: str) -> bool:
   """Whether a statement gives a value and then, after a connective (or, in prose, a semicolon), math or another
-  value ("$7$ because $42$", "3/4 so 4", "7 then $42$", "41 apples; 42 is wrong"): which of them it answers is
-  unclear, so it answers nothing."""
+  value ("$7$ because $42$", "3/4 so 4", "7 then $42$", "41 apples; 42 is wrong"), or hedges it with another value in
+  a parenthesised aside ("42 (maybe 5)"): which of them it answers is unclear, so it answers nothing."""
+  aside = _ASIDE.fullmatch(statement)
+  if aside and _HEDGE_ASIDE.search(aside.group("aside")) and _VALUE_MARK.search(aside.group("aside")):
+    return True  # "42 (maybe 5)", "42 (or 6)": two values offered
   m = _CONNECTIVE.search(statement)
   if m is None and not _is_formula(statement):  # prose: "41 apples; 42 is wrong" (a formula's ";" separates solutions)
     m = re.search(r";\s", statement)
@@ -658,7 +678,7 @@ def _answer_from_text(region: str) -> str | None:
       return line
   phrase = _after_phrase(region)
   if phrase is not None:
-    return phrase
+    return None if _statement_contradicted(region, phrase) else phrase
   stripped = region.strip()
   outside = _MATH_SPAN.sub(" ", stripped) if "$" in stripped or "\\" in stripped else ""
   words_outside_math = any(w.lower() not in ("and", "or") for w in re.findall(r"[A-Za-z]{2,}", outside))
@@ -776,6 +796,31 @@ def _box_contradicted(region: str, boxed: str) -> bool:
   value, pct = normalize(stated)
   last, last_pct = normalize(boxed)
   return bool(value) and _fast_judge(last, last_pct, value, pct) is not True
+
+
+def _statement_contradicted(region: str, stated: str) -> bool:
+  """Whether the answer statement before the last one, in its paragraph and at most 300 characters before it, gives
+  another value, its sentence ended, with no word of correction between them: "Answer: 5\nAnswer: 6" states two
+  answers and so none, like a box that contradicts the statement before it (_box_contradicted); "Answer: 10 is wrong.
+  Answer: 42" corrects the first, and "Final Answer: The final answer is 42" is one statement. Values whose agreement
+  would need sympy count as disagreeing."""
+  last = _last_answer_phrase(region)
+  if last is None:
+    return False
+  before = region[max(0, last.start() - 300):last.start()]
+  earlier = _last_answer_phrase(before)
+  if earlier is None:
+    return False
+  between = before[earlier.end():]
+  if (re.search(r"\n[ \t]*\n", between) or any(name in between for name in _BOX_NAMES) or _CORRECTION.search(between)
+      or not re.search(r"[.!?;](?:\s|$)|\n", between)):
+    return False  # another paragraph, a box, a correction, or one statement ("Final Answer: The final answer is 42")
+  previous = _after_phrase(before)
+  if previous is None or not _VALUE_MARK.search(previous):
+    return False
+  value, pct = normalize(previous)
+  final, final_pct = normalize(stated)
+  return bool(value) and _fast_judge(final, final_pct, value, pct) is not True
 
 
 def _box_refused(text: str) -> bool:

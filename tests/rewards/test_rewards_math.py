@@ -575,6 +575,29 @@ def test_a_minus_glued_to_a_number_after_a_word_is_its_sign(gold, prediction, ex
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout17's misses: a copula right before an answer marker only introduces it ("The result is Answer: -17"),
+# a parenthesised aside that gives the value's reason is no second answer while one that hedges it with another value
+# is, and two answer statements with different values and no word of correction between them give no answer, like a
+# box that contradicts the statement before it. Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("-17", "The result is Answer: -17", True),  # was refused: a word before the marker qualified it
+    ("250", "The total distance is Answer: 250 miles", True),  # was refused
+    ("17", "The result is Answer: -17", False), ("5", "The wrong result is Answer: 5", False),
+    ("42", "Answer: 42 (this is because we multiplied 6 by 7)", True),  # was refused: "because" then 6 and 7
+    ("7", "Answer: 42 (this is because we multiplied 6 by 7)", False), ("42", "Answer: 42 (since 6 x 7 = 42)", True),
+    ("5", "Answer: 42 (maybe 5)", False),  # was rewarded: the hedge's value
+    ("42", "Answer: 42 (maybe 5)", False), ("5", "The answer is 42 (or 5).", False),
+    ("6", "Answer: 5\nAnswer: 6", False),  # was rewarded: the later of two answers
+    ("5", "Answer: 5\nAnswer: 6", False), ("42", "Answer: 10 is wrong. Answer: 42", True),
+    ("42", "The answer is 40. Wait, let me recheck. The answer is 42.", True),
+    ("1/2", "Answer: 0.5\nAnswer: 1/2", True),
+    ("42", "Final Answer: The final answer is $42$. I hope it is correct.", True),
+])
+def test_copula_before_a_marker_reasons_and_hedges_in_parentheses_and_two_conflicting_statements(gold, prediction,
+                                                                                                 expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
