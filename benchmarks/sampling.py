@@ -46,8 +46,9 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
   row's prompt plus the tokens generated before it, (steps - 1) / 2 on average.
   The attention products are the sampler's own batched form (one [G_q, D] x [D, keys] product per row and KV head,
   G_q query heads per KV head); no softmax, masking, RoPE, norms or sampling are timed. With `fused` the projections
-  that read one input run as one wide product each, x@[Wq|Wk|Wv] and x@[Wg|Wu] (the form r1jax's layers use);
-  without, as separate products. The benchmark times both and takes the faster as the floor.
+  that read one input run as one wide product each, x@[Wq|Wk|Wv] and x@[Wg|Wu] (as engines with fused weights
+  do); without, as separate products (as r1jax's layers do: in its sampler and train step the fused form measured
+  no faster on the 2-core CPU). The benchmark times both and takes the faster as the floor.
   """
   import jax
   import jax.numpy as jnp
