@@ -758,15 +758,29 @@ def _conflicting_tags(before: str, answer: str) -> bool:
   several that disagree ("<answer>2</answer> then <answer>3</answer>") leave no final answer, while repeats of one
   answer in other forms ("<answer>1/2</answer> ... <answer>\\frac{2}{4}</answer>") keep it. Tags whose agreement
   would need sympy count as disagreeing."""
-  last, last_pct = normalize(answer)
   for tag in re.findall(r"<answer>(.*?)</answer>", before[-3000:], re.DOTALL):
     earlier = _tag_answer(tag)
-    if earlier is None or not earlier.strip():
-      continue
-    value, pct = normalize(earlier)
-    if value and _fast_judge(last, last_pct, value, pct) is not True:
+    if earlier is not None and earlier.strip() and _values_disagree(earlier, answer):
       return True
   return False
+
+
+def _values_disagree(earlier: str, later: str) -> bool:
+  """Whether an earlier answer gives another value than a later one: the fast path does not find them equal (values
+  whose agreement would need sympy count as disagreeing). An earlier answer that normalises to nothing disagrees
+  with nothing."""
+  value, pct = normalize(earlier)
+  last, last_pct = normalize(later)
+  return bool(value) and _fast_judge(last, last_pct, value, pct) is not True
+
+
+def _two_statements(between: str) -> bool:
+  """Whether the text between an answer statement and a later answer leaves them two answers: the same paragraph,
+  no box and no word of correction between them, and the first statement's sentence ended before the second. Else
+  the second corrects the first, or the two are one statement ("Final Answer: The final answer is 42", "is
+  $x \\in \\boxed{}$")."""
+  return not (re.search(r"\n[ \t]*\n", between) or any(name in between for name in _BOX_NAMES)
+              or _CORRECTION.search(between) or not re.search(r"[.!?;](?:\s|$)|\n", between))
 
 
 # Words between an answer statement and a later box that take the statement back: the box corrects it.
@@ -787,15 +801,10 @@ def _box_contradicted(region: str, boxed: str) -> bool:
   if phrase is None:
     return False
   between = before[phrase.end():]
-  if (len(between) > 300 or re.search(r"\n[ \t]*\n", between) or any(name in between for name in _BOX_NAMES)
-      or _CORRECTION.search(between) or not re.search(r"[.!?;](?:\s|$)|\n", between)):
-    return False  # another paragraph, a box, a correction, or the statement runs into the box ("is $x \\in \\boxed{}$")
-  stated = _after_phrase(before)
-  if stated is None or not stated.strip():
+  if len(between) > 300 or not _two_statements(between):
     return False
-  value, pct = normalize(stated)
-  last, last_pct = normalize(boxed)
-  return bool(value) and _fast_judge(last, last_pct, value, pct) is not True
+  stated = _after_phrase(before)
+  return stated is not None and bool(stated.strip()) and _values_disagree(stated, boxed)
 
 
 def _statement_contradicted(region: str, stated: str) -> bool:
@@ -811,16 +820,10 @@ def _statement_contradicted(region: str, stated: str) -> bool:
   earlier = _last_answer_phrase(before)
   if earlier is None:
     return False
-  between = before[earlier.end():]
-  if (re.search(r"\n[ \t]*\n", between) or any(name in between for name in _BOX_NAMES) or _CORRECTION.search(between)
-      or not re.search(r"[.!?;](?:\s|$)|\n", between)):
-    return False  # another paragraph, a box, a correction, or one statement ("Final Answer: The final answer is 42")
-  previous = _after_phrase(before)
-  if previous is None or not _VALUE_MARK.search(previous):
+  if not _two_statements(before[earlier.end():]):
     return False
-  value, pct = normalize(previous)
-  final, final_pct = normalize(stated)
-  return bool(value) and _fast_judge(final, final_pct, value, pct) is not True
+  previous = _after_phrase(before)
+  return previous is not None and bool(_VALUE_MARK.search(previous)) and _values_disagree(previous, stated)
 
 
 def _box_refused(text: str) -> bool:
