@@ -42,7 +42,7 @@ HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise
 HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise
 HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
 HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
-HELD_OUT19 = _cases("math_heldout19_cases.jsonl")
+HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -190,20 +190,30 @@ def test_heldout18_cases_the_grader_was_developed_against():
   assert len(majority) == 3 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
 
 
+# "heldout19" (held out for one run at 187/196 with 5 false positives, 2026-11-28) sits at 193/196 with 1. Its false
+# positive is a pair its sources split on: srujunakrishnapriya4-dot/nemotron_solver_sprint refuses any completion with
+# several boxes ("\\boxed{17} then \\boxed{42}"), while four other sources of the file read the last box as the
+# answer ("First we get \\boxed{7}, then \\boxed{6}, so the final answer is \\boxed{42}", "First try \\boxed{42},
+# actually \\boxed{866}"); r1jax keeps the majority's labels. Its refusals left: "Answer:  42 ... ANSWER:  43" for 43
+# (two answer statements that disagree: plero80/reward-gap-lab and lukifer23/LeanQwen read them as no answer,
+# dumbkin31/exploration-in-grpo and DavidBellamy/grpo-gsm8k as the last one; with the sources split evenly, the answer
+# is wrong when unsure) and "\\boxed{1} and \\boxed{2}" for 2 (boxes joined by "and" are one list answer).
+def test_heldout19_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout19")
+  assert agree >= 193 / 196
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("42", "\\boxed{17} then \\boxed{42}")]
+  last_box = ("First we get \\boxed{7}, then \\boxed{6}, so the final answer is \\boxed{42}.",
+              "First try \\boxed{42}, actually \\boxed{866}")
+  majority = [c for c in HELD_OUT19 if c["prediction"] in last_box]
+  assert len(majority) == 2 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 187 of its 196 labels and rewarded 5 of its 30 wrong answers; a change must not do worse."""
   agree, false_positives = _agreement("heldout19")
   assert len(HELD_OUT19) == 196 and sum(not c["expected"] for c in HELD_OUT19) == 30
   assert agree >= 187 / 196 and len(false_positives) <= 5
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 95.4% agreement (187/196), 5 false positives on the held-out "
-                                       "file at its one run (math-verify: 92.3%, 5 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout19")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
