@@ -6,8 +6,39 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout19_cases.jsonl    196 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout19", the latest file: the math-grading tests of 27 projects
+                                never used before: leukocy/llm-test's answer-parser tests (31 pairs: boxes
+                                in $...$, #### markers with commas and dollars, Chinese markers, last-number
+                                fallbacks, unicode minus, scientific notation, a negated value that must stay wrong),
+                                a-canary/Conjecture's extraction tests (19: Result: and x = markers, a very long
+                                answer line, an answer in quotes, an earlier answer corrected by a later one),
+                                sarvadnya2030/Rsearch_Experiments_SLM (normalisation, "Wait, actually"),
+                                AnushreeM2701/LLM_Project (mixed numbers, factored polynomials, escaped percent,
+                                x^2 + 1 against x^2 - 1), lukifer23/LeanQwen (adversarial policy scoring: a box
+                                labelled as an example, a box followed by "I will reconsider", a hedge, a mid-solution
+                                value, two FINAL: lines, all wrong), srujunakrishnapriya4-dot/nemotron_solver_sprint
+                                (several boxes refused), ctrl-gaurav/Debate-Train-Evolve,
+                                anuragprat1k/aimo3-recipe, stvngo/Pivotal-Token-Representation-Learning,
+                                LL333111/rlvr-posttraining, matt-seb-ho/mem2, saitejasrivilli/verifiable-alignment,
+                                WumbleCat/joel-nvk, Darrow8/ttt-binary, edward-lcl/AJAR (answers after </think>),
+                                jimmyjdejesus-cmyk/allele-ai, Taardisaa/learning-when-to-think, UmutKorkmaz/orkhon,
+                                Trump0412/EurekaSI (<answer> tags, a JSON answer), Psv-V/math-verl-grpo,
+                                wyifei26/lowrank_spectral_es, DavidBellamy/grpo-gsm8k, haolpku/Synthetic-Math-RLVR,
+                                AnishMachamasi/CAPR-Chain-of-Thought-Augmented-Prompt-Refinement,
+                                yc-thirteen/quant-solver, jpei33/lm-reflection-credit and Hohyeon-28/qwentest, each
+                                with its source. Built and committed before any grader change it measures. 30 of its
+                                answers are wrong (15%). The 166 cases of those files left out (pairs already in other
+                                files or twice in this one, identical strings, None and empty inputs, multiple-choice
+                                letters, text answers, the sources' numeric tolerances and include_percentage option,
+                                a percent sign stripped without rescaling, box-only, #### -only and integer-only
+                                format rules, leading-zero and integer-part options, a rule that cuts the completion
+                                at an invented follow-up question, verdicts that depend on a truncation flag the pair
+                                does not carry, reference-answer parser checks, extraction-only checks with no gold)
+                                are in math_heldout19_left_out.jsonl with the reason for each. Held out for one run at
+                                95.4% (187/196, 5 false positives; math-verify 92.3%, 5), then developed on as well.
   math_heldout18_cases.jsonl    164 labelled pairs (development data since its misses were listed; counted in
-                                "whole"), split "heldout18", the latest file: the math-grading tests of 18 projects
+                                "whole"), split "heldout18": the math-grading tests of 18 projects
                                 never used before: mianwu01/tts-sft's answer-extraction and LaTeX-aware
                                 matching tests (20 pairs: the last of several boxes, a box that overrides an earlier
                                 Final answer:, thousands commas, outer braces and dollars, \\left( \\right) tuples
@@ -406,7 +437,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout18); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout19); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -432,12 +463,12 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout18": "math_heldout18_cases.jsonl", "heldout17": "math_heldout17_cases.jsonl",
-         "heldout16": "math_heldout16_cases.jsonl", "heldout15": "math_heldout15_cases.jsonl",
-         "heldout14": "math_heldout14_cases.jsonl", "heldout13": "math_heldout13_cases.jsonl",
-         "heldout12": "math_heldout12_cases.jsonl", "heldout11": "math_heldout11_cases.jsonl",
-         "heldout10": "math_heldout10_cases.jsonl", "heldout9": "math_heldout9_cases.jsonl",
-         "heldout8": "math_heldout8_cases.jsonl",
+FILES = {"heldout19": "math_heldout19_cases.jsonl", "heldout18": "math_heldout18_cases.jsonl",
+         "heldout17": "math_heldout17_cases.jsonl", "heldout16": "math_heldout16_cases.jsonl",
+         "heldout15": "math_heldout15_cases.jsonl", "heldout14": "math_heldout14_cases.jsonl",
+         "heldout13": "math_heldout13_cases.jsonl", "heldout12": "math_heldout12_cases.jsonl",
+         "heldout11": "math_heldout11_cases.jsonl", "heldout10": "math_heldout10_cases.jsonl",
+         "heldout9": "math_heldout9_cases.jsonl", "heldout8": "math_heldout8_cases.jsonl",
          "heldout7": "math_heldout7_cases.jsonl",
          "heldout6": "math_heldout6_cases.jsonl",
          "heldout5": "math_heldout5_cases.jsonl",
@@ -447,7 +478,7 @@ FILES = {"heldout18": "math_heldout18_cases.jsonl", "heldout17": "math_heldout17
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout18"
+HELD_OUT = "heldout19"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -626,7 +657,7 @@ def main():
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14", "heldout15", "heldout16", "heldout17", "heldout18"):
+                "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -644,9 +675,9 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout17", "heldout16", "heldout15", "heldout14", "heldout13", "heldout12", "heldout11",
-             "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4", "heldout3", "heldout2",
-             "heldout", "outside", "dev", "adversarial")
+    names = (HELD_OUT, "heldout18", "heldout17", "heldout16", "heldout15", "heldout14", "heldout13", "heldout12",
+             "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4",
+             "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath

@@ -13,13 +13,15 @@ The pipeline for one (completion, gold) pair:
      `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list answer, a name written
      before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer statement with a value follows the
      last box (then that statement), else GSM8K `#### N` (unless an answer statement with a value follows its line:
-     "#### 42\nWait, the answer is 41." answers 41), else what follows "the (final) answer is" / "answer:" / "the answer
-     is:" (also "r\u00e9ponse", "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and
-     $13$"), else the whole text when it is a short formula, else the last math span or standalone value of the prose: a
+     "#### 42\nWait, the answer is 41." answers 41; a line of prose gives its value: "#### 1,234 apples." answers
+     1,234), else what follows "the (final) answer is" / "answer:" / "the answer is:" / "final:" (also "r\u00e9ponse",
+     "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and $13$"), else the whole
+     text when it is a short formula, else the last math span or standalone value of the prose: a
      number (with a trailing %), a/b or \\frac{a}{b}, also when glued to another script ("13\u53ea") or written with a
      decimal comma ("2,74"), but not one negated or hedged in its clause ("not 5", "4 or 5", "not $5$", "\u4e0d\u662f5";
      a negation that another number took before the text restates, "not 10, it's 12", no longer bears on 12), and
-     nothing when the text stops inside an unclosed `$` (a completion cut off mid-formula has not answered). A
+     nothing when the text stops inside an unclosed `$` (a completion cut off mid-formula has not answered) or its last
+     line holds no value and announces work still to do ("Work: 42.\nNow solve the remaining steps."). A
      completion that is the gold's text itself answers it before any extraction ("odd $n$" for "odd $n$").
      From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
      (an answer column), or what follows "the answer is" when the gold is a sentence.
@@ -48,7 +50,8 @@ after `</think>` counts (a `<think>` that never closes holds no answer), an uncl
 `<answer>` tag's content is judged whole (never a number picked out of it), words other than known units and labels make
 a prediction fail to parse ("not 5", "5 thousand"), and a relation is an answer only when it is true. The last answer
 statement must be one: a statement whose label disowns or hedges it ("Wrong answer: 42", "This is not the final answer:
-42", "Candidate answer: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a label with nothing after it ("\\boxed{42};
+42", "Candidate answer: \\boxed{42}", "Example: \\boxed{42}", "\u9519\u8bef\u7b54\u6848\uff1a42"), a box its own
+sentence doubts ("\\boxed{42} but I will reconsider"), a label with nothing after it ("\\boxed{42};
 final answer:"), a value followed by a connective and more math ("$7$ because $42$", "3/4 so 4") or by a parenthesised
 hedge with another value ("42 (maybe 5)"; a parenthesised reason, "42 (because 6 x 7 = 42)", is no second value), an
 `<answer>` tag that never closes or sits inside an unclosed box, and a box juxtaposed to a value before it
@@ -327,10 +330,10 @@ def answer_region(completion: str) -> str | None:
   return region if region.strip() else None
 
 
-# "The answer is", "Answer:", "The answer is:" (MetaMathQA's form) and the same marker in a few other languages
-# (French, Spanish, German, Chinese).
+# "The answer is", "Answer:", "The answer is:" (MetaMathQA's form), "Final:" and the same marker in a few other
+# languages (French, Spanish, German, Chinese).
 _ANSWER_PHRASE = re.compile(r"(?:final answer|answer|(?:correct )?(?:option|choice)|r\u00e9ponse|respuesta|antwort)\s*"
-                            r"(?:(?:is|est|es|ist)(?:\s*:)?|:)\s*|"
+                            r"(?:(?:is|est|es|ist)(?:\s*:)?|:)\s*|final\s*:\s*|"
                             r"\u7b54\u6848\s*(?:\u662f|:|\uff1a)\s*", re.IGNORECASE)
 # $$...$$, $...$ (an escaped \\$ inside is a dollar sign, not a delimiter), \\(...\\), \\[...\\].
 # A single line break inside a span is a space, as in LaTeX ("Answer $\n 9\n$" answers 9); a blank line ends it.
@@ -423,9 +426,10 @@ def _spans(text: str) -> list[tuple[int, str]]:
 _QUOTED = re.compile(r"\b(?:(?:contain|mention|include|cite|quote|reference|list|repeat|discuss)(?:es|s|ed|d|ing)?|"
                      r"says|said)\b",
                      re.IGNORECASE)
-# Doubt stated after a value in its sentence: "42, but I am unsure.", "maybe 7, I'm not sure".
-_DOUBT_AFTER = re.compile(r"[^.;!?\n]{0,80}?\b(?:unsure|not sure|uncertain|not certain|no idea|doubt(?:ful)?)\b",
-                          re.IGNORECASE)
+# Doubt stated after a value in its sentence: "42, but I am unsure.", "maybe 7, I'm not sure", "42 but I will
+# reconsider".
+_DOUBT_AFTER = re.compile(r"[^.;!?\n]{0,80}?\b(?:unsure|not sure|uncertain|not certain|no idea|doubt(?:ful)?|"
+                          r"reconsider\w*|rethink\w*)\b", re.IGNORECASE)
 # Labels that say the value after them is not the final answer yet.
 _TENTATIVE = re.compile(r"\b(?:in progress|work in progress|wip|draft|tentative|preliminary|provisional|incomplete|"
                         r"unfinished|unverified|pending|todo|to do|placeholder|scratch|not final|so far|for now|"
@@ -628,8 +632,8 @@ def _after_phrase(text: str) -> str | None:
   (or a LaTeX line break): the whole of it when it is a formula, else the value its sentence ends on ("... of $f(x)$
   is 19." gives 19). None for a disowned or ambiguous statement ("Wrong answer: 42", "$7$ because $42$")."""
   last = _last_answer_phrase(text)
-  if last is None or _TENTATIVE.search(text[max(0, last.start() - 80):last.start()].rsplit("\n", 1)[-1]):
-    return None  # no answer phrase, or a tentative one: "Draft answer: 10"
+  if last is None or _TENTATIVE.search(_CLAUSE_END.split(text[max(0, last.start() - 80):last.start()])[-1]):
+    return None  # no answer phrase, or a tentative one in its clause: "Draft answer: 10" (not "After checking, the")
   rest = _statement(text, last)
   if not rest or _disowned(text, last) or _ambiguous(rest):
     return None
@@ -662,8 +666,35 @@ def _cut_off(text: str) -> bool:
   return len(rest) <= 300 and not re.search(r"\n[ \t]*\n", rest) and not _DOLLAR_AMOUNT.match(rest)
 
 
+# A line that announces work still to do: "Now solve the remaining steps.", "Next, compute the area.", "To be
+# continued".
+_MORE_WORK = re.compile(r"\b(?:now|next|then|let(?:'s| us| me))\b[^.!?\n]{0,60}?\b(?:solve|compute|calculate|find|"
+                        r"determine|finish|work out|continue)\b|\bremaining (?:steps?|work|parts?|cases?)\b|"
+                        r"\bto be continued\b|\bcontinu(?:e|es|ing)\b", re.IGNORECASE)
+
+
+def _unfinished(text: str) -> bool:
+  """Whether a text of several lines ends on a line that holds no value and announces work still to do: "Work:
+  42.\\nNow solve the remaining steps." has not answered, its last number is a step of the work."""
+  lines = [line for line in text.strip().split("\n") if line.strip()]
+  return len(lines) > 1 and not re.search(r"\d|\$|\\[(\[]", lines[-1]) and bool(_MORE_WORK.search(lines[-1]))
+
+
 # Closing markup tags ending a line ("</parameter></function>" of a tool call): markup, not part of the value.
 _CLOSING_TAGS = re.compile(r"(?:\s*</[A-Za-z][\w:.-]{0,30}>)+\s*$")
+
+
+def _marker_value(line: str) -> str | None:
+  """What the line of a GSM8K `####` marker states: the whole line when it is a formula ("#### $1,500"), else the value
+  its prose gives, as an answer statement's ("#### 1,234 apples." states 1,234); a line that negates, disowns or doubts
+  its value or goes on to another one ("#### 5 is wrong", "#### 10, but Answer: 42") states nothing, and a line with
+  no value stays as written (and answers nothing: "#### done")."""
+  if _is_formula(line):
+    return line
+  if _ambiguous(line) or _NEGATION.search(line) or _DISOWNING.search(line) or _DOUBT_AFTER.search(line):
+    return None
+  value = _last_value(line)
+  return line if value is None else value
 
 
 def _answer_from_text(region: str) -> str | None:
@@ -680,7 +711,7 @@ def _answer_from_text(region: str) -> str | None:
     if stated is not None and not _NEGATION.search(stated):
       return stated
     if line:
-      return line
+      return _marker_value(line)
   phrase = _after_phrase(region)
   if phrase is not None:
     return None if _statement_contradicted(region, phrase) else phrase
@@ -690,7 +721,7 @@ def _answer_from_text(region: str) -> str | None:
   if stripped and len(stripped) <= 200 and "\n" not in stripped and _is_formula(stripped) and not (
       words_outside_math and _spans(stripped)):  # "The sum is $A + B$": the math, not the sentence
     return stripped
-  value = None if _cut_off(region) else _last_value(region[-3000:])
+  value = None if _cut_off(region) or _unfinished(region) else _last_value(region[-3000:])
   if value is not None:
     return value
   if stripped and len(stripped.split()) <= 3 and "<" not in stripped:  # a word answer: "even", "no solution"
@@ -837,11 +868,16 @@ def _statement_contradicted(region: str, stated: str) -> bool:
   return previous is not None and bool(_VALUE_MARK.search(previous)) and _values_disagree(previous, stated)
 
 
+# Words and a colon right before a box on its line, in its clause: "Example: \\boxed{42}", "**Draft:** $\\boxed{42}$".
+_BOX_LABEL_WORDS = re.compile(r"(?:^|[.!?;\n])[\s*_]*([A-Za-z][A-Za-z ]{0,30}?)[\s*_]*:[\s*_]*(?:\$\$?|\\\(|\\\[)?\s*$")
+
+
 def _box_refused(text: str) -> bool:
   """Whether the last box of a text answers nothing though it closes: it is a factor juxtaposed to a value before it
   on its line ("x=0\\boxed{42}" is x = 0 \u00b7 42; a value ending the line before is none: "#### 42\\n\\boxed{42}"),
-  a disowned statement introduces it on its line ("Candidate answer: \\boxed{42}"), or a refused answer statement
-  follows it ("\\boxed{42}; final answer:", "\\boxed{42}. Wrong answer: 42")."""
+  a disowned statement or a label that disowns it introduces it on its line ("Candidate answer: \\boxed{42}",
+  "Example: \\boxed{42}", "Draft: \\boxed{42}"), its own sentence doubts it ("\\boxed{42} but I will reconsider"), or a
+  refused answer statement follows it ("\\boxed{42}; final answer:", "\\boxed{42}. Wrong answer: 42")."""
   boxes = _boxes(text, max_boxes=1)
   if not boxes:
     return False
@@ -852,6 +888,11 @@ def _box_refused(text: str) -> bool:
   phrase = _last_answer_phrase(line)
   if phrase is not None and _disowned(line, phrase):
     return True
+  label = _BOX_LABEL_WORDS.search(line)
+  if label and (_DISOWNING.search(label.group(1)) or _TENTATIVE.search(label.group(1))):
+    return True  # "Example: \\boxed{42}", "Draft: \\boxed{42}": a label says the box is no answer
+  if _DOUBT_AFTER.match(text, end):
+    return True  # "\\boxed{42} but I will reconsider": the box is doubted in its own sentence
   return _refused_statement(text[end:])
 
 

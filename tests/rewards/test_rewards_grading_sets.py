@@ -41,7 +41,8 @@ HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise
 HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise
 HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise
 HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
-HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
+HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -62,7 +63,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -189,13 +190,30 @@ def test_heldout18_cases_the_grader_was_developed_against():
   assert len(majority) == 3 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
 
 
+# "heldout19" (held out for one run at 187/196 with 5 false positives, 2026-11-28) sits at 193/196 with 1. Its false
+# positive is a pair its sources split on: srujunakrishnapriya4-dot/nemotron_solver_sprint refuses any completion with
+# several boxes ("\\boxed{17} then \\boxed{42}"), while four other sources of the file read the last box as the
+# answer ("First we get \\boxed{7}, then \\boxed{6}, so the final answer is \\boxed{42}", "First try \\boxed{42},
+# actually \\boxed{866}"); r1jax keeps the majority's labels. Its refusals left: "Answer:  42 ... ANSWER:  43" for 43
+# (two answer statements that disagree: plero80/reward-gap-lab and lukifer23/LeanQwen read them as no answer,
+# dumbkin31/exploration-in-grpo and DavidBellamy/grpo-gsm8k as the last one; with the sources split evenly, the answer
+# is wrong when unsure) and "\\boxed{1} and \\boxed{2}" for 2 (boxes joined by "and" are one list answer).
+def test_heldout19_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout19")
+  assert agree >= 193 / 196
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [("42", "\\boxed{17} then \\boxed{42}")]
+  last_box = ("First we get \\boxed{7}, then \\boxed{6}, so the final answer is \\boxed{42}.",
+              "First try \\boxed{42}, actually \\boxed{866}")
+  majority = [c for c in HELD_OUT19 if c["prediction"] in last_box]
+  assert len(majority) == 2 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 158 of its 164 labels and rewarded 1 of its 37 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout18")
-  assert len(HELD_OUT18) == 164 and sum(not c["expected"] for c in HELD_OUT18) == 37
-  assert agree >= 158 / 164 and len(false_positives) <= 1
-
+  the grader agreed with 187 of its 196 labels and rewarded 5 of its 30 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout19")
+  assert len(HELD_OUT19) == 196 and sum(not c["expected"] for c in HELD_OUT19) == 30
+  assert agree >= 187 / 196 and len(false_positives) <= 5
 
 
 def _slow_batch():

@@ -615,6 +615,34 @@ def test_copula_before_a_marker_reasons_and_hedges_in_parentheses_and_two_confli
 def test_a_value_on_the_line_before_a_box_and_closing_tags_after_a_gsm8k_marker(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
+
+# From heldout19's misses: "Final:" is an answer marker (two of them that disagree leave no answer, like two
+# "Answer:" lines); a label that disowns a box on its line ("Example:", "Draft:") or doubt in the box's own sentence
+# ("but I will reconsider") leaves it no answer; a text whose last line holds no value and announces work still to do
+# has not answered, its last number is a step of the work; a GSM8K marker's line of prose states the value it gives
+# ("#### 1,234 apples."); a word such as "checking" earlier in the line of an answer marker, in another clause, is no
+# status label of it. Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("43", "FINAL: 42\nFINAL: 43", False),  # was rewarded: the last number
+    ("42", "FINAL: 42", True), ("42", "Final: 42", True), ("5", "Jane has 5. Final: #### 5", True),
+    ("42", "Example: \\boxed{42}", False),  # was rewarded
+    ("42", "**Draft:** $\\boxed{42}$", False),  # was rewarded
+    ("42", "Answer: \\boxed{42}", True), ("42", "Step 3: \\boxed{42}", True),
+    ("42", "\\boxed{42} but I will reconsider", False),  # was rewarded
+    ("42", "\\boxed{42}. Let me reconsider the units: they are right.", True),
+    ("42", "Work: 42.\nNow solve the remaining steps.", False),  # was rewarded
+    ("42", "Computation\n42", True), ("42", "Work: 42.\nThe answer is 42.", True),
+    ("9", "foo 3 bar 9\nnothing", True),
+    ("1234", "He has #### 1,234 apples.", True),  # was refused
+    ("5", "#### 5 is wrong", False), ("5", "#### 5 thousand", False), ("9", "the total is 9 #### done", False),
+    ("2.5", "After checking the work, the final answer is $2.50.", True),  # was refused
+    ("10", "Draft answer: 10", False),
+])
+def test_final_markers_disowned_or_doubted_boxes_prose_after_the_last_value_and_marker_lines(gold, prediction,
+                                                                                              expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
