@@ -662,6 +662,10 @@ def _cut_off(text: str) -> bool:
   return len(rest) <= 300 and not re.search(r"\n[ \t]*\n", rest) and not _DOLLAR_AMOUNT.match(rest)
 
 
+# Closing markup tags ending a line ("</parameter></function>" of a tool call): markup, not part of the value.
+_CLOSING_TAGS = re.compile(r"(?:\s*</[A-Za-z][\w:.-]{0,30}>)+\s*$")
+
+
 def _answer_from_text(region: str) -> str | None:
   """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number. A refused
   last answer statement (disowned, or empty at the end of the text) answers nothing."""
@@ -670,6 +674,7 @@ def _answer_from_text(region: str) -> str | None:
   hashes = region.rfind("####")
   if hashes >= 0:
     line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip().lstrip(":").strip()
+    line = _CLOSING_TAGS.sub("", line)  # "#### 42.0</parameter></function>": a tool call's markup closes, 42.0
     later = region[hashes + 4:].lstrip().split("\n", 1)[1:]  # "#### 42\nWait, the answer is 41." answers 41
     stated = _after_phrase(later[0]) if later and _ANSWER_PHRASE.search(later[0]) else None
     if stated is not None and not _NEGATION.search(stated):
@@ -790,14 +795,20 @@ _CORRECTION = re.compile(r"\b(?:wait|actually|but|however|instead|rather|then|co
 
 
 def _box_contradicted(region: str, boxed: str) -> bool:
-  """Whether an answer statement before the last box, in its paragraph, gives another value, its sentence ended
-  before the box, with no box and no word of correction ("wait", "actually", "then", "let me recheck", ...) between
-  them: "Final Answer: 12. Therefore \\boxed{14}." states two answers and so none, like two `<answer>` tags that
-  disagree. Values whose agreement would need sympy count as disagreeing; a statement that holds no value ("The final
-  answer is \\boxed{14}") contradicts nothing."""
+  """Whether an answer statement before the last box (an answer phrase or a GSM8K `####` marker), in its paragraph,
+  gives another value, its sentence ended before the box, with no box and no word of correction ("wait", "actually",
+  "then", "let me recheck", ...) between them: "Final Answer: 12. Therefore \\boxed{14}." and "#### 41\\n\\boxed{42}"
+  state two answers and so none, like two `<answer>` tags that disagree. Values whose agreement would need sympy
+  count as disagreeing; a statement that holds no value ("The final answer is \\boxed{14}") contradicts nothing."""
   start = _boxes(region, max_boxes=1)[-1][0]
   before = region[max(0, start - 3000):start]
   phrase = _last_answer_phrase(before)
+  hashes = before.rfind("####")
+  if hashes > (phrase.start() if phrase is not None else -1):  # "#### 41\n\\boxed{42}": the marker states 41
+    between = before[hashes + 4:]
+    stated = between.strip().split("\n", 1)[0].strip()
+    return (len(between) <= 300 and _two_statements(between) and bool(_VALUE_MARK.search(stated))
+            and _values_disagree(stated, boxed))
   if phrase is None:
     return False
   between = before[phrase.end():]
@@ -828,14 +839,14 @@ def _statement_contradicted(region: str, stated: str) -> bool:
 
 def _box_refused(text: str) -> bool:
   """Whether the last box of a text answers nothing though it closes: it is a factor juxtaposed to a value before it
-  on its line ("x=0\\boxed{42}" is x = 0 \u00b7 42), a disowned statement introduces it on its line ("Candidate
-  answer: \\boxed{42}"), or a refused answer statement follows it ("\\boxed{42}; final answer:", "\\boxed{42}.
-  Wrong answer: 42")."""
+  on its line ("x=0\\boxed{42}" is x = 0 \u00b7 42; a value ending the line before is none: "#### 42\\n\\boxed{42}"),
+  a disowned statement introduces it on its line ("Candidate answer: \\boxed{42}"), or a refused answer statement
+  follows it ("\\boxed{42}; final answer:", "\\boxed{42}. Wrong answer: 42")."""
   boxes = _boxes(text, max_boxes=1)
   if not boxes:
     return False
   start, end, _ = boxes[-1]
-  if re.search(r"\d[ \t]*$", text[max(0, start - 20):start]):
+  if re.search(r"\d[ \t]*\Z", text[max(0, start - 20):start]):  # \Z: "#### 42\n\boxed{42}" is no product
     return True
   line = text[:start].rsplit("\n", 1)[-1]
   phrase = _last_answer_phrase(line)

@@ -40,7 +40,8 @@ HELD_OUT13 = _cases("math_heldout13_cases.jsonl")  # likewise
 HELD_OUT14 = _cases("math_heldout14_cases.jsonl")  # likewise
 HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise
 HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise
-HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
+HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -61,7 +62,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -168,12 +169,33 @@ def test_heldout17_cases_the_grader_was_developed_against():
   assert any(c["expected"] and c["prediction"] == "Answer: 1\nAnswer: 2" for c in HELD_OUT17)
 
 
+# "heldout18" (held out for one run at 158/164 with 1 false positive, 2026-11-28) sits at 160/164 with that one. Its
+# false positive is a correction its sources split on: kopanevk/didactic-collapse reads "Final answer: 41\nActually,
+# Final answer: 42" as two candidate answers and so none, while FedExodus/selective-resistance reads "FINAL ANSWER:
+# 10\nActually no.\nFINAL ANSWER: 12" as 12, mianwu01/tts-sft "Answer: 3\nlet me reconsider\nAnswer: 5" as 5 and
+# LeoPhilly/grpo-profiling-harness "#### 5 is wrong, actually\n#### 7" as 7; r1jax reads a word of correction between
+# two answer statements as correcting the first and keeps the majority's labels. Its misses: the same pair, 50% for 50
+# (a prediction's percent sign is part of its value, as in "report"), three boxes joined by "..." for the last one's
+# value (a run of boxes joined by punctuation is one list answer) and "the total is 9 #### done" (a GSM8K marker that
+# states no value leaves no answer).
+def test_heldout18_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout18")
+  assert agree >= 160 / 164
+  assert [(c["gold"], c["prediction"]) for c in false_positives] == [
+      ("42", "Final answer: 41\nActually, Final answer: 42")]
+  corrected = ("FINAL ANSWER: 10\nActually no.\nFINAL ANSWER: 12", "Answer: 3\nlet me reconsider\nAnswer: 5",
+               "#### 5 is wrong, actually\n#### 7")
+  majority = [c for c in HELD_OUT18 if c["prediction"] in corrected]
+  assert len(majority) == 3 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 175 of its 184 labels and rewarded 1 of its 54 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout17")
-  assert len(HELD_OUT17) == 184 and sum(not c["expected"] for c in HELD_OUT17) == 54
-  assert agree >= 175 / 184 and len(false_positives) <= 1
+  the grader agreed with 158 of its 164 labels and rewarded 1 of its 37 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout18")
+  assert len(HELD_OUT18) == 164 and sum(not c["expected"] for c in HELD_OUT18) == 37
+  assert agree >= 158 / 164 and len(false_positives) <= 1
+
 
 
 def _slow_batch():

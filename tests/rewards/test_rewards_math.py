@@ -598,6 +598,23 @@ def test_copula_before_a_marker_reasons_and_hedges_in_parentheses_and_two_confli
   assert rmath.verify(gold, prediction) is expected
 
 
+
+# From heldout18's misses: a value that ends the line before a box is no factor of it (only a value on the box's own
+# line is: "x=0\\boxed{42}"), so a GSM8K marker followed by a box on the next line answers, and the two must agree
+# like an answer statement and a later box; closing markup tags after a marker's value (a tool call's
+# "</parameter></function>") are no part of it. Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "Long reasoning...\n#### 42\n\\boxed{42}", True),  # was refused: 42 times the box
+    ("42", "so x = 7\n\\boxed{42}", True),  # was refused
+    ("42", "x=7\\boxed{42}", False), ("42", "#### 41\n\\boxed{42}", False), ("41", "#### 41\n\\boxed{42}", False),
+    ("42", "#### 41\nWait, let me recheck: \\boxed{42}", True),
+    ("42", "<function=finish><parameter=answer>#### 42.0</parameter></function>", True),  # was refused
+    ("42", "<function=finish><parameter=answer>#### 41</parameter></function>", False),
+    ("42", "#### 42 </b>", True), ("42", "#### 42</result></function>", True),
+])
+def test_a_value_on_the_line_before_a_box_and_closing_tags_after_a_gsm8k_marker(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
