@@ -35,8 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from r1jax.models.config import ModelConfig
-from r1jax.models.transformer import (Block, Prefix, Transformer, init_cache, positions_from_mask, rope_tables,
-                                      unembed)
+from r1jax.models.transformer import (Block, Prefix, Transformer, fuse_projections, init_cache, positions_from_mask,
+                                      rope_tables, unembed)
 
 Array = jax.Array
 
@@ -189,29 +189,35 @@ def sample_logits(logits: Array, key: Array, sc: SamplingConfig) -> tuple[Array,
 
 
 def _split_layers(cfg: ModelConfig, params: dict) -> list[dict]:
-  """The scanned layer params [L, ...] as L per-layer trees.
+  """The scanned layer params [L, ...] as L per-layer trees in `fuse_projections`'s layout (q, k, v as one kernel,
+  gate, up as another: a decode step's narrow products run faster as fewer, wider ones).
 
-  Sliced once per `generate` call, outside the decode loop (a temporary copy of the layer weights), rather than
-  re-sliced by a scan at every step.
+  Sliced and fused once per `generate` call, outside the decode loop (a temporary copy of the layer weights),
+  rather than re-sliced by a scan (or re-fused) at every step.
   """
-  return [jax.tree.map(lambda a, i=i: a[i], params["layers"]) for i in range(cfg.num_layers)]
+  return [fuse_projections(cfg, jax.tree.map(lambda a, i=i: a[i], params["layers"])) for i in range(cfg.num_layers)]
 
 
 def _decode_step(cfg: ModelConfig, params: dict, layer_params: list[dict], prefixes: list[Prefix],
-                 caches: list[tuple[Array, Array]], tokens: Array, positions: Array, allowed: Array, index: Array):
+                 caches: list[tuple[Array, Array]], rope: tuple[Array, Array], tokens: Array, positions: Array,
+                 allowed: Array, index: Array):
   """One token per row through the decoder with the layers unrolled. -> (logits [B*G, V] f32, new caches).
 
-  tokens, positions [B*G]; prefixes: per layer, the B prompts' keys / values and mask (shared by the G samples
-  of each prompt, see `Attention`); caches: per layer, the generated tokens' k [B*G, Hkv, D, S], v [B*G, Hkv, S, D],
-  the new key / value written at slot `index`; allowed [B*G, 1, S] bool marks the generated slots a row sees.
+  tokens, positions [B*G]; layer_params: per layer, in `fuse_projections`'s layout (see `_split_layers`);
+  prefixes: per layer, the B prompts' keys / values and mask (shared by the G samples of each prompt, see
+  `Attention`); caches: per layer, the generated tokens' k [B*G, Hkv, D, S], v [B*G, Hkv, S, D], the new key /
+  value written at slot `index`; rope: cos, sin [P, D] of every position 0..P-1 (`rope_tables`), read at
+  `positions`; allowed [B*G, 1, S] bool marks the generated slots a row sees.
   The math is `Transformer.__call__`'s cached path (the same `Block` modules); unrolling gives every layer its own
   loop-carried cache buffer, so the update is a true in-place write instead of a scan that slices and re-stacks
   the whole [L, ...] cache each step.
   """
   model = Transformer(cfg)
   x = model.apply({"params": params}, tokens[:, None], method=lambda m, ids: m.embed(ids))  # [B*G, 1, E]
-  cos, sin = rope_tables(cfg, positions[:, None])
-  block = Block(cfg)
+  # Looked up, not recomputed: XLA fuses a cos / sin computed here into each layer's q and k, so every layer would
+  # evaluate the transcendentals again, ~15% of a small model's step on XLA:CPU.
+  cos, sin = (table[positions][:, None] for table in rope)  # [B*G, 1, D]
+  block = Block(cfg, fused_projections=True)
   new_caches = []
   for lp, prefix, layer_cache in zip(layer_params, prefixes, caches):
     x, layer_cache = block.apply({"params": lp}, x, layer_cache, cos, sin, allowed, index, prefix)
@@ -249,6 +255,7 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
              jnp.zeros((bg, cfg.num_kv_heads, s, cfg.head_dim), v.dtype)) for _ in range(cfg.num_layers)]
   logits = jnp.repeat(logits, g, axis=0)
   slots = jnp.arange(s)
+  rope = tuple(table[0] for table in rope_tables(cfg, jnp.arange(t + n)[None]))  # positions < prompt width + N
   next_pos = jnp.repeat(mask.sum(-1), g, axis=0)  # position of the first generated token = prompt length
   eos = jnp.asarray(sc.eos_ids, jnp.int32)
 
@@ -278,7 +285,8 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
     i, caches, tok, done, out_tok, out_lp, lengths = carry
     # Token i-1 goes to slot i-1 and sees the generated slots up to its own (the causal part); all rows alike.
     allowed = jnp.broadcast_to(slots <= i - 1, (bg, 1, s))
-    logits, caches = _decode_step(cfg, params, layer_params, prefixes, caches, tok, next_pos + i - 1, allowed, i - 1)
+    logits, caches = _decode_step(cfg, params, layer_params, prefixes, caches, rope, tok, next_pos + i - 1, allowed,
+                                  i - 1)
     lengths = lengths + (~done).astype(jnp.int32)
     tok, done, out_tok, out_lp = emit(i, logits, done, out_tok, out_lp)
     return i + 1, caches, tok, done, out_tok, out_lp, lengths

@@ -67,7 +67,7 @@ class ModelConfig:
   max_position_embeddings: int = 4096
   param_dtype: str = "float32"
   dtype: str = "float32"
-  remat: str = "none"  # one of REMAT_POLICIES
+  remat: str = "dots"  # one of REMAT_POLICIES (what the backward pass keeps; see transformer._REMAT_POLICIES)
   attention_impl: str = "einsum"  # one of ATTENTION_IMPLS
   model_type: str = "llama"  # the HF family written by save_pretrained
   bos_token_id: int | None = None

@@ -51,8 +51,9 @@ class ModelSettings:
   """How weights are stored and updated (float32, bfloat16)."""
   dtype: str = "float32"
   """The compute dtype of activations."""
-  remat: str = "none"
-  """Rematerialisation policy of the layers (none, full, dots)."""
+  remat: str = "dots"
+  """Rematerialisation policy of the layers (none, full, dots): dots keeps the matmul outputs for the backward pass
+  and recomputes the elementwise rest (norms, RoPE, softmax, SwiGLU), full keeps only each layer's input."""
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
   """ModelConfig fields changed from the preset (hidden_size, num_layers, ...) for a random init. With init_from
   the checkpoint's config.json decides, and an override that disagrees with it is an error."""

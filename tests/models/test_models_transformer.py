@@ -83,8 +83,9 @@ def test_remat_changes_memory_not_math():
     return jnp.mean(jax.nn.logsumexp(forward(c, p, ids), -1))
 
   grad = jax.jit(jax.grad(loss), static_argnums=1)
-  ref = grad(params, cfg)
-  for policy in ("full", "dots"):
+  ref = grad(params, cfg.replace(remat="none"))
+  assert cfg.remat == "dots"  # the default
+  for policy in ("full", "dots", "dots_with_no_batch_dims"):
     got = grad(params, cfg.replace(remat=policy))
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-6), got, ref)
 
@@ -157,6 +158,33 @@ def test_projection_matmuls_and_their_gradients_are_plain_2d_gemms():
     (lhs_contract, rhs_contract), _ = e.params["dimension_numbers"]
     shapes = [v.aval.shape for v in e.invars]
     assert [len(s) for s in shapes] == [2, 2] and len(lhs_contract) == 1 == len(rhs_contract), shapes
+
+
+@pytest.mark.parametrize("overrides", (dict(), dict(qkv_bias=True), dict(qk_norm=True),
+                                       dict(num_heads=4, num_kv_heads=4), dict(num_heads=4, num_kv_heads=1)))
+def test_fused_projection_layout_computes_the_same_layer(overrides):
+  # The sampler runs its decode step on `fuse_projections`'s layout: q, k, v from one kernel (grouped per KV head)
+  # and gate, up from another. Same layer, same numbers, for grouped, multi-head and multi-query attention.
+  from r1jax.models.transformer import Block, fuse_projections, rope_tables
+  cfg = get_config("tiny", **overrides)
+  layer = jax.tree.map(lambda a: a[1], init_params(cfg, jax.random.PRNGKey(0))["layers"])
+  if cfg.qkv_bias:  # init gives zero biases: make them count
+    layer = jax.tree_util.tree_map_with_path(
+        lambda path, a: a + 0.1 if "bias" in jax.tree_util.keystr(path) else a, layer)
+  fused = fuse_projections(cfg, layer)
+  assert "q_proj" not in fused["attn"] and fused["attn"]["qkv_proj"]["kernel"].shape == (
+      cfg.hidden_size, cfg.num_kv_heads, cfg.num_query_groups + 2, cfg.head_dim)
+  assert fused["mlp"]["gate_up_proj"]["kernel"].shape == (cfg.hidden_size, cfg.intermediate_size, 2)
+  x = jax.random.normal(jax.random.PRNGKey(1), (3, 7, cfg.hidden_size))
+  cos, sin = rope_tables(cfg, jnp.broadcast_to(jnp.arange(7), (3, 7)))
+  allowed = jnp.broadcast_to(jnp.tril(jnp.ones((7, 7), bool)), (3, 7, 7))
+  y, _ = Block(cfg).apply({"params": layer}, x, None, cos, sin, allowed, None)
+  y_fused, _ = Block(cfg, fused_projections=True).apply({"params": fused}, x, None, cos, sin, allowed, None)
+  np.testing.assert_allclose(np.asarray(y_fused), np.asarray(y), atol=2e-6, rtol=0)
+  # A stacked [L, ...] tree fuses the same way, layer by layer.
+  stacked = fuse_projections(cfg, init_params(cfg, jax.random.PRNGKey(0))["layers"])
+  np.testing.assert_array_equal(np.asarray(stacked["mlp"]["gate_up_proj"]["kernel"][1]),
+                                np.asarray(fused["mlp"]["gate_up_proj"]["kernel"]))
 
 
 def test_linear_rejects_an_input_of_the_wrong_trailing_shape():
