@@ -47,8 +47,8 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
   The attention products are the sampler's own batched form (one [G_q, D] x [D, keys] product per row and KV head,
   G_q query heads per KV head); no softmax, masking, RoPE, norms or sampling are timed. With `fused` the projections
   that read one input run as one wide product each, x@[Wq|Wk|Wv] and x@[Wg|Wu] (as engines with fused weights
-  do); without, as separate products (as r1jax's layers do: in its sampler and train step the fused form measured
-  no faster on the 2-core CPU). The benchmark times both and takes the faster as the floor.
+  do, and r1jax's decode step since 2026-11-28); without, as separate products (as r1jax's training forward does).
+  The benchmark times both and takes the faster as the floor.
   """
   import jax
   import jax.numpy as jnp
