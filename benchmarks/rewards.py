@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout20_cases.jsonl    183 labelled pairs, split "heldout20", the held-out file: the math-grading tests of
-                                28 projects never used before: vimeto/pocket-agent-cli's GSM8K extraction and
+  math_heldout20_cases.jsonl    183 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout20", the latest file: the math-grading tests of 28 projects
+                                never used before: vimeto/pocket-agent-cli's GSM8K extraction and
                                 evaluation tests (27 pairs: #### markers with and without a space, "The answer is:" and
                                 "x =" lines, dollars and thousands commas, a #### marker after a disagreeing answer
                                 statement, near misses that must stay wrong), khalilouardini/evolution_beats_rl's
@@ -36,7 +37,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 "unsupported" status, a truncation flag the pair does not carry, reference-answer parser
                                 checks, extraction-only checks with no gold) are in math_heldout20_left_out.jsonl with
                                 the reason for each. Held out for one run at
-                                93.4% (171/183, 0 false positives; math-verify 92.3%, 1).
+                                93.4% (171/183, 0 false positives; math-verify 92.3%, 1), then developed on as well.
   math_heldout19_cases.jsonl    196 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout19": the math-grading tests of 27 projects
                                 never used before: leukocy/llm-test's answer-parser tests (31 pairs: boxes
@@ -468,7 +469,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout19); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout20); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -688,7 +689,7 @@ def main():
     report(name, cases, ours, theirs)
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19"):
+                "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
