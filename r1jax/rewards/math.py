@@ -15,13 +15,17 @@ The pipeline for one (completion, gold) pair:
      last box (then that statement), else GSM8K `#### N` (unless an answer statement with a value follows its line:
      "#### 42\nWait, the answer is 41." answers 41; a line of prose gives its value: "#### 1,234 apples." answers
      1,234), else what follows "the (final) answer is" / "answer:" / "the answer is:" / "final:" (also "r\u00e9ponse",
-     "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and $13$"), else the whole
-     text when it is a short formula, else the last math span or standalone value of the prose: a
+     "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and $13$"; an exclamation
+     mark after a plain number ending it is punctuation: "The answer is 29!"), else the whole text when it is a short
+     formula (work ending in a conclusion is the equation of the two: "48 + 24, so 72" is 48 + 24 = 72), else the last
+     math span or standalone value of the prose: a
      number (with a trailing %), a/b or \\frac{a}{b}, also when glued to another script ("13\u53ea") or written with a
      decimal comma ("2,74"), but not one negated or hedged in its clause ("not 5", "4 or 5", "not $5$", "\u4e0d\u662f5";
-     a negation that another number took before the text restates, "not 10, it's 12", no longer bears on 12), and
+     a negation that another number took before the text restates or gives a result no longer bears on the value:
+     "not 10, it's 12", "21, minus 15, equals 6"), and
      nothing when the text stops inside an unclosed `$` (a completion cut off mid-formula has not answered) or its last
-     line holds no value and announces work still to do ("Work: 42.\nNow solve the remaining steps."). A
+     line holds no value and announces work still to do ("Work: 42.\nNow solve the remaining steps."). A text that
+     ends with a JSON object with an "answer" key answers with that key's value ('{"answer": 6, "confidence": 0.9}'). A
      completion that is the gold's text itself answers it before any extraction ("odd $n$" for "odd $n$").
      From the gold: `#### N` (GSM8K), else its boxes (MATH solutions), else the whole string without its `$`
      (an answer column), or what follows "the answer is" when the gold is a sentence.
@@ -135,6 +139,7 @@ evaluates nothing and bounds every size.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import re
@@ -400,8 +405,10 @@ def _is_formula(text: str) -> bool:
   return sum(w.lower() not in _MATH_WORDS for w in words) < 2
 
 
-# Words that restate after a negated value: "it's not 10, it's 1,000.99", "not 4 but 5".
-_RESTATEMENT = re.compile(r"\b(?:it's|it is|but|rather|instead|actually|mais|c'est|sondern|sino)\b", re.IGNORECASE)
+# Words that restate after a negated value: "it's not 10, it's 1,000.99", "not 4 but 5", and the verbs that give the
+# result of an operation whose operand the negation took: "21, minus 15, equals 6" ("minus" bears on 15, not on 6).
+_RESTATEMENT = re.compile(r"\b(?:it's|it is|but|rather|instead|actually|equals|gives|leaves|mais|c'est|sondern|sino)\b",
+                          re.IGNORECASE)
 
 
 def _negated(clause: str) -> bool:
@@ -576,6 +583,11 @@ _HEDGE_ASIDE = re.compile(r"^or\b|\b(?:maybe|perhaps|possibl[ey]|probably|might|
                           re.IGNORECASE)
 
 
+# A plain number with an exclamation mark ending a statement in prose: punctuation, not a factorial ("$5!$", "5! = 120"
+# and "2 \cdot 3!" stay formulas).
+_EXCLAIMED_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?!")
+
+
 def _statement(text: str, phrase: re.Match) -> str:
   """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break. A
   parenthesised aside after a value that gives its reason is dropped ("42 (this is because we multiplied 6 by 7)"
@@ -583,6 +595,8 @@ def _statement(text: str, phrase: re.Match) -> str:
   _ambiguous)."""
   rest = text[phrase.end():phrase.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip().strip("*_").strip()  # "is **23**."
+  if _EXCLAIMED_NUMBER.fullmatch(rest):
+    rest = rest[:-1]  # "The answer is 29!": the sentence's exclamation mark, as after a `####` marker's value
   if "\\begin" not in rest:
     rest = rest.split("\\\\", 1)[0].strip()  # "7 \\\\ ...": a line break ends the statement
   aside = _ASIDE.fullmatch(rest)
@@ -697,14 +711,45 @@ def _marker_value(line: str) -> str | None:
   return line if value is None else value
 
 
+_JSON_TAIL = re.compile(r"\{[^{}]{1,500}\}\s*$")
+
+
+def _json_answer(region: str) -> tuple[bool, str | None]:
+  """Whether a text ends with a JSON object that has an "answer" / "final_answer" key, and the answer it gives:
+  'Final: {"answer": 6, "confidence": 0.9}' answers 6, not the confidence after it. The key's value must be one
+  number or string; a repeated key or any other value answers nothing. (False, None) when the text does not end with
+  such an object: it is read as prose. json.loads parses data only; nothing is evaluated."""
+  m = _JSON_TAIL.search(region[-600:])
+  if m is None:
+    return False, None
+  try:
+    pairs = json.loads(m.group(), object_pairs_hook=lambda items: items)
+  except ValueError:
+    return False, None
+  values = [v for k, v in pairs if k.lower() in ("answer", "final_answer")] if isinstance(pairs, list) else []
+  if not values:
+    return False, None
+  if len(values) > 1 or isinstance(values[0], bool) or not isinstance(values[0], (int, float, str)):
+    return True, None
+  return True, str(values[0]).strip() or None
+
+
+# A conclusion after the work on one line: "48 + 24, so 72", "6 \cdot 7, hence 42", read as an equation of the two.
+_CONCLUSION = re.compile(r"(?:[,;]\s*|\s)(?:so|thus|hence|therefore)\s+", re.IGNORECASE)
+
+
 def _answer_from_text(region: str) -> str | None:
   """Answer markers in free text: `#### N`, "the answer is", a short formula, the last math span or number. A refused
   last answer statement (disowned, or empty at the end of the text) answers nothing."""
   if _refused_statement(region):
     return None
+  has_json_answer, json_answer = _json_answer(region)
+  if has_json_answer:
+    return json_answer
   hashes = region.rfind("####")
   if hashes >= 0:
     line = region[hashes + 4:hashes + 4 + 300].strip().split("\n", 1)[0].strip().lstrip(":").strip()
+    line = line.strip("*_").strip()  # "Final answer: **#### -12.5**": markdown emphasis around the marker
     line = _CLOSING_TAGS.sub("", line)  # "#### 42.0</parameter></function>": a tool call's markup closes, 42.0
     later = region[hashes + 4:].lstrip().split("\n", 1)[1:]  # "#### 42\nWait, the answer is 41." answers 41
     stated = _after_phrase(later[0]) if later and _ANSWER_PHRASE.search(later[0]) else None
@@ -720,6 +765,15 @@ def _answer_from_text(region: str) -> str | None:
   words_outside_math = any(w.lower() not in ("and", "or") for w in re.findall(r"[A-Za-z]{2,}", outside))
   if stripped and len(stripped) <= 200 and "\n" not in stripped and _is_formula(stripped) and not (
       words_outside_math and _spans(stripped)):  # "The sum is $A + B$": the math, not the sentence
+    conclusion = None
+    for conclusion in _CONCLUSION.finditer(stripped):
+      pass
+    if conclusion is not None and _VALUE_MARK.search(stripped, 0, conclusion.start()):
+      work, rest = stripped[:conclusion.start()].strip(), stripped[conclusion.end():].strip().rstrip(".")
+      if not rest or not _VALUE_MARK.search(rest):
+        return None
+      # "48 + 24, so 72" is 48 + 24 = 72, whose sides must agree ("2 + 2, so 5" is a false equation, no answer)
+      return rest if "=" in work or "=" in rest else f"{work} = {rest}"
     return stripped
   value = None if _cut_off(region) or _unfinished(region) else _last_value(region[-3000:])
   if value is not None:

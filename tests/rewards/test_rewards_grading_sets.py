@@ -42,7 +42,8 @@ HELD_OUT15 = _cases("math_heldout15_cases.jsonl")  # likewise
 HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise
 HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
 HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
-HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise
+HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -63,7 +64,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -208,12 +209,24 @@ def test_heldout19_cases_the_grader_was_developed_against():
   assert len(majority) == 2 and all(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in majority)
 
 
+# "heldout20" (held out for one run at 171/183 with no false positive, 2026-11-28) sits at 176/183 with none. Its
+# refusals left: "no marker, ends with 17" (a "no" earlier in the text negates the clause), "with commas Final: 1,000"
+# (a word before the marker qualifies it), "intermediate 7, last 9" (a status word on the line), a rupee sign and
+# Indian digit grouping ("\u20b9300", "12,34,567": no currency but the dollar is dropped, and "12,34,567" may be a
+# list), a bold value with another number after it in its sentence, and a box that says "Approximately 95 minutes"
+# for 95; each is refused on purpose, as the answer is wrong when unsure.
+def test_heldout20_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout20")
+  assert agree >= 176 / 183 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 187 of its 196 labels and rewarded 5 of its 30 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout19")
-  assert len(HELD_OUT19) == 196 and sum(not c["expected"] for c in HELD_OUT19) == 30
-  assert agree >= 187 / 196 and len(false_positives) <= 5
+  the grader agreed with 171 of its 183 labels and rewarded 0 of its 36 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout20")
+  assert len(HELD_OUT20) == 183 and sum(not c["expected"] for c in HELD_OUT20) == 36
+  assert agree >= 171 / 183 and not false_positives
+
 
 
 def _slow_batch():

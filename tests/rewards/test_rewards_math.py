@@ -643,6 +643,33 @@ def test_final_markers_disowned_or_doubted_boxes_prose_after_the_last_value_and_
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout20's misses: a JSON object that ends the text answers with its "answer" field (the confidence after it
+# was read as the last number); an exclamation mark after a plain number that ends an answer statement is punctuation,
+# as after a `####` marker's value; markdown emphasis around a `####` marker is markup; a line of work that ends in
+# "so 72" is the equation of the two, whose sides must agree; a verb that gives the result of an operation ("equals")
+# restates after a negation that took the operand ("minus 15"). Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("6", 'Step 1: 9 - 3 = 6\nFinal: {"answer": 6, "confidence": 0.9}', True),  # was refused: read as 0.9
+    ("0.9", 'Step 1: 9 - 3 = 6\nFinal: {"answer": 6, "confidence": 0.9}', False),  # was rewarded
+    ("6", '{"answer": 5, "answer": 6}', False),  # was rewarded: a repeated key answers nothing
+    ("1", '{"answer": true}', False), ("12", '{"answer":12}', True), ("1/2", '{"answer": "\\frac{1}{2}"}', True),
+    ("29", "The answer is 29!", True),  # was refused: read as 29 factorial
+    ("120", "The answer is 5!", False),  # was rewarded: read as 5 factorial
+    ("120", "The answer is $5!$", True), ("5", "The answer is 5! = 120", False),
+    ("-12.5", "Final answer: **#### -12.5**", True),  # was refused: the closing "**" read as part of the value
+    ("42", "#### **42**", True),
+    ("42", "#### **41**", False),
+    ("72", "48 + 24, so 72", True),  # was refused: read whole as a formula
+    ("5", "2 + 2, so 5", False), ("9", "7, so 9", False), ("3", "2, so 3 or 4", False),
+    ("y = 5", "x = 3, so y = 5", True),  # was refused
+    ("6", "there were 21, minus 15, equals 6", True),  # was refused: "minus" read as negating 6
+    ("6", "minus 6", False), ("15", "21 minus 15 equals 6", False), ("5", "not 5, equals 6", False),
+])
+def test_json_answers_exclaimed_numbers_emphasised_markers_conclusions_and_results_after_an_operand(gold, prediction,
+                                                                                                     expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
