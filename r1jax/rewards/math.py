@@ -363,6 +363,10 @@ _NEGATION = re.compile(r"\b(?:not|no|never|minus|negative|isn't|aren't|n't|witho
 # Words after a number that change its value: "5 thousand", "5 factorial", "5 squared".
 _MAGNITUDE = re.compile(r"\s*(?:thousand|million|billion|trillion|hundred|dozen|lakh|crore|factorial|squared|cubed|"
                         r"times|to the|over|plus|minus|divided|multiplied|raised|root)", re.IGNORECASE)
+# A comparison right before a number: the number is a bound or the operand of a difference ("more than 12",
+# "3 more than 12", "at least 12"), not the value stated.
+_COMPARED = re.compile(r"\b(?:(?:more|less|fewer|greater|larger|smaller|bigger|higher|lower)\s+than|"
+                       r"at\s+(?:least|most))\s*$", re.IGNORECASE)
 # A number that only spaces separate from the number before it ("... 1 2 ..."): spaced digits, not a value.
 _SPACED_DIGITS = re.compile(r"\d[ \t]+$")
 # What ends the text before a number that is an operand of a formula, not a value: an exponent (x^6, x**6, ^{6};
@@ -469,8 +473,9 @@ def _last_value(text: str) -> str | None:
   """The last math span or standalone number of a prose text, whichever ends later, with a known unit written after
   the number ("The rope is 5 feet long" gives "5 feet": a unit the gold names otherwise refuses it); a number or a
   run of math spans preceded in its own clause by a negation ("not 5", "minus $5$") or a verb that quotes it
-  ("contains 42", "mentions 3", "discusses $9$"), or followed by doubt in its sentence ("42, but I am unsure"), and a
-  number followed by a magnitude word ("5 thousand"), give None."""
+  ("contains 42", "mentions 3", "discusses $9$") or a comparison ("3 more than 12", "at least $12$"), or followed by
+  doubt in its sentence ("42, but I am unsure"), and a number followed by a magnitude word ("5 thousand"), give
+  None."""
   spans = _spans(text)
   span = spans[-1] if spans else None
   number = None
@@ -478,7 +483,7 @@ def _last_value(text: str) -> str | None:
     pass
   if number is not None and (span is None or number.end() > span[0]):
     clause = _CLAUSE_BREAK.split(text[max(0, number.start() - 60):number.start()])[-1]
-    if (_negated(clause) or _QUOTED.search(clause) or _MAGNITUDE.match(text, number.end())
+    if (_negated(clause) or _QUOTED.search(clause) or _COMPARED.search(clause) or _MAGNITUDE.match(text, number.end())
         or _in_call(text, number.start()) or _DOUBT_AFTER.match(text, number.end())):
       return None
     if _SPACED_DIGITS.search(text, max(0, number.start() - 30), number.start()):  # "1 2": a run of digits, no value
@@ -503,7 +508,7 @@ def _last_value(text: str) -> str | None:
     return None
   start, run = _span_run_at(text)
   clause = _CLAUSE_BREAK.split(text[max(0, start - 60):start])[-1]
-  if _negated(clause) or _QUOTED.search(clause) or _DOUBT_AFTER.match(text, span[0]):
+  if _negated(clause) or _QUOTED.search(clause) or _COMPARED.search(clause) or _DOUBT_AFTER.match(text, span[0]):
     return None  # "It is not $5$.", "The text discusses $9$ cases", "$42$, but I am unsure": as for a number
   return run
 

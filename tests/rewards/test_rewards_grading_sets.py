@@ -43,7 +43,8 @@ HELD_OUT16 = _cases("math_heldout16_cases.jsonl")  # likewise
 HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
 HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
 HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise
-HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise
+HELD_OUT21 = _cases("math_heldout21_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -64,7 +65,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -220,13 +221,23 @@ def test_heldout20_cases_the_grader_was_developed_against():
   assert agree >= 176 / 183 and not false_positives
 
 
+# "heldout21" (held out for one run at 77/80 with 3 false positives, 2026-11-28) sits at 78/80 with 2. One rule fixed
+# the third ("The answer is 3 more than 12." was read as 12). The two left are a policy its sources split on:
+# fusion-gateway's official MATH checker does not strip "x \\in" before an interval, so "[-2,7]" does not answer
+# "x \\in [-2,7]" there, while other files label a solution set and its interval the same answer (heldout11:
+# "x < -2 or 1 < x" for "(-\\infty, -2) \\cup (1, \\infty)"); r1jax reads "x \\in I" as the set I.
+def test_heldout21_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout21")
+  assert agree >= 78 / 80
+  assert sorted(c["prediction"] for c in false_positives) == ["[-2,7]", "so \\boxed{[-2,7]}"]
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 171 of its 183 labels and rewarded 0 of its 36 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout20")
-  assert len(HELD_OUT20) == 183 and sum(not c["expected"] for c in HELD_OUT20) == 36
-  assert agree >= 171 / 183 and not false_positives
-
+  the grader agreed with 77 of its 80 labels and rewarded 3 of its 31 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout21")
+  assert len(HELD_OUT21) == 80 and sum(not c["expected"] for c in HELD_OUT21) == 31
+  assert agree >= 77 / 80 and len(false_positives) <= 3
 
 
 def _slow_batch():

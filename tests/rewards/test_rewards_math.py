@@ -670,6 +670,20 @@ def test_json_answers_exclaimed_numbers_emphasised_markers_conclusions_and_resul
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout21's misses: a comparison right before a value makes it a bound or the operand of a difference, not the
+# value stated ("The answer is 3 more than 12." was read as 12). Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("12", "The answer is 3 more than 12.", False),  # was rewarded
+    ("12", "The answer is more than $12$.", False),  # was rewarded
+    ("12", "The answer is at least 12.", False),  # was rewarded
+    ("12", "There are 2 fewer than 12 left.", False),  # was rewarded
+    ("15", "We need 3 more than 12 apples, so 15.", True), ("12", "The answer is 12.", True),
+    ("12", "It is more than 10: it is 12.", True),
+])
+def test_a_value_after_a_comparison_is_no_answer(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
