@@ -393,8 +393,8 @@ class Block(nn.Module):
   def __call__(self, x, layer_cache, cos, sin, allowed, cache_index, prefix=None):
     cfg = self.cfg
     norm = lambda name: RMSNorm(cfg.rms_norm_eps, cfg.jnp_dtype, cfg.jnp_param_dtype, name=name)  # noqa: E731
-    h, new_cache = Attention(cfg, self.fused_projections, name="attn")(norm("input_norm")(x), cos, sin, allowed, layer_cache, cache_index,
-                                               prefix)
+    attn = Attention(cfg, self.fused_projections, name="attn")
+    h, new_cache = attn(norm("input_norm")(x), cos, sin, allowed, layer_cache, cache_index, prefix)
     x = x + h
     x = x + MLP(cfg, self.fused_projections, name="mlp")(norm("post_attn_norm")(x))
     x = shd.constrain(x, ("batch", "length", "embed"))

@@ -695,8 +695,9 @@ _MORE_WORK = re.compile(r"\b(?:now|next|then|let(?:'s| us| me))\b[^.!?\n]{0,60}?
 def _unfinished(text: str) -> bool:
   """Whether a text of several lines ends on a line that holds no value and announces work still to do: "Work:
   42.\\nNow solve the remaining steps." has not answered, its last number is a step of the work."""
-  lines = [line for line in text.strip().split("\n") if line.strip()]
-  return len(lines) > 1 and not re.search(r"\d|\$|\\[(\[]", lines[-1]) and bool(_MORE_WORK.search(lines[-1]))
+  earlier, _, last = text.strip().rpartition("\n")  # `last` is the last non-blank line
+  return (bool(re.search(r"\S", earlier)) and not re.search(r"\d|\$|\\[(\[]", last)
+          and bool(_MORE_WORK.search(last)))
 
 
 # Closing markup tags ending a line ("</parameter></function>" of a tool call): markup, not part of the value.
