@@ -45,7 +45,7 @@ HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
 HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise
 HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise
 HELD_OUT21 = _cases("math_heldout21_cases.jsonl")  # likewise
-HELD_OUT22 = _cases("math_heldout22_cases.jsonl")
+HELD_OUT22 = _cases("math_heldout22_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -233,20 +233,22 @@ def test_heldout21_cases_the_grader_was_developed_against():
   assert sorted(c["prediction"] for c in false_positives) == ["[-2,7]", "so \\boxed{[-2,7]}"]
 
 
+# "heldout22" (held out for one run at 46/49 with no false positive, 2026-11-28) sits at 47/49 with none. One rule fixed
+# the first of its three misses ("The answer is \u301042\u3011": the lenticular brackets of CJK typography set off a
+# stated value). The two left are refusals by policy: a word that is not one of the affirming ones before an answer
+# marker qualifies it ("blah Answer: 42", as "Wrong answer: 42" or "Candidate answer: 42"), and a value followed by a
+# connective and another value is ambiguous ("The answer is 123 and then 456.", as "$7$ because $42$").
+def test_heldout22_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout22")
+  assert agree >= 47 / 49 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 46 of its 49 labels and rewarded 0 of its 9 wrong answers; a change must not do worse."""
   agree, false_positives = _agreement("heldout22")
   assert len(HELD_OUT22) == 49 and sum(not c["expected"] for c in HELD_OUT22) == 9
   assert agree >= 46 / 49 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 93.9% agreement (46/49), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 87.8%, 1 false positive; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout22")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
