@@ -6,8 +6,29 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout22_cases.jsonl    49 labelled pairs (development data since its misses were listed; counted in "whole"),
+                                split "heldout22", the latest file: the math-grading tests of 6 projects never used
+                                before: AISBench/benchmark's MATH, DAPO-Math, AGIEval, GSM100 and MGSM answer
+                                parsers and evaluators (31 pairs: "The answer is therefore 42", a Chinese
+                                marker, full-width brackets, \\fbox, \\boxed{x = 42}, $x = 42$, "Answer:" lines in any
+                                case, "5 degrees", a unit in \\text, .5 for \\frac{1}{2}, "The answer is 123 and then
+                                456.", "The answer is forty-two, but 42 is the number."), NVIDIA/TensorRT-LLM's AIME
+                                helpers mirrored from lm-evaluation-harness (5: a box overriding a decoy in $...$,
+                                k=42), Hero0p/mathverse's tutor normaliser (5: 0.50 for 1/2, -3/6 for -1/2),
+                                Cargo-Cult-Research/mlx-rl's think-aware grading (4: an answer only inside the
+                                reasoning, or before a closing </think> with nothing after it, must stay wrong),
+                                nejohnson2/rlhf-playground and mmmmyyyxx/MARS (GSM8K markers, thousands commas), each
+                                with its source. Built and committed before any grader change it measures. 9 of its
+                                answers are wrong (18%). The 85 cases of those files left out (pairs already in other
+                                files, identical strings, None inputs, text answers, a multiple-choice letter, number
+                                words, the sources' deletion of every space or line break between digits, assertions
+                                that only check containment or types, extraction checks with no gold,
+                                normaliser-internal strings, per-case options, a mocked grader, a chat-template
+                                premise, SymPy objects, reference-answer parsers) are in math_heldout22_left_out.jsonl
+                                with the reason for each. Held out for one run at 93.9% (46/49, 0 false positives, 3
+                                false negatives; math-verify 87.8%, 1 false positive), then developed on as well.
   math_heldout21_cases.jsonl    80 labelled pairs (development data since its misses were listed; counted in
-                                "whole"), split "heldout21", the latest file: the math-grading tests of 11 projects
+                                "whole"), split "heldout21": the math-grading tests of 11 projects
                                 never used before: VadimNeuro-lab/Trope's exact-match verifier table (19 pairs:
                                 boxed fractions, thousands commas, 007, \\dfrac{-1}{2}, \\! and \\; spacing in a box,
                                 "The answer is 12 apples.", a later sentence with another number, "The answer is 3
@@ -494,7 +515,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout21); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout22); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -520,8 +541,8 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout21": "math_heldout21_cases.jsonl", "heldout20": "math_heldout20_cases.jsonl",
-         "heldout19": "math_heldout19_cases.jsonl",
+FILES = {"heldout22": "math_heldout22_cases.jsonl", "heldout21": "math_heldout21_cases.jsonl",
+         "heldout20": "math_heldout20_cases.jsonl", "heldout19": "math_heldout19_cases.jsonl",
          "heldout18": "math_heldout18_cases.jsonl", "heldout17": "math_heldout17_cases.jsonl",
          "heldout16": "math_heldout16_cases.jsonl", "heldout15": "math_heldout15_cases.jsonl",
          "heldout14": "math_heldout14_cases.jsonl", "heldout13": "math_heldout13_cases.jsonl",
@@ -536,7 +557,7 @@ FILES = {"heldout21": "math_heldout21_cases.jsonl", "heldout20": "math_heldout20
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout21"
+HELD_OUT = "heldout22"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -716,7 +737,7 @@ def main():
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-                "heldout21"):
+                "heldout21", "heldout22"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -734,9 +755,9 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14",
-             "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6",
-             "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
+    names = (HELD_OUT, "heldout21", "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15",
+             "heldout14", "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7",
+             "heldout6", "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath

@@ -593,6 +593,11 @@ _HEDGE_ASIDE = re.compile(r"^or\b|\b(?:maybe|perhaps|possibl[ey]|probably|might|
 _EXCLAIMED_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?!")
 
 
+# A value between the black lenticular brackets of CJK typography (U+3010, U+3011), which set off an answer the way
+# markdown bold does: "The answer is \u301042\u3011", "\u7b54\u6848\u662f\u301042\u3011".
+_LENTICULAR = re.compile(r"\u3010([^\u3010\u3011]+)\u3011")
+
+
 def _statement(text: str, phrase: re.Match) -> str:
   """What an answer marker introduces: the rest of its line, to the end of its sentence or a LaTeX line break. A
   parenthesised aside after a value that gives its reason is dropped ("42 (this is because we multiplied 6 by 7)"
@@ -600,6 +605,9 @@ def _statement(text: str, phrase: re.Match) -> str:
   _ambiguous)."""
   rest = text[phrase.end():phrase.end() + 600].split("\n", 1)[0].strip().strip("*_").strip()  # "**Answer:** 3"
   rest = re.split(r"\.(?:\s|$)|\u3002", rest, maxsplit=1)[0].strip().strip("*_").strip()  # "is **23**."
+  lenticular = _LENTICULAR.fullmatch(rest)
+  if lenticular:
+    rest = lenticular.group(1).strip()  # "The answer is \u301042\u3011": brackets that set off the value, as bold does
   if _EXCLAIMED_NUMBER.fullmatch(rest):
     rest = rest[:-1]  # "The answer is 29!": the sentence's exclamation mark, as after a `####` marker's value
   if "\\begin" not in rest:

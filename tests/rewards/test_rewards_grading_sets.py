@@ -44,7 +44,8 @@ HELD_OUT17 = _cases("math_heldout17_cases.jsonl")  # likewise
 HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
 HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise
 HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise
-HELD_OUT21 = _cases("math_heldout21_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT21 = _cases("math_heldout21_cases.jsonl")  # likewise
+HELD_OUT22 = _cases("math_heldout22_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -65,7 +66,7 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -232,12 +233,22 @@ def test_heldout21_cases_the_grader_was_developed_against():
   assert sorted(c["prediction"] for c in false_positives) == ["[-2,7]", "so \\boxed{[-2,7]}"]
 
 
+# "heldout22" (held out for one run at 46/49 with no false positive, 2026-11-28) sits at 47/49 with none. One rule fixed
+# the first of its three misses ("The answer is \u301042\u3011": the lenticular brackets of CJK typography set off a
+# stated value). The two left are refusals by policy: a word that is not one of the affirming ones before an answer
+# marker qualifies it ("blah Answer: 42", as "Wrong answer: 42" or "Candidate answer: 42"), and a value followed by a
+# connective and another value is ambiguous ("The answer is 123 and then 456.", as "$7$ because $42$").
+def test_heldout22_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout22")
+  assert agree >= 47 / 49 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 77 of its 80 labels and rewarded 3 of its 31 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout21")
-  assert len(HELD_OUT21) == 80 and sum(not c["expected"] for c in HELD_OUT21) == 31
-  assert agree >= 77 / 80 and len(false_positives) <= 3
+  the grader agreed with 46 of its 49 labels and rewarded 0 of its 9 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout22")
+  assert len(HELD_OUT22) == 49 and sum(not c["expected"] for c in HELD_OUT22) == 9
+  assert agree >= 46 / 49 and not false_positives
 
 
 def _slow_batch():

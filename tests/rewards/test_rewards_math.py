@@ -684,6 +684,19 @@ def test_a_value_after_a_comparison_is_no_answer(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout22's misses: the black lenticular brackets of CJK typography around a stated value set it off, as bold
+# does ("The answer is \u301042\u3011" was refused). Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("42", "The answer is \u301042\u3011", True),  # was refused
+    ("42", "\u7b54\u6848\u662f\u301042\u3011", True),  # was refused
+    ("42", "Final answer: \u301042\u3011.", True),  # was refused
+    ("42", "The answer is \u301041\u3011", False), ("42", "The answer is \u301041\u3011 or \u301042\u3011", False),
+    ("42", "The answer is \u301042 because 41\u3011", False), ("42", "The answer is \u3010not 42\u3011", False),
+])
+def test_lenticular_brackets_around_a_stated_value(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
