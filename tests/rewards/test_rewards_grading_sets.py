@@ -45,7 +45,8 @@ HELD_OUT18 = _cases("math_heldout18_cases.jsonl")  # likewise
 HELD_OUT19 = _cases("math_heldout19_cases.jsonl")  # likewise
 HELD_OUT20 = _cases("math_heldout20_cases.jsonl")  # likewise
 HELD_OUT21 = _cases("math_heldout21_cases.jsonl")  # likewise
-HELD_OUT22 = _cases("math_heldout22_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT22 = _cases("math_heldout22_cases.jsonl")  # likewise
+HELD_OUT23 = _cases("math_heldout23_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -66,7 +67,8 @@ def test_adversarial_answers_score_zero_and_right_answers_in_the_same_shapes_one
 def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
-           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22)
+           + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
+           + HELD_OUT23)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -243,12 +245,16 @@ def test_heldout22_cases_the_grader_was_developed_against():
   assert agree >= 47 / 49 and not false_positives
 
 
+# "heldout23" (held out for one run at 23/26 with no false positive, 2026-11-28) sits there still. Its three misses are
+# answer lines that show their arithmetic after a compound name ("Answer: m+n = 256+37 = 293"): r1jax reads a single
+# name before an equals sign as a label ("k = 293" answers 293) but a sum of names as an equation whose sides must agree,
+# and no rule was written for them in that round, so its developed-against level is its floor below.
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 46 of its 49 labels and rewarded 0 of its 9 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout22")
-  assert len(HELD_OUT22) == 49 and sum(not c["expected"] for c in HELD_OUT22) == 9
-  assert agree >= 46 / 49 and not false_positives
+  the grader agreed with 23 of its 26 labels and rewarded 0 of its 10 wrong answers; a change must not do worse."""
+  agree, false_positives = _agreement("heldout23")
+  assert len(HELD_OUT23) == 26 and sum(not c["expected"] for c in HELD_OUT23) == 10
+  assert agree >= 23 / 26 and not false_positives
 
 
 def _slow_batch():
