@@ -15,12 +15,16 @@ more): there, `--hf-threads 1` gives the fair comparison.
 `--floor` also times, in the same rounds, the matmuls that any sampler must run for the workload, alone in one
 jitted fp32 loop (`matmul_floor_runner`): the prefill's projections for every real prompt token, then per decode
 step every layer's q, k, v, o, gate, up, down projections and the LM head for all B*G rows, plus attention's two
-products (q.k and p.v) over the keys a step must read. The projections run both as separate products and with
+products (q.k and p.v) over the keys a step must read: each layer's own keys, the prompt's once per group of G
+samples, and on average half of the generated ones. The projections run both as separate products and with
 those that read one input fused (x@[Wq|Wk|Wv], x@[Wg|Wu]); the faster of the two is the floor. That is the
 fastest any fp32 XLA sampler could run the workload on this machine, and so the highest ratio any could reach;
 "r1jax at X% of its floor" is floor time / r1jax time. (Until 2026-11-27 the floor timed the decode's weight
 matmuls only, leaving out the prefill and the attention products, work the sampler cannot skip: it was not a floor
-of the sampler's work but of a part of it. Until 2026-11-28 it timed the separate products only.)
+of the sampler's work but of a part of it. Until 2026-11-28 it timed the separate products only, and its decode
+read one key / value buffer for every layer and the prompt's keys for every sample: the one buffer stays in the
+CPU's caches, where a sampler reads each layer's own (17% slower on the small workload), and a sampler that
+shares the prompt among its G samples reads the prompt's keys once per group.)
 """
 
 from __future__ import annotations
@@ -39,16 +43,18 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
   weights of the model's shapes):
 
       prefill  per layer x@Wq, x@Wk, x@Wv, x@Wo, x@Wg, x@Wu, h@Wd on [sum(prompt_lengths), E] (real tokens only)
-      decode   `steps` x (per layer the same seven products on [rows, E], then q.k and p.v against `keys` keys per
-               row and KV head; then x@W_lm)
+      decode   `steps` x (per layer the same seven products on [rows, E], then q.k and p.v against the layer's own
+               keys; then x@W_lm)
 
-  `prompt_lengths` [B] are the real prompt lengths. `keys` is the mean number of keys a decode step reads: the
-  row's prompt plus the tokens generated before it, (steps - 1) / 2 on average.
-  The attention products are the sampler's own batched form (one [G_q, D] x [D, keys] product per row and KV head,
-  G_q query heads per KV head); no softmax, masking, RoPE, norms or sampling are timed. With `fused` the projections
-  that read one input run as one wide product each, x@[Wq|Wk|Wv] and x@[Wg|Wu] (as engines with fused weights
-  do, and r1jax's decode step since 2026-11-28); without, as separate products (as r1jax's training forward does).
-  The benchmark times both and takes the faster as the floor.
+  `prompt_lengths` [B] are the real prompt lengths; rows = B * G. A decode step reads, per layer and KV head, the
+  prompt's keys once per group of G rows (their mean number, as one [G * G_q, D] x [D, prompt] product per prompt)
+  and each row's generated keys ((steps - 1) / 2 on average, one [G_q, D] x [D, generated] product per row), G_q
+  query heads per KV head: the sampler's own batched form. Every layer has its own key / value buffers, as in a
+  sampler (one buffer read by every layer would stay in the CPU's caches). No softmax, masking, RoPE, norms, cache
+  writes or sampling are timed. With `fused` the projections that read one input run as one wide product each,
+  x@[Wq|Wk|Wv] and x@[Wg|Wu] (as engines with fused weights do, and r1jax's decode step since 2026-11-28); without,
+  as separate products (as r1jax's training forward does). The benchmark times both and takes the faster as the
+  floor.
   """
   import jax
   import jax.numpy as jnp
@@ -61,16 +67,20 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
     shapes = dict(qkv=(e, qd + 2 * kvd), o=(qd, e), gu=(e, 2 * f), d=(f, e))
   else:
     shapes = dict(q=(e, qd), k=(e, kvd), v=(e, kvd), o=(qd, e), g=(e, f), u=(e, f), d=(f, e))
-  keys_per_row = int(round(float(np.mean(prompt_lengths)) + (steps - 1) / 2))
-  rng = iter(jax.random.split(jax.random.PRNGKey(0), 8 * cfg.num_layers + 3))
-  layers = [{n: 0.02 * jax.random.normal(next(rng), shp) for n, shp in shapes.items()}
+  prompts = len(prompt_lengths)
+  group = rows // prompts
+  prompt_keys = max(1, int(round(float(np.mean(prompt_lengths)))))
+  generated_keys = max(1, int(round((steps - 1) / 2)))
+  rng = iter(jax.random.split(jax.random.PRNGKey(0), 12 * cfg.num_layers + 1))
+  normal = lambda shape: 0.02 * jax.random.normal(next(rng), shape)  # noqa: E731
+  layers = [{n: normal(shp) for n, shp in shapes.items()} for _ in range(cfg.num_layers)]
+  lm_head = normal((e, cfg.vocab_size))
+  caches = [dict(k_prompt=normal((prompts, kvh, d, prompt_keys)), v_prompt=normal((prompts, kvh, prompt_keys, d)),
+                 k=normal((rows, kvh, d, generated_keys)), v=normal((rows, kvh, generated_keys, d)))
             for _ in range(cfg.num_layers)]
-  lm_head = 0.02 * jax.random.normal(next(rng), (e, cfg.vocab_size))
-  k_cache = 0.02 * jax.random.normal(next(rng), (rows, kvh, d, keys_per_row))
-  v_cache = 0.02 * jax.random.normal(next(rng), (rows, kvh, keys_per_row, d))
 
   @jax.jit
-  def loop(layers, lm_head, x, prompt_x, k_cache, v_cache):
+  def loop(layers, lm_head, x, prompt_x, caches):
     def qkv(x, w):
       if not fused:
         return x @ w["q"], x @ w["k"], x @ w["v"]
@@ -90,10 +100,13 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
     x = x + 1e-3 * jnp.sum(prompt_x)
 
     def step(_, x):
-      for w in layers:
+      for w, c in zip(layers, caches):
         q, k, v = qkv(x, w)
-        scores = jnp.einsum("bkgd,bkds->bkgs", q.reshape(rows, kvh, groups, d), k_cache)
-        attn = jnp.einsum("bkgs,bksd->bkgd", scores, v_cache).reshape(rows, -1)
+        scores = jnp.einsum("bkgd,bkds->bkgs", q.reshape(rows, kvh, groups, d), c["k"])
+        attn = jnp.einsum("bkgs,bksd->bkgd", scores, c["v"]).reshape(rows, -1)
+        q_group = q.reshape(prompts, group, kvh, groups, d)
+        scores_prompt = jnp.einsum("prkgd,pkds->pkrgs", q_group, c["k_prompt"])
+        attn = attn + jnp.einsum("pkrgs,pksd->prkgd", scores_prompt, c["v_prompt"]).reshape(rows, -1)
         x = x + (attn + jnp.tile(k + v, (1, groups))) @ w["o"]
         x = x + swiglu(x, w)
       logits = x @ lm_head
@@ -102,8 +115,8 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
 
   x = jnp.ones((rows, e), jnp.float32)
   prompt_x = jnp.ones((int(np.sum(prompt_lengths)), e), jnp.float32)
-  jax.block_until_ready(loop(layers, lm_head, x, prompt_x, k_cache, v_cache))  # compile
-  return lambda: jax.block_until_ready(loop(layers, lm_head, x, prompt_x, k_cache, v_cache))
+  jax.block_until_ready(loop(layers, lm_head, x, prompt_x, caches))  # compile
+  return lambda: jax.block_until_ready(loop(layers, lm_head, x, prompt_x, caches))
 
 
 def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: str, hf_threads: int | None,

@@ -12,9 +12,10 @@ Sample `i*G + j` is the j-th sample of prompt i. The program is
       logits = decode_step(token_{n-1})              (attends to its prompt's prefix + its own generated slots)
       token_n ~ p(. | prompt, token_<n)
 
-all inside one `jax.jit` (a `lax.while_loop`): the caches are born on device and updated in place in the loop
-carry. The prompt cache is never repeated G times, so it costs B (not B*G) rows of memory and of attention reads
-per step. Prompt lengths are bucketed (left padding up to a multiple of `SamplingConfig.prompt_bucket`) so
+all inside one `jax.jit` (`lax.while_loop`s): the caches are born on device and updated in place in the loop
+carry. The loop runs in two parts, the first half of the steps on caches of half the slots (see `_generate`). The
+prompt cache is never repeated G times, so it costs B (not B*G) rows of memory and of attention reads per step.
+Prompt lengths are bucketed (left padding up to a multiple of `SamplingConfig.prompt_bucket`) so
 rollouts of similar prompts share one compiled program. The decode step unrolls the layers (one in-place cache
 buffer per layer), so compile time grows with depth, unlike the scanned training forward.
 
@@ -39,6 +40,7 @@ from r1jax.models.transformer import (Block, Prefix, Transformer, fuse_projectio
                                       rope_tables, unembed)
 
 Array = jax.Array
+_SLOT_MULTIPLE = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,18 +160,25 @@ def _inverse_cdf(weights: Array, u: Array) -> Array:
   return (c * block + jnp.minimum(j, last_nonzero)).astype(jnp.int32)
 
 
-def sample_logits(logits: Array, key: Array, sc: SamplingConfig) -> tuple[Array, Array]:
+def sample_uniforms(key: Array, rows: int) -> Array:
+  """The draw's uniforms of `sample_logits`: 1 - uniform(key, [rows]), in (0, 1]. -> [rows] f32."""
+  return 1.0 - jax.random.uniform(key, (rows,))
+
+
+def sample_logits(logits: Array, key: Array, sc: SamplingConfig, u: Array | None = None) -> tuple[Array, Array]:
   """One token per row from logits [B, V] f32. -> (tokens [B] int32, logprobs [B] f32).
 
   logprob = (logits / T)[tok] - logsumexp(logits / T), before any truncation (T = 1 when greedy). Truncated
   sampling works on the sorted top-k slice (k = V when only top-p is set), so a full-vocabulary sort happens only
-  for top-p without top-k; without top-k / top-p nothing is sorted.
+  for top-p without top-k; without top-k / top-p nothing is sorted. The draw reads one uniform per row, u [B] =
+  `sample_uniforms(key, B)`; a caller that has drawn them already (a whole rollout's at once) passes `u` instead.
   """
   scaled = logits if sc.greedy else logits / sc.temperature
   peak = jnp.max(scaled, axis=-1, keepdims=True)
   weights = jnp.exp(scaled - peak)  # unnormalised probabilities, shared by the logprob and the draw
   logz = peak[:, 0] + jnp.log(jnp.sum(weights, axis=-1))
-  u = 1.0 - jax.random.uniform(key, scaled.shape[:1])  # in (0, 1]
+  if u is None:
+    u = sample_uniforms(key, scaled.shape[0])
   if sc.greedy:
     tokens = jnp.argmax(scaled, axis=-1).astype(jnp.int32)
   elif sc.top_k > 0 or sc.top_p < 1.0:
@@ -244,24 +253,30 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   """The whole rollout for bucketed prompts ids, mask [B, Tb]; see the module docstring."""
   b, t = ids.shape
   g, n = sc.num_samples, sc.max_new_tokens
-  bg, s = b * g, max(n - 1, 1)  # the last sampled token is never fed back, so it needs no slot
+  # The last sampled token is never fed back, so it needs no slot; the slot count is rounded up to a multiple of
+  # _SLOT_MULTIPLE because XLA:CPU's batched q.k product runs ~2x slower on a ragged minor axis (63 against 64
+  # slots), and an extra slot is masked out like any unwritten one.
+  bg, s = b * g, -(-max(n - 1, 1) // _SLOT_MULTIPLE) * _SLOT_MULTIPLE
   mask = mask.astype(jnp.int32)
   logits, k, v = _prefill(cfg, params, ids.astype(jnp.int32), mask)
 
   # The prompts' keys / values, computed once, stay [B, ...]: the G samples of a prompt attend to the same prefix
   # row. Only generated tokens get per-sample slots, one buffer per layer (see `_decode_step`).
   prefixes = [(k[i], v[i], mask > 0) for i in range(cfg.num_layers)]
-  caches = [(jnp.zeros((bg, cfg.num_kv_heads, cfg.head_dim, s), k.dtype),
-             jnp.zeros((bg, cfg.num_kv_heads, s, cfg.head_dim), v.dtype)) for _ in range(cfg.num_layers)]
+  empty_cache = lambda slots: (jnp.zeros((bg, cfg.num_kv_heads, cfg.head_dim, slots), k.dtype),  # noqa: E731
+                               jnp.zeros((bg, cfg.num_kv_heads, slots, cfg.head_dim), v.dtype))
   logits = jnp.repeat(logits, g, axis=0)
-  slots = jnp.arange(s)
   rope = tuple(table[0] for table in rope_tables(cfg, jnp.arange(t + n)[None]))  # positions < prompt width + N
   next_pos = jnp.repeat(mask.sum(-1), g, axis=0)  # position of the first generated token = prompt length
   eos = jnp.asarray(sc.eos_ids, jnp.int32)
 
+  # Every step's uniforms at once (the same numbers as drawing each inside the loop): threefry runs as a small
+  # loop of its own on CPU, two of them per decode step otherwise.
+  uniforms = jax.vmap(lambda i: sample_uniforms(jax.random.fold_in(rng, i), bg))(jnp.arange(n))  # [N, B*G]
+
   def emit(i, logits, done, out_tok, out_lp):
     """Sample token i for every row, record it unless the row already finished. Buffers are [N, B*G]."""
-    tok, lp = sample_logits(logits, jax.random.fold_in(rng, i), sc)
+    tok, lp = sample_logits(logits, None, sc, u=uniforms[i])
     tok = jnp.where(done, sc.pad_id, tok)
     lp = jnp.where(done, 0.0, lp)
     out_tok = jax.lax.dynamic_update_slice(out_tok, tok[None], (i, 0))
@@ -277,22 +292,39 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   lengths = jnp.ones((bg,), jnp.int32)  # the first token always counts
   layer_params = _split_layers(cfg, params)
 
-  def cond(carry):
-    i, _, _, done, _, _, _ = carry
-    return (i < n) & ~jnp.all(done)
+  def decode(carry, slots_now: int):
+    """Decode steps while token i-1 has a slot among the first `slots_now` (and some row is unfinished), with
+    caches of `slots_now` slots."""
+    slots = jnp.arange(slots_now)
 
-  def body(carry):
-    i, caches, tok, done, out_tok, out_lp, lengths = carry
-    # Token i-1 goes to slot i-1 and sees the generated slots up to its own (the causal part); all rows alike.
-    allowed = jnp.broadcast_to(slots <= i - 1, (bg, 1, s))
-    logits, caches = _decode_step(cfg, params, layer_params, prefixes, caches, rope, tok, next_pos + i - 1, allowed,
-                                  i - 1)
-    lengths = lengths + (~done).astype(jnp.int32)
-    tok, done, out_tok, out_lp = emit(i, logits, done, out_tok, out_lp)
-    return i + 1, caches, tok, done, out_tok, out_lp, lengths
+    def cond(carry):
+      i, _, _, done, _, _, _ = carry
+      return (i < min(n, slots_now + 1)) & ~jnp.all(done)
 
-  carry = (jnp.asarray(1, jnp.int32), caches, tok, done, out_tok, out_lp, lengths)
-  _, _, _, done, out_tok, out_lp, lengths = jax.lax.while_loop(cond, body, carry)
+    def body(carry):
+      i, caches, tok, done, out_tok, out_lp, lengths = carry
+      # Token i-1 goes to slot i-1 and sees the generated slots up to its own (the causal part); all rows alike.
+      allowed = jnp.broadcast_to(slots <= i - 1, (bg, 1, slots_now))
+      logits, caches = _decode_step(cfg, params, layer_params, prefixes, caches, rope, tok, next_pos + i - 1,
+                                    allowed, i - 1)
+      lengths = lengths + (~done).astype(jnp.int32)
+      tok, done, out_tok, out_lp = emit(i, logits, done, out_tok, out_lp)
+      return i + 1, caches, tok, done, out_tok, out_lp, lengths
+
+    return jax.lax.while_loop(cond, body, carry)
+
+  # Two loops: the first half of the steps runs on caches of half the slots, so it reads only those; the second
+  # grows them to all `s` slots (a copy of the written half). One loop would read every slot at every step, twice
+  # the keys a step needs on average; two read 3/4 of that, for a second compiled loop body (~20% more compile
+  # time; XLA's peak memory is no higher).
+  half = s // 2 // _SLOT_MULTIPLE * _SLOT_MULTIPLE or s
+  caches = [empty_cache(half) for _ in range(cfg.num_layers)]
+  carry = decode((jnp.asarray(1, jnp.int32), caches, tok, done, out_tok, out_lp, lengths), half)
+  if half < s:
+    i, caches, *rest = carry
+    grow = lambda x, axis: jnp.pad(x, [(0, s - half if a == axis else 0) for a in range(x.ndim)])  # noqa: E731
+    carry = decode((i, [(grow(k_c, 3), grow(v_c, 2)) for k_c, v_c in caches], *rest), s)
+  _, _, _, done, out_tok, out_lp, lengths = carry
   out_mask = (jnp.arange(n)[None, :] < lengths[:, None]).astype(jnp.int32)
   return SampleOutput(tokens=out_tok.T, logprobs=out_lp.T, mask=out_mask, lengths=lengths, truncated=~done)
 

@@ -12,7 +12,7 @@ from r1jax.testing import left_padded_batch
 
 from r1jax.models import forward, get_config, hf, init_params
 from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, _inverse_cdf, decode_completions, generate,
-                            logprobs_of, sample_logits)
+                            logprobs_of, sample_logits, sample_uniforms)
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +45,22 @@ _SAMPLED = SamplingConfig(max_new_tokens=9, temperature=0.7, top_k=30, top_p=0.9
                           eos_ids=tuple(range(3, 12)), num_samples=3, pad_id=-1, prompt_bucket=16)
 
 
-@pytest.mark.parametrize("family", ("qwen2", "llama"))
-def test_greedy_tokens_equal_transformers_generate(family, hf_checkpoints):
+@pytest.mark.parametrize("family, n", [("qwen2", 10), ("llama", 10), ("qwen2", 40)])  # 40: both decode loops
+def test_greedy_tokens_equal_transformers_generate(family, n, hf_checkpoints):
   cfg, params = hf.load_pretrained(hf_checkpoints[family])
   ids, mask = _prompts(cfg.vocab_size, seed=1)
-  n, g = _GREEDY.max_new_tokens, _GREEDY.num_samples
-  out = generate(cfg, params, ids, mask, _GREEDY, jax.random.PRNGKey(0))
+  sc = _GREEDY.replace(max_new_tokens=n)
+  g = sc.num_samples
+  out = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(0))
   model = transformers.AutoModelForCausalLM.from_pretrained(hf_checkpoints[family], dtype=torch.float32).eval()
   with torch.no_grad():  # HF stops on the same EOS (id 2) and pads with pad_token_id 0 after it, as r1jax does
     ref = model.generate(input_ids=torch.tensor(ids, dtype=torch.long), attention_mask=torch.tensor(mask),
                          do_sample=False, max_new_tokens=n, eos_token_id=2, pad_token_id=0)[:, ids.shape[1]:].numpy()
   ref = np.pad(ref, ((0, 0), (0, n - ref.shape[1])))
   np.testing.assert_array_equal(np.asarray(out.tokens), np.repeat(ref, g, axis=0))
+  assert n < 40 or np.asarray(out.lengths).max() > 17  # some row decodes in the second loop
   if family == "qwen2":  # top_k=1 at temperature 1 is greedy too, logprobs included
-    top1 = generate(cfg, params, ids, mask, _GREEDY.replace(temperature=1.0, top_k=1), jax.random.PRNGKey(1))
+    top1 = generate(cfg, params, ids, mask, sc.replace(temperature=1.0, top_k=1), jax.random.PRNGKey(1))
     np.testing.assert_array_equal(np.asarray(top1.tokens), np.asarray(out.tokens))
     np.testing.assert_allclose(np.asarray(top1.logprobs), np.asarray(out.logprobs), atol=1e-6)
 
@@ -81,6 +83,32 @@ def test_sampled_logprobs_equal_full_forward_log_softmax(qwen2):
   jax.tree.map(np.testing.assert_array_equal, out, generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(3)))
   other = generate(cfg, params, ids, mask, _SAMPLED, jax.random.PRNGKey(4))
   assert not np.array_equal(np.asarray(out.tokens), np.asarray(other.tokens))
+
+
+def test_token_i_is_the_inverse_cdf_draw_at_the_uniforms_of_fold_in_rng_i(qwen2):
+  """The random stream of a rollout: step i draws row r's token at u = sample_uniforms(fold_in(rng, i))[r] from
+  the full forward's distribution, whatever the rollout's length (so a longer rollout extends a shorter one)."""
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=5)
+  # 40 tokens: the decode loop's two parts (the first 16 steps on 16 slots, the rest on 48) both run.
+  sc = SamplingConfig(max_new_tokens=40, temperature=0.8, num_samples=2, prompt_bucket=16)
+  rng = jax.random.PRNGKey(11)
+  out = generate(cfg, params, ids, mask, sc, rng)
+  completion = np.asarray(out.tokens)
+  seq = np.concatenate([np.repeat(ids, 2, 0), completion], 1)
+  seq_mask = np.concatenate([np.repeat(mask, 2, 0), np.asarray(out.mask)], 1)
+  logits = np.asarray(_forward(cfg, params, jnp.asarray(seq), jnp.asarray(seq_mask)))[:, ids.shape[1] - 1:-1]
+  for i in range(sc.max_new_tokens):
+    scaled = logits[:, i] / sc.temperature
+    weights = jnp.exp(scaled - scaled.max(-1, keepdims=True))
+    u = sample_uniforms(jax.random.fold_in(rng, i), len(seq))
+    np.testing.assert_array_equal(np.asarray(_inverse_cdf(weights, u)), completion[:, i])
+    # The same draw through the public per-step function, from a key or from the uniforms themselves.
+    step_logits = jnp.asarray(logits[:, i])
+    np.testing.assert_array_equal(np.asarray(sample_logits(step_logits, jax.random.fold_in(rng, i), sc)[0]),
+                                  np.asarray(sample_logits(step_logits, None, sc, u=u)[0]))
+  shorter = generate(cfg, params, ids, mask, sc.replace(max_new_tokens=7), rng)
+  np.testing.assert_array_equal(np.asarray(shorter.tokens), completion[:, :7])
 
 
 # Hand-made distribution over 6 tokens, order scrambled so sorting matters. Sorted: .4 .25 .15 .1 .06 .04 (ids 1 3 5

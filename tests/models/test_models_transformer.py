@@ -174,7 +174,7 @@ def test_fused_projection_layout_computes_the_same_layer(overrides):
   fused = fuse_projections(cfg, layer)
   assert "q_proj" not in fused["attn"] and fused["attn"]["qkv_proj"]["kernel"].shape == (
       cfg.hidden_size, cfg.num_kv_heads, cfg.num_query_groups + 2, cfg.head_dim)
-  assert fused["mlp"]["gate_up_proj"]["kernel"].shape == (cfg.hidden_size, cfg.intermediate_size, 2)
+  assert fused["mlp"]["gate_up_proj"]["kernel"].shape == (cfg.hidden_size, 2, cfg.intermediate_size)
   x = jax.random.normal(jax.random.PRNGKey(1), (3, 7, cfg.hidden_size))
   cos, sin = rope_tables(cfg, jnp.broadcast_to(jnp.arange(7), (3, 7)))
   allowed = jnp.broadcast_to(jnp.tril(jnp.ones((7, 7), bool)), (3, 7, 7))
@@ -244,6 +244,29 @@ def test_a_layer_keeps_one_attention_matrix_for_the_backward_pass(capsys):
   mlp_sized = [r for r in residuals if r[0] == "f32" and np.prod(r[1]) == b * t * cfg.intermediate_size]
   assert len(attention_sized) == 1, attention_sized
   assert len(mlp_sized) == 3, mlp_sized  # gate, up, and the down projection's input
+
+
+@pytest.mark.parametrize("t", (1, 3))
+def test_attention_with_a_shared_prefix_equals_attention_over_the_repeated_prefix_and_own_keys(t):
+  # A prefix shared by R rows (the sampler's prompt, read once per group) against the plain path over each row's own
+  # copy of it concatenated before its own keys; t = 1 is the decode step's two-part softmax.
+  from r1jax.models.transformer import attend
+
+  cfg = get_config("tiny", num_heads=4, num_kv_heads=2)
+  kvh, d, p, r, s, sp = cfg.num_kv_heads, cfg.head_dim, 2, 3, 5, 4
+  b = p * r
+  keys = iter(jax.random.split(jax.random.PRNGKey(0), 5))
+  q = jax.random.normal(next(keys), (b, t, cfg.num_heads, d))
+  k, v = jax.random.normal(next(keys), (b, kvh, d, s)), jax.random.normal(next(keys), (b, kvh, s, d))
+  k_pre, v_pre = jax.random.normal(next(keys), (p, kvh, d, sp)), jax.random.normal(next(keys), (p, kvh, sp, d))
+  allowed_pre = jnp.asarray([[False, True, True, True], [False, False, True, True]])  # left-padded prompts
+  allowed = jnp.broadcast_to(jnp.arange(s)[None, :] <= jnp.arange(t)[:, None] + 1, (b, t, s))
+  out = attend(cfg, q, k, v, allowed, (k_pre, v_pre, allowed_pre))
+  full_k = jnp.concatenate([jnp.repeat(k_pre, r, axis=0), k], axis=-1)
+  full_v = jnp.concatenate([jnp.repeat(v_pre, r, axis=0), v], axis=-2)
+  full_allowed = jnp.concatenate([jnp.broadcast_to(jnp.repeat(allowed_pre, r, axis=0)[:, None], (b, t, sp)), allowed],
+                                 axis=-1)
+  np.testing.assert_allclose(np.asarray(out), np.asarray(attend(cfg, q, full_k, full_v, full_allowed)), atol=1e-6)
 
 
 def test_dot_product_attention_equals_the_einsum_path(hf_checkpoints):
