@@ -18,7 +18,8 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 24 cases of those threads left out (pairs already in other files, golds rounded by
                                 their reporter, a malformed gold string, reports that give no verdict) are in
                                 math_heldout23_left_out.jsonl with the reason for each. Held out for one run at 88.5%
-                                (23/26, 0 false positives, 3 false negatives; math-verify 69.2%, 6 false positives).
+                                (23/26, 0 false positives, 3 false negatives; math-verify 69.2%, 6 false positives),
+                                then developed on as well.
   math_heldout22_cases.jsonl    49 labelled pairs (development data since its misses were listed; counted in "whole"),
                                 split "heldout22": the math-grading tests of 6 projects never used
                                 before: AISBench/benchmark's MATH, DAPO-Math, AGIEval, GSM100 and MGSM answer

@@ -31,6 +31,8 @@ Rules, in the order they apply:
     max, min, mod) are probed again with the rows scaled by 10 to 10^5: |x + 10| - 10 and |x + 11| - 11 agree
     near zero.
   * Relations used as values must be true: `2 + 2 = 4` answers 4, but `2 + 2 = 5` and `x = 5 = 7` answer nothing.
+    A compound name of letters only shown with its arithmetic, `m + n = 256 + 37 = 293`, answers its last side when
+    every later side is numeric and equals it exactly; with two sides (`x + y = 5`) it stays an equation.
   * Equations: lhs - rhs must agree up to a non-zero constant factor (y = 2x + 1 and 2y - 4x = 2 are equal).
   * A list of inequalities in two or more unknowns is a system of conditions (a comma, \\wedge and \\land join
     them): it equals a list of the same atomic inequalities in any order, chains split (a > 0, -4a^2 < b < 0 is
@@ -279,6 +281,21 @@ def _is_name(e, value) -> bool:
   return len(e.args) == 2 and len(set(e.args) & value.free_symbols) == 1
 
 
+def _is_names_expression(e) -> bool:
+  """Names joined by +, -, * and / (with parentheses), no number anywhere: `m + n`, `a + b + c`, `m - n`, `(p + q)/r`.
+  Its atoms are variables (no number, constant or function); a sum holds a term that is not negated and a product a
+  factor that is not a divisor, so `-m - n`, `1/m + n`, `2m + n` and `m + m` (that is 2m) are none."""
+  if isinstance(e, sympy.Symbol):
+    return e.name[:1].isalpha()  # not a numeral in another base (664_7) nor a \\pm placeholder
+  if isinstance(e, sympy.Add):
+    terms = [t.as_coeff_Mul() for t in e.args]
+    return any(c == 1 for c, _ in terms) and all(c in (1, -1) and _is_names_expression(t) for c, t in terms)
+  if isinstance(e, sympy.Mul):
+    divisors = [f for f in e.args if isinstance(f, sympy.Pow) and f.exp == -1]
+    return len(divisors) < len(e.args) and all(_is_names_expression(f.base if f in divisors else f) for f in e.args)
+  return False
+
+
 def _all_equal(values, inexact) -> bool:
   """Whether every value of a chain equals the last one (exactly, or within the decimal tolerance)."""
   return all(equal(v, values[-1], inexact) for v in values[:-1])
@@ -296,6 +313,11 @@ def _assigned_value(rel: Relation, inexact: bool):
       return first
     if all(isinstance(e, sympy.Expr) and not e.free_symbols for e in rel.exprs):
       return last if _all_equal(rel.exprs, inexact) else None
+    if (len(rel.exprs) > 2 and _is_names_expression(first)
+        and all(isinstance(e, sympy.Expr) and not e.free_symbols for e in rel.exprs[1:])):
+      # A compound name shown with its arithmetic, `m + n = 256 + 37 = 293`: the numeric sides must agree exactly.
+      # Two sides (`x + y = 5`) stay an equation, the line a gold may ask for.
+      return last if _all_equal(rel.exprs[1:], False) else None
   if rel.ops == ("in",) and isinstance(first, sympy.Symbol):
     return last
   return None

@@ -78,7 +78,10 @@ Policies for the answers other graders read differently (each a decision, tested
     (swapped labels are wrong), an unlabelled run as the unordered list of its values.
   * A named quantity given by a number answers that number: AB = 4, |AB| = 1, V_1 : V_2 = 11 : 21,
     \\frac{NO}{BO} = ... (products, ratios and absolute values of up to four points or variables; a coefficient,
-    as in 2AB = 5 or x/2 = 5, makes it an equation, not a name).
+    as in 2AB = 5 or x/2 = 5, makes it an equation, not a name). A compound name of letters only shown with its
+    arithmetic answers its last side when every numeric side agrees with it exactly: "m+n = 256+37 = 293" answers
+    293; "m+n = 293" alone stays an equation, and "m+n = 256+37 = 294", elided terms ("256 + ... = 293"), a letter
+    in a later side or a number in the name (2m + n) answer nothing.
   * An integer colon two digits that ends an answer (7:32, 12:00) may be a time of day: it is compared as written,
     never as the ratio 7/32 (3:4, 12:5 and x:y are ratios, numbers).
   * A sum or product with integer bounds is computed (at most 1000 terms, each bounded like any power); with

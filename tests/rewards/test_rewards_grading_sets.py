@@ -245,10 +245,15 @@ def test_heldout22_cases_the_grader_was_developed_against():
   assert agree >= 47 / 49 and not false_positives
 
 
-# "heldout23" (held out for one run at 23/26 with no false positive, 2026-11-28) sits there still. Its three misses are
-# answer lines that show their arithmetic after a compound name ("Answer: m+n = 256+37 = 293"): r1jax reads a single
-# name before an equals sign as a label ("k = 293" answers 293) but a sum of names as an equation whose sides must agree,
-# and no rule was written for them in that round, so its developed-against level is its floor below.
+# "heldout23" (held out for one run at 23/26 with no false positive, 2026-11-28) sits at 25/26 with none. Its three
+# misses were answer lines that show their arithmetic after a compound name; one rule fixed two ("Answer: m+n = 256+37 =
+# 293": a name of letters only whose numeric sides all agree exactly with the last answers the last). The one left is a
+# refusal by policy: "Answer: 2*7 + 3*6 + ... = 81" elides terms, so its sides cannot be checked.
+def test_heldout23_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout23")
+  assert agree >= 25 / 26 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 23 of its 26 labels and rewarded 0 of its 10 wrong answers; a change must not do worse."""

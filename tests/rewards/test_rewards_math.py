@@ -697,6 +697,34 @@ def test_lenticular_brackets_around_a_stated_value(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout23's misses: a compound name of letters only (m + n, a + b + c, (a + b)/c) shown with its arithmetic
+# answers the last side when every numeric side agrees exactly with it ("Answer: m+n = 256+37 = 293" was read as an
+# equation between m + n and 293). A side that cannot be checked (elided terms, a letter), a name with a number in it
+# (a coefficient, a power, a negation of the whole) and two sides alone (an equation) answer nothing. Each row marked
+# "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("293", "Answer: m+n = 256+37 = 293", True),  # was refused
+    ("62", "Answer: a+b+c = 12+25+25 = 62", True),  # was refused
+    ("219", "$m - n = 256 - 37 = 219$", True),  # was refused
+    ("4", "\\boxed{\\frac{a+b}{c} = \\frac{12}{3} = 4}", True),  # was refused
+    ("6", "Final answer: xy + z = 2 \\cdot 2 + 2 = 6", True),  # was refused
+    ("293", "Answer: k = 256+37 = 293", True),
+    ("293", "Answer: m+n = 256+37 = 294", False), ("294", "Answer: m+n = 256+37 = 294", False),
+    ("293", "Answer: m+n = 256+37 = 293 = 294", False), ("294", "Answer: m+n = 256+37 = 293 = 294", False),
+    ("7", "x = 5 = 7", False), ("5", "2 + 2 = 5", False),
+    ("81", "Answer: 2*7 + 3*6 + ... = 81", False),  # elided terms cannot be checked
+    ("293", "Answer: m+n = 256+... = 293", False), ("293", "Answer: m+...+n = 256+37 = 293", False),
+    ("293", "Answer: m+n = 256+k = 293", False), ("293", "Answer: m+n = 256+37 = 293k", False),
+    ("293", "Answer: -m-n = 256+37 = 293", False), ("293", "Answer: 2m+n = 256+37 = 293", False),
+    ("293", "Answer: m+m = 256+37 = 293", False), ("293", "Answer: m^2+n = 256+37 = 293", False),
+    ("293", "Answer: 1/m+n = 256+37 = 293", False), ("293", "Answer: m+n = 293", False),
+    ("1/3", "Answer: m+n = 1/3 = 0.3333", False),  # the sides must agree exactly
+    ("x + y = 293", "293", False),
+])
+def test_a_compound_name_shown_with_its_arithmetic(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
