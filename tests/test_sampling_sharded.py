@@ -24,7 +24,8 @@ from r1jax.sampling import SamplingConfig, generate
 assert jax.device_count() == 8, jax.devices()
 cfg, params = hf.load_pretrained(sys.argv[1])
 ids, mask = left_padded_batch(cfg.vocab_size, seed=1, lengths=(12, 9, 4, 7), total=12)
-sc = SamplingConfig(max_new_tokens=8, temperature=0.0, num_samples=2, eos_ids=(2,), prompt_bucket=16)
+# 40 new tokens: both decode loops run (the second on caches grown from the first half-slot ones)
+sc = SamplingConfig(max_new_tokens=40, temperature=0.0, num_samples=2, eos_ids=(2,), prompt_bucket=16)
 ref = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(0))
 
 mesh = jax.make_mesh((2, 2, 2), ("data", "fsdp", "tensor"))
@@ -42,6 +43,7 @@ assert out.tokens.sharding.spec[0] == ("data", "fsdp"), out.tokens.sharding
 np.testing.assert_array_equal(np.asarray(out.tokens), np.asarray(ref.tokens))
 np.testing.assert_allclose(np.asarray(out.logprobs), np.asarray(ref.logprobs), atol=1e-5)
 np.testing.assert_array_equal(np.asarray(out.mask), np.asarray(ref.mask))
+assert int(np.asarray(ref.lengths).max()) > 17, ref.lengths  # some row decodes in the second loop
 print("SHARDED-OK")
 """
 
