@@ -131,7 +131,7 @@ class Parsed:
 
 _TOKEN_RE = re.compile(
     r"(?P<env>\\(?:begin|end)\s*\{[a-zA-Z*]{1,20}\})"
-    r"|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
+    r"|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+|\.(?=\\(?:overline|dot)\b))"
     r"|(?P<cmd>\\[a-zA-Z]+|\\[^a-zA-Z])"
     r"|(?P<word>[a-zA-Z]+)"
     r"|(?P<op>\*\*|<=|>=|!=|=<|=>|[-+*/^_=<>!|(){}\[\],;&':])"
@@ -354,6 +354,14 @@ def _modulo(a, b):
   return sympy.Mod(a, b)
 
 
+def _repeating(text: str, block: str):
+  """The decimal `text` (`0.1`, `3.`, `.`) followed by the digits `block` repeating forever, an exact rational."""
+  head = text.rstrip(".") or "0"
+  shift = len(head.split(".", 1)[1]) if "." in head else 0
+  value = Fraction(head) + Fraction(int(block), (10 ** len(block) - 1) * 10**shift)
+  return _checked(sympy.Rational(value.numerator, value.denominator))
+
+
 def _max_literal_bits(expr) -> int:
   """Largest bit size of an exact rational inside `expr` (1 when there is none, e.g. pi)."""
   return max([_rational_bits(r) for r in expr.atoms(sympy.Rational)] + [1])
@@ -370,6 +378,8 @@ def power(base, exp):
   base, exp = _scalar(base), _scalar(exp)
   if exp.free_symbols:
     return sympy.Pow(base, exp)  # symbolic exponents stay unevaluated (2^x, 9^{9^x})
+  if base == sympy.I and isinstance(exp, sympy.Integer):
+    exp = exp % 4  # i^n repeats with period 4: i^{2222222222} is i^2, whatever the exponent's size
   if isinstance(exp, sympy.Rational):
     if abs(exp.p) > MAX_EXPONENT * exp.q or exp.q > 1000:
       raise ParseError("exponent too large")
@@ -732,23 +742,44 @@ class _Parser:
       raise ParseError("literal too long")
     if "." in text and "e" not in text.lower() and self.at("cmd", "\\overline"):
       return self.repeating_decimal(text)
+    if "." in text and "e" not in text.lower() and self.at("cmd", "\\dot"):
+      return self.dotted_decimal(text)
     if "." in text:
       self.inexact = True
     frac = Fraction(text)
     return _checked(sympy.Rational(frac.numerator, frac.denominator))
 
   def repeating_decimal(self, text: str):
-    """`0.1\\overline{6}`: the digits in the bar repeat forever, an exact rational (1/6)."""
+    """`0.1\\overline{6}`: the digits in the bar repeat forever, an exact rational (1/6); `.\\overline{3}` is 1/3."""
     self.take()
     self.expect("op", "{")
     kind, digits = self.take()
     if kind != "num" or not digits.isdigit() or len(digits) > MAX_LITERAL_DIGITS:
       raise ParseError("bad repeating digits")
     self.expect("op", "}")
-    head = text.rstrip(".")
-    shift = len(head.split(".", 1)[1]) if "." in head else 0
-    value = Fraction(head) + Fraction(int(digits), (10 ** len(digits) - 1) * 10**shift)
-    return _checked(sympy.Rational(value.numerator, value.denominator))
+    return _repeating(text, digits)
+
+  def dotted_decimal(self, text: str):
+    """`0.1\\dot{6}` (1/6), `0.\\dot{8}\\dot{1}` (9/11), `3.\\dot{1}4285\\dot{7}` (22/7): dots over the first and the
+    last digit of the block that repeats, one dot over a digit that repeats alone. One dot followed by more digits
+    marks no block (`3.\\dot{1}42857`), and is refused."""
+    block = self.dotted_digit()
+    if self.at("num") and self.peek()[1].isdigit() and self.tokens[self.i + 1] == ("cmd", "\\dot"):
+      block += self.take()[1]
+    if self.at("cmd", "\\dot"):
+      block += self.dotted_digit()
+    if self.at("num") or self.at("cmd", "\\dot") or len(block) > MAX_LITERAL_DIGITS:
+      raise ParseError("bad repeating block")
+    return _repeating(text, block)
+
+  def dotted_digit(self) -> str:
+    self.expect("cmd", "\\dot")
+    self.expect("op", "{")
+    kind, digit = self.take()
+    if kind != "num" or len(digit) != 1 or not digit.isdigit():
+      raise ParseError("bad repeating digit")
+    self.expect("op", "}")
+    return digit
 
   def symbol(self, name: str):
     if self.at("op", "_"):
@@ -962,6 +993,8 @@ class _Parser:
         index = self.expr()
         self.expect("op", "]")
       return root(self.argument(), index)
+    if cmd == "\\abs":  # the \\abs{x} macro of the physics and mathtools packages: |x|
+      return sympy.Abs(_scalar(self.argument()))
     if cmd == "\\binom":
       n = self.argument()
       return binomial(n, self.argument())

@@ -725,6 +725,31 @@ def test_a_compound_name_shown_with_its_arithmetic(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout24's misses: the \abs{x} macro is |x|; a repeating decimal in dot notation (dots over the first and the
+# last digit of the block that repeats, one dot over a digit that repeats alone) or with a bar after a bare point
+# (.\overline{3}) is the exact rational; a power of i with an integer exponent repeats with period 4, however large the
+# exponent. One dot followed by more digits marks no block and is refused, as is \dot over a letter (a derivative).
+# Each row marked "was" scored the other way before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("5", "\\abs{-5}", True),  # was refused
+    ("\\abs{2-7}", "5", True),  # was refused
+    ("-5", "\\abs{-5}", False), ("\\abs{x}", "x", False),
+    ("\\frac{1}{6}", "0.1\\dot{6}", True),  # was refused
+    ("\\frac{9}{11}", "0.\\dot{8}\\dot{1}", True),  # was refused
+    ("\\frac{1}{7}", "0.\\dot{1}4285\\dot{7}", True),  # was refused
+    ("\\frac{2}{3}", ".\\dot{6}", True),  # was refused
+    ("\\frac{2}{3}", ".\\overline{6}", True),  # was refused
+    ("0.6", ".\\overline{6}", False), ("0.6", ".\\dot{6}", False), ("\\frac{1}{3}", "0.\\dot{3}3", False),
+    ("\\frac{1}{7}", "0.\\dot{1}42857", False), ("\\frac{9}{11}", "0.\\dot{8}1\\dot{1}", False),
+    ("\\frac{1}{3}", "0.\\dot{33}", False), ("x", "\\dot{x}", False), ("\\frac{1}{6}", "0.5.\\overline{3}", False),
+    ("-1", "i^{1000000000000000000000000000002}", True),  # was refused
+    ("-i", "i^{-1}", True), ("1", "i^{2222222222}", False), ("i", "i^{2222222222}", False),
+    ("-1", "x^{1000000000000000000000000000002}", False),
+])
+def test_abs_macro_dotted_repeating_decimals_and_powers_of_i(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout10's and heldout11's misses: a unit written after a value of prose stays with it, a one-letter unit
 # abbreviation answers the unit the other side names, TeX's power after a function's braced argument, \geqq and
 # \leqq, the two spellings of a vector arrow, systems of inequalities in several unknowns, a leading article in a
