@@ -29,7 +29,8 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 positives), then developed on as well.
   math_heldout23_cases.jsonl    26 labelled pairs (development data since its misses were listed; counted in "whole"),
                                 split "heldout23": grading bug reports rather than test files (each
-                                case names its thread's address and who asserted the verdict): 10 huggingface/Math-Verify issue threads (20 pairs: identities such as \\sec^2(y) against
+                                case names its thread's address and who asserted the verdict): 10
+                                huggingface/Math-Verify issue threads (20 pairs: identities such as \\sec^2(y) against
                                 \\tan^2(y)+1, a plane's equation negated, an equation solved for y, a matrix in
                                 parentheses, \\text{13}; wrong answers such as 1/2006! for 1/2004!, a different list
                                 or sequence, one of two required values, 4\\sqrt(2) for 4, a different line),

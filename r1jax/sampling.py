@@ -263,8 +263,6 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   # The prompts' keys / values, computed once, stay [B, ...]: the G samples of a prompt attend to the same prefix
   # row. Only generated tokens get per-sample slots, one buffer per layer (see `_decode_step`).
   prefixes = [(k[i], v[i], mask > 0) for i in range(cfg.num_layers)]
-  empty_cache = lambda slots: (jnp.zeros((bg, cfg.num_kv_heads, cfg.head_dim, slots), k.dtype),  # noqa: E731
-                               jnp.zeros((bg, cfg.num_kv_heads, slots, cfg.head_dim), v.dtype))
   logits = jnp.repeat(logits, g, axis=0)
   rope = tuple(table[0] for table in rope_tables(cfg, jnp.arange(t + n)[None]))  # positions < prompt width + N
   next_pos = jnp.repeat(mask.sum(-1), g, axis=0)  # position of the first generated token = prompt length
@@ -318,7 +316,8 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   # the keys a step needs on average; two read 3/4 of that, for a second compiled loop body (~20% more compile
   # time; XLA's peak memory is no higher).
   half = s // 2 // _SLOT_MULTIPLE * _SLOT_MULTIPLE or s
-  caches = [empty_cache(half) for _ in range(cfg.num_layers)]
+  caches = [(jnp.zeros((bg, cfg.num_kv_heads, cfg.head_dim, half), k.dtype),
+             jnp.zeros((bg, cfg.num_kv_heads, half, cfg.head_dim), v.dtype)) for _ in range(cfg.num_layers)]
   carry = decode((jnp.asarray(1, jnp.int32), caches, tok, done, out_tok, out_lp, lengths), half)
   if half < s:
     i, caches, *rest = carry

@@ -568,8 +568,9 @@ def fuse_projections(cfg: ModelConfig, layer_params: dict) -> dict:
 
   The fused layer computes the same sums. The head and mlp axes stay axes of their own, so kernels sharded over
   heads or mlp units stay sharded the same way (gate and up side by side as two whole [E, F] blocks: building the
-  kernel is a plain copy, where interleaving them unit by unit cost ~2% of a small model's rollout). Why: a decode step's products are narrow ([B*G, E] rows), and
-  on XLA:CPU one [64, 256] x [256, 1376] product runs in 60-70% of the time of the two [256, 688] ones it replaces.
+  kernel is a plain copy, where interleaving them unit by unit cost ~2% of a small model's rollout). Why: a decode
+  step's products are narrow ([B*G, E] rows), and on XLA:CPU one [64, 256] x [256, 1376] product runs in 60-70% of
+  the time of the two [256, 688] ones it replaces.
   The training forward keeps separate kernels (its products are wide already, and the parameters stay HF's).
   """
   e, kvh, g, d = cfg.hidden_size, cfg.num_kv_heads, cfg.num_query_groups, cfg.head_dim
