@@ -119,6 +119,8 @@ Policies for the answers other graders read differently (each a decision, tested
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
     lone 0), else a decimal comma, in a whole answer and in prose alike; on a side of an equation, thousands
     separators go when they are the side's only commas (y = 2,500 is y = 2500; a side holding a tuple keeps them).
+    LaTeX's braced comma ({,}) reads the same way (3{,}5 is 3.5, 1{,}000 is 1000), except in the mantissa of
+    scientific notation, where it is decimal (1{,}357 \\times 10^3 is 1357).
 
 Decimals (the one tolerance, the same in both directions): two numbers are equal when they are equal, or when one
 has no finite decimal expansion (pi, sqrt(2), 8/3) and the other is a decimal that agrees with it to 1e-6
@@ -1167,6 +1169,21 @@ def _trig_degrees(s: str) -> str:
   return s
 
 
+# LaTeX's braced comma between digits ({,} keeps TeX from spacing it): the decimal comma of French and German
+# typesetting, except where it can group thousands, as a plain comma does (three digits follow, not after a lone 0),
+# and there it stays for the thousands rule below (1{,}000 is 1000); in the mantissa of scientific notation (one
+# digit before it, \times 10^k after) it is decimal even before three digits, since 1357 \times 10^3 would not be
+# written 1{,}357 \times 10^3. A braced comma of a longer run of groups (1{,}234{,}567) is left to the thousands rule.
+_BRACED_COMMA = re.compile(r"(?<![\w.,}])(\d+)\{\s*,\s*\}(\d+)(?![\w{])(\s*\\(?:times|cdot)\s*10\s*\^)?")
+
+
+def _braced_decimal_comma(m: re.Match) -> str:
+  whole, fraction, times = m.group(1), m.group(2), m.group(3) or ""
+  if len(fraction) == 3 and whole[0] != "0" and not (times and len(whole) == 1):
+    return m.group()
+  return f"{whole}.{fraction}{times}"
+
+
 def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   """A canonical answer string and whether it carried a percent sign.
 
@@ -1195,6 +1212,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   if len(approx) == 2:  # "\frac{\sqrt3}{3} \approx 0.577": the exact value; "x \approx 11": the value
     s = approx[1] if _NAME.fullmatch(approx[0].strip()) else approx[0]
   s = re.sub(r"(\d),\\!\s*(?=\d{3}(?!\d))", r"\1", s)  # 32,\!349 is 32349
+  s = _BRACED_COMMA.sub(_braced_decimal_comma, s)  # 3{,}5 is 3.5; 1{,}000 stays 1000 (below)
   s = re.sub(r"(?<=\d)\\[,;:](?=\d)(?!\d{3}(?!\d))", " ", s)  # 0\,42 is two numbers; 1\,000 is one (below)
   s = re.sub(r"(?<!\\)\{([1-9]\d{0,2}(?:,\d{3})+)\}", lambda m: m.group().replace(",", ""), s)  # \frac{945}{16,384}
   s = _DELIMITERS.sub(_delimiter_replacement, s)

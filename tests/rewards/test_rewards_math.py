@@ -725,6 +725,29 @@ def test_a_compound_name_shown_with_its_arithmetic(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout25's misses: LaTeX's braced comma {,} between digits is a decimal comma where it cannot group
+# thousands (not three digits after it, or after a lone 0), as a plain comma is, and in the mantissa of scientific
+# notation (one digit before it, \times 10^k after) even before three digits. Before three digits elsewhere it still
+# groups thousands (1{,}000 is 1000, so 1{,}357 alone does not answer 1.357). Each row marked "was" scored the other
+# way before: two wrong answers were rewarded.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("1357", "1{,}357\\times 10^3", True),  # was refused
+    ("1.357", "1{,}357\\times 10^0", True),  # was refused
+    ("0.00272", "2{,}72 \\cdot 10^{-3}", True),  # was refused
+    ("3.5", "3{,}5", True),  # was refused
+    ("0.035", "0{,}035", True),  # was refused
+    ("-12.75", "-12{,}75", True),  # was refused
+    ("1357000", "1{,}357\\times 10^3", False),  # was accepted (thousands in a mantissa)
+    ("35", "0{,}035", False),  # was accepted (thousands after a lone 0)
+    ("35", "3{,}5", False),
+    ("12500", "12{,}500\\times 10^3", False), ("1.357", "1{,}357", False),
+    ("1357", "1{,}357", True), ("1000", "1{,}000", True), ("-1234567", "-1{,}234{,}567", True),
+    ("1.2345", "1{,}234{,}5", False),
+])
+def test_braced_decimal_commas(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout24's misses: the \abs{x} macro is |x|; a repeating decimal in dot notation (dots over the first and the
 # last digit of the block that repeats, one dot over a digit that repeats alone) or with a bar after a bare point
 # (.\overline{3}) is the exact rational; a power of i with an integer exponent repeats with period 4, however large the
