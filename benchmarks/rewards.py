@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout26_cases.jsonl    108 labelled pairs, split "heldout26", the held-out file: the answer-checking tests of
-                                two learning platforms, a symbolic checker and a CAS equivalence checker, from projects
+  math_heldout26_cases.jsonl    108 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout26", the latest file: the answer-checking tests of two learning
+                                platforms, a symbolic checker and a CAS equivalence checker, from projects
                                 never used for cases before: 36 from Khan/perseus (its number validator's answer-type
                                 tests, scoreNumericInput, the input-number widget's answer-type tests, scoreInputNumber
                                 and scoreExpression: fractions in TeX and plain text against decimals, a long decimal
@@ -25,7 +26,9 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 pairs already in this or earlier files, invalid-input and error-code verdicts,
                                 per-case tolerance and locale options, false verdicts about form, behaviour its source
                                 calls incorrect, floating-point artefacts, hints and partial credit) are in
-                                math_heldout26_left_out.jsonl with the reason for each.
+                                math_heldout26_left_out.jsonl with the reason for each. Held out for one run at 99.1%
+                                (107/108, 0 false positives, 1 false negative; math-verify 91.7%, 3 false positives),
+                                then developed on as well.
   math_heldout25_cases.jsonl    100 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout25": the equivalence tests of two
                                 JavaScript/TypeScript checkers and one CAS and grading bug reports, from projects never
@@ -592,7 +595,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout25); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout26); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -817,7 +820,7 @@ def main():
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25"):
+                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

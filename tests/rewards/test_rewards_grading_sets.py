@@ -49,7 +49,7 @@ HELD_OUT22 = _cases("math_heldout22_cases.jsonl")  # likewise
 HELD_OUT23 = _cases("math_heldout23_cases.jsonl")  # likewise
 HELD_OUT24 = _cases("math_heldout24_cases.jsonl")  # likewise
 HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
-HELD_OUT26 = _cases("math_heldout26_cases.jsonl")
+HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -276,19 +276,19 @@ def test_heldout25_cases_the_grader_was_developed_against():
   assert agree >= 98 / 100 and len(false_positives) <= 1
 
 
+# "heldout26" (held out for one run at 107/108 with no false positive, 2026-11-28: the target of 97% with none met)
+# sits at 108/108. Its one miss was a spaced sum of products of letters (ac + ad + bc + bd) read as prose.
+def test_heldout26_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout26")
+  assert agree == 1.0 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow) the grader agreed
   with 107 of its 108 labels and rewarded none of its 49 wrong answers; a change must not do worse."""
   agree, false_positives = _agreement("heldout26")
   assert len(HELD_OUT26) == 108 and sum(not c["expected"] for c in HELD_OUT26) == 49
   assert agree >= 107 / 108 and not false_positives
-
-
-def test_held_out_cases_reach_the_target():
-  """The target, met at the held-out file's one run (99.1%, no false positive; math-verify: 91.7%, 3 false
-  positives; python -m benchmarks.rewards --skip-slow, 2026-11-28): at least 97% agreement, no wrong answer rewarded."""
-  agree, false_positives = _agreement("heldout26")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
