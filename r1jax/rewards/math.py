@@ -17,7 +17,8 @@ The pipeline for one (completion, gold) pair:
      1,234), else what follows "the (final) answer is" / "answer:" / "the answer is:" / "final:" (also "r\u00e9ponse",
      "respuesta", "Antwort", "\u7b54\u6848"; a run of math spans there is one list: "$12$ and $13$"; an exclamation
      mark after a plain number ending it is punctuation: "The answer is 29!"), else the whole text when it is a short
-     formula (work ending in a conclusion is the equation of the two: "48 + 24, so 72" is 48 + 24 = 72), else the last
+     formula (work ending in a conclusion is the equation of the two: "48 + 24, so 72" is 48 + 24 = 72; letters
+     between operators are products, not words: "ac + ad + bc + bd"), else the last
      math span or standalone value of the prose: a
      number (with a trailing %), a/b or \\frac{a}{b}, also when glued to another script ("13\u53ea") or written with a
      decimal comma ("2,74"), but not one negated or hedged in its clause ("not 5", "4 or 5", "not $5$", "\u4e0d\u662f5";
@@ -402,16 +403,36 @@ _PLAIN_FUNCTION_CALL = re.compile(
     + r")(?:\s*(?:\*\*|\^)\s*(?:\{\s*-?\d{1,3}\s*\}|-?\d{1,3}))?(?=\s*\()")
 
 
+# A run of 2-3 letters between operators is a product of variables, not a word: each of its sides, spaces aside, is an
+# arithmetic or relation sign, a bracket or an end of the text, and on its left also a coefficient ("ac + ad + bc",
+# "2ab - 3cd"). Words of prose stand next to other words or numbers ("to get 5").
+_SHORT_RUN = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,3}(?![A-Za-z])")
+_TERM_LEFT, _TERM_RIGHT = "-+*/^=<>(0123456789", "-+*/^=<>)"
+
+
+def _is_term(text: str, start: int, end: int) -> bool:
+  """Whether the letters text[start:end] stand between operators, spaces aside (up to 20 looked at: more is layout,
+  not a formula), as a product of variables does."""
+  before, after = text[max(0, start - 20):start].rstrip(), text[end:end + 20].lstrip()
+  left = before[-1] in _TERM_LEFT if before else start <= 20
+  return left and (after[0] in _TERM_RIGHT if after else end + 20 >= len(text))
+
+
 def _is_formula(text: str) -> bool:
   """No run of 4+ letters outside LaTeX commands, \\text{} and plain function calls such as sqrt(x) (those are prose,
   or words the parser refuses), no letters of another script, and not two or more short words ("We add 2 and 3 to
-  get 5")."""
+  get 5"; a run of 2-3 letters between operators is a product, "ac + ad + bc + bd")."""
   stripped = re.sub(r"\\(?:text|mathrm|textbf|mbox|operatorname|begin|end)\s*\{[^{}]*\}", "", text)
   stripped = _PLAIN_FUNCTION_CALL.sub(" ", stripped)
   if _WORDISH.search(stripped):
     return False
-  words = re.findall(r"(?<![\\A-Za-z])[A-Za-z]{2,3}(?![A-Za-z])", stripped)
-  return sum(w.lower() not in _MATH_WORDS for w in words) < 2
+  words = 0
+  for m in _SHORT_RUN.finditer(stripped):
+    if m.group().lower() not in _MATH_WORDS and not _is_term(stripped, m.start(), m.end()):
+      words += 1
+      if words == 2:
+        return False
+  return True
 
 
 # Words that restate after a negated value: "it's not 10, it's 1,000.99", "not 4 but 5", and the verbs that give the

@@ -748,6 +748,21 @@ def test_braced_decimal_commas(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout26's misses: a run of two or three letters between operators (spaces aside) is a product of variables,
+# not a word of prose, so a spaced sum of such products is a formula answer. Prose keeps its words: a short run next
+# to another word or a number, or after a comma, still counts as one. Each row marked "was" scored the other way
+# before.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("(a + b)(c + d)", "ac + ad + bc + bd", True),  # was refused
+    ("(x + y)(y + z)", "xy + xz + y^2 + yz", True),  # was refused
+    ("2abc/(ac + bc - ab)", "(2abc)/(bc + ca - ab)", True),  # was refused
+    ("(a + b)(c + d)", "ac + ad + bc + bc", False), ("(a + b)(c + d)", "ac + ad + bc", False),
+    ("5", "We add 2 and 3 to get 5.", True), ("5", "so ab is 5", True), ("ab + cd", "it is ab + cd", False),
+])
+def test_spaced_products_of_letters_are_a_formula(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout24's misses: the \abs{x} macro is |x|; a repeating decimal in dot notation (dots over the first and the
 # last digit of the block that repeats, one dot over a digit that repeats alone) or with a bar after a bare point
 # (.\overline{3}) is the exact rational; a power of i with an integer exponent repeats with period 4, however large the
