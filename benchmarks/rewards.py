@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout27_cases.jsonl    48 labelled pairs, split "heldout27", the held-out file: most predictions written as a
-                                model writes them (prose with a final statement, \\boxed{}, "The answer is ...", GSM8K
+  math_heldout27_cases.jsonl    48 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout27", the latest file: most predictions written as a model
+                                writes them (prose with a final statement, \\boxed{}, "The answer is ...", GSM8K
                                 "####", a garbled run of boxes ending in an end-of-text token, worked solutions, a long
                                 step-by-step solution and a cut-off one), from projects never used for cases before: 18
                                 from tamassimonds/MathOlmoBenchmark's math scoring tests (answer statements with and
@@ -21,7 +22,9 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 mid-derivation. The 30 cases of those files left out (pairs already in this or earlier
                                 files, identical strings, no verdict asserted, tolerance and rounding settings, a
                                 boxed-only extraction mode, a false verdict about form, extraction tests without a
-                                gold) are in math_heldout27_left_out.jsonl with the reason for each.
+                                gold) are in math_heldout27_left_out.jsonl with the reason for each. Held out for one
+                                run at 100% (48/48, 0 false positives, 0 false negatives; math-verify 97.9%, 0 false
+                                positives), then developed on as well (it had no miss to list).
   math_heldout26_cases.jsonl    108 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout26": the answer-checking tests of two learning
                                 platforms, a symbolic checker and a CAS equivalence checker, from projects
@@ -611,7 +614,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout26); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout27); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -837,7 +840,7 @@ def main():
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26"):
+                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

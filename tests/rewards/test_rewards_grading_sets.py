@@ -50,7 +50,7 @@ HELD_OUT23 = _cases("math_heldout23_cases.jsonl")  # likewise
 HELD_OUT24 = _cases("math_heldout24_cases.jsonl")  # likewise
 HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
 HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise
-HELD_OUT27 = _cases("math_heldout27_cases.jsonl")
+HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -284,19 +284,19 @@ def test_heldout26_cases_the_grader_was_developed_against():
   assert agree == 1.0 and not false_positives
 
 
+# "heldout27" (held out for one run at 48/48 with no false positive, 2026-11-28: the target met) sits at 48/48. It
+# had no miss to list, so no rule came from it.
+def test_heldout27_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout27")
+  assert agree == 1.0 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow) the grader agreed
   with all 48 of its labels and rewarded none of its 10 wrong answers; a change must not do worse."""
   agree, false_positives = _agreement("heldout27")
   assert len(HELD_OUT27) == 48 and sum(not c["expected"] for c in HELD_OUT27) == 10
   assert agree == 1.0 and not false_positives
-
-
-def test_held_out_cases_reach_the_target():
-  """The target, met at the held-out file's one run (100%, no false positive; math-verify: 97.9%, no false positive;
-  python -m benchmarks.rewards --skip-slow, 2026-11-28): at least 97% agreement, no wrong answer rewarded."""
-  agree, false_positives = _agreement("heldout27")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
