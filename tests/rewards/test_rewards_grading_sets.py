@@ -51,7 +51,7 @@ HELD_OUT24 = _cases("math_heldout24_cases.jsonl")  # likewise
 HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
 HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise
 HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise
-HELD_OUT28 = _cases("math_heldout28_cases.jsonl")
+HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -292,20 +292,19 @@ def test_heldout27_cases_the_grader_was_developed_against():
   assert agree == 1.0 and not false_positives
 
 
+# "heldout28" (held out for one run at 46/48 with no false positive, 2026-11-28: below the target of 97%) sits at
+# 48/48. Its two misses were Harmony completions (gpt-oss) whose analysis message came before the final one.
+def test_heldout28_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout28")
+  assert agree == 1.0 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 46 of its 48 labels and rewarded none of its 13 wrong answers; a change must not do worse."""
   agree, false_positives = _agreement("heldout28")
   assert len(HELD_OUT28) == 48 and sum(not c["expected"] for c in HELD_OUT28) == 13
   assert agree >= 46 / 48 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 95.8% agreement (46/48), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 75.0%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout28")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
