@@ -6,8 +6,30 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout28_cases.jsonl    48 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout28", the latest file: most predictions written as a model
+                                writes them (answer statements in prose, "The answer is ...", "Answer:" lines,
+                                \\boxed{}, GSM8K "####" against GSM8K solutions as golds, Harmony final-channel
+                                messages, custom <SOLUTION> tags, a give-up, a value corrected in prose, the last of
+                                several numbers), a minority bare checker inputs (fractions, decimals, polynomial
+                                identities), from projects never used for cases before: 16 from
+                                Danau5tin/calculator_agent_rl's answer verifier tests, 12 from modal-projects/nmoe's RL
+                                task tests (sympy equivalence, boxed extraction, Harmony messages), 4 from
+                                KGrewal1/ScalingRL's reward tests, 4 from nerfstatus/nerfprobe-core's math scorer and
+                                probe tests, 3 each from one-covenant/grail's GSM8K environment tests,
+                                brianfitzgerald/minRL's GSM8K task tests, poof420/DXRL-Starter's GRPO reward script and
+                                brightlikethelight/LORE's math grader tests; each with its source. Built and committed
+                                before any grader change it measures. 13 of its answers are wrong (27%), such as
+                                "First I calculated 43, but then I realized it was 42" for 43, a boxed 6 for 10 - 5,
+                                "The answer is 42.0" for 42.1, a give-up. The 48 cases of those files left out (24
+                                pairs already in earlier case files, identical strings, tolerance settings, a percent
+                                option, a format-only verdict, extraction tests without a gold, golds made at run time,
+                                one template repeated over further problems) are in math_heldout28_left_out.jsonl with
+                                the reason for each. Held out for one run at 95.8% (46/48, 0 false positives, 2 false
+                                negatives: two Harmony completions whose reasoning message came first; math-verify
+                                75.0%, 0 false positives), then developed on.
   math_heldout27_cases.jsonl    48 labelled pairs (development data since its misses were listed; counted in
-                                "whole"), split "heldout27", the latest file: most predictions written as a model
+                                "whole"), split "heldout27": most predictions written as a model
                                 writes them (prose with a final statement, \\boxed{}, "The answer is ...", GSM8K
                                 "####", a garbled run of boxes ending in an end-of-text token, worked solutions, a long
                                 step-by-step solution and a cut-off one), from projects never used for cases before: 18
@@ -614,7 +636,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout27); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout28); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -640,8 +662,8 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout27": "math_heldout27_cases.jsonl", "heldout26": "math_heldout26_cases.jsonl",
-         "heldout25": "math_heldout25_cases.jsonl",
+FILES = {"heldout28": "math_heldout28_cases.jsonl", "heldout27": "math_heldout27_cases.jsonl",
+         "heldout26": "math_heldout26_cases.jsonl", "heldout25": "math_heldout25_cases.jsonl",
          "heldout24": "math_heldout24_cases.jsonl", "heldout23": "math_heldout23_cases.jsonl",
          "heldout22": "math_heldout22_cases.jsonl",
          "heldout21": "math_heldout21_cases.jsonl", "heldout20": "math_heldout20_cases.jsonl",
@@ -660,7 +682,7 @@ FILES = {"heldout27": "math_heldout27_cases.jsonl", "heldout26": "math_heldout26
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout27"
+HELD_OUT = "heldout28"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -840,7 +862,8 @@ def main():
     if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27"):
+                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
+                "heldout28"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -858,10 +881,10 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout26", "heldout25", "heldout24", "heldout23", "heldout22", "heldout21", "heldout20",
-             "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14", "heldout13", "heldout12",
-             "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4",
-             "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
+    names = (HELD_OUT, "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22", "heldout21",
+             "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14", "heldout13",
+             "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5",
+             "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath

@@ -8,7 +8,9 @@
 The pipeline for one (completion, gold) pair:
 
   1. Extraction (bounded string scans over the last 20k characters). From the completion, before its first end-of-turn
-     token (`<|im_end|>`, `<|eot_id|>`, ...; the template's other tokens read as spaces) and after the last `</think>`:
+     token (`<|im_end|>`, `<|eot_id|>`, ...; the template's other tokens read as spaces; in OpenAI's Harmony format,
+     the text of its final-channel messages before `<|return|>`, none when it has none: its analysis channel is its
+     reasoning) and after the last `</think>`:
      the last `<answer>...</answer>` (its boxes if it has any, else its whole content), else the last `\\boxed{...}` /
      `\\fbox{...}` (a run of boxes joined by commas, "and", "or" or only punctuation is one list answer, a name written
      before a box of the run staying with it: "y_1 = a, y_2 = b"), unless an answer statement with a value follows the
@@ -315,9 +317,42 @@ _CHAT_TOKEN = re.compile(r"<\|[A-Za-z_]{1,30}\|>")
 _END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end_of_text|>", "<|end|>")
 
 
-def _without_chat_tokens(completion: str) -> str:
+# OpenAI's Harmony format (gpt-oss): each message is "<|start|>{role}<|channel|>{channel}...<|message|>{text}<|end|>";
+# "<|end|>" ends a message, "<|return|>" or "<|call|>" ends the turn. The "analysis" channel is the model's reasoning,
+# "final" the reply to the user. The header between the channel and <|message|> is bounded (a recipient, a
+# "<|constrain|>json"), so a scan never runs past 200 characters per header.
+_HARMONY_HEADER = re.compile(r"<\|channel\|>\s*([A-Za-z_]{1,30})(?:(?!<\|(?:message|end|start|channel)\|>).){0,200}?"
+                             r"<\|message\|>", re.DOTALL)
+_HARMONY_MESSAGE_END = re.compile(r"<\|(?:end|start|channel|return|call)\|>")
+_HARMONY_TURN_END = ("<|return|>", "<|call|>")
+
+
+def _harmony_final_text(completion: str) -> str | None:
+  """The text of a Harmony completion's "final"-channel messages (joined by blank lines), before its turn ends; None
+  when it has none: its reasoning ("analysis") and tool messages ("commentary") are not its answer, as a <think> block
+  is not, and a completion that never reaches a final message has not answered. Only the last MAX_TAIL_CHARS
+  characters before the turn's end are scanned, as for any completion."""
+  ends = [i for i in (completion.find(t) for t in _HARMONY_TURN_END) if i >= 0]
+  if ends:
+    completion = completion[:min(ends)]
+  completion = completion[-MAX_TAIL_CHARS:]
+  finals = []
+  for header in _HARMONY_HEADER.finditer(completion):
+    if header.group(1) != "final":
+      continue
+    end = _HARMONY_MESSAGE_END.search(completion, header.end())
+    finals.append(completion[header.end():end.start() if end else len(completion)])
+  return "\n\n".join(finals) if finals else None
+
+
+def _without_chat_tokens(completion: str) -> str | None:
   """A completion as its writer ended it: the text before its first end-of-turn token ("#### 72<|im_end|>" ends at
-  72; text after the turn ends is not the completion's), with the template's other special tokens read as spaces."""
+  72; text after the turn ends is not the completion's), with the template's other special tokens read as spaces. A
+  Harmony completion (one with "<|channel|>") is the text of its final-channel messages, None when it has none."""
+  if "<|channel|>" in completion:
+    completion = _harmony_final_text(completion)
+    if completion is None:
+      return None
   ends = [i for i in (completion.find(t) for t in _END_OF_TURN) if i >= 0]
   if ends:
     completion = completion[:min(ends)]
@@ -330,6 +365,8 @@ def answer_region(completion: str) -> str | None:
   reasoning never closes (a `<think>` without `</think>`) or nothing follows it: an answer written only inside the
   reasoning is no answer."""
   completion = _without_chat_tokens(completion)
+  if completion is None:
+    return None
   close = completion.rfind("</think>")
   if close >= 0:
     region = completion[close + len("</think>"):]

@@ -763,6 +763,33 @@ def test_spaced_products_of_letters_are_a_formula(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# From heldout28's misses: in OpenAI's Harmony format (gpt-oss), "<|end|>" ends a message and "<|return|>" or
+# "<|call|>" the turn; the answer is the text of the final-channel messages, the analysis channel being the reasoning,
+# as a <think> block is. A Harmony completion with no final message has not answered. Each row marked "was" scored the
+# other way before (the first "<|end|>" ended the completion, so the reasoning's first message was read as the answer;
+# "<|return|>" was read as a space, so text after the turn was read too).
+_HARMONY = "<|start|>assistant<|channel|>"
+
+
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("0.5", f"{_HARMONY}analysis<|message|>x<|end|>{_HARMONY}final<|message|>0.5<|end|>", True),  # was refused
+    ("1", f"{_HARMONY}analysis<|message|>x<|end|>{_HARMONY}final<|message|>1.0<|end|>", True),  # was refused
+    ("42", f"{_HARMONY}analysis<|message|>6 * 7 = 42<|end|>{_HARMONY}final<|message|>The answer is \\boxed{{42}}."
+     "<|return|>", True),
+    ("41", f"{_HARMONY}analysis<|message|>maybe 41<|end|>{_HARMONY}final<|message|>\\boxed{{42}}<|return|>",
+     False),  # was rewarded
+    ("42", f"{_HARMONY}analysis<|message|>The answer is 42.<|end|>", False),  # was rewarded: reasoning only
+    ("42", f"{_HARMONY}analysis<|message|>The answer is 42.<|end|>{_HARMONY}final<|message|>", False),  # was rewarded
+    ("42", f"{_HARMONY}final<|message|>42<|return|><|start|>user<|message|>41", True),  # was refused
+    ("41", f"{_HARMONY}final<|message|>42<|return|><|start|>user<|message|>41", False),  # was rewarded
+    ("42", f"{_HARMONY}commentary to=functions.calc <|constrain|>json<|message|>{{\"x\": 42}}<|call|>",
+     False),  # was rewarded: a tool call's argument
+    ("4", f"{_HARMONY}final<|message|>4<|end|>", True),
+])
+def test_harmony_messages_answer_with_their_final_channel(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # From heldout24's misses: the \abs{x} macro is |x|; a repeating decimal in dot notation (dots over the first and the
 # last digit of the block that repeats, one dot over a digit that repeats alone) or with a bar after a bare point
 # (.\overline{3}) is the exact rational; a power of i with an integer exponent repeats with period 4, however large the
