@@ -16,7 +16,9 @@ all inside one `jax.jit` (`lax.while_loop`s): the caches are born on device and 
 carry. The loop runs in two parts, the first half of the steps on caches of half the slots (see `_generate`). The
 prompt cache is never repeated G times, so it costs B (not B*G) rows of memory and of attention reads per step.
 Prompt lengths are bucketed (left padding up to a multiple of `SamplingConfig.prompt_bucket`) so
-rollouts of similar prompts share one compiled program. The decode step unrolls the layers (one in-place cache
+rollouts of similar prompts share one compiled program. On one device the prefill is a program of its own that
+reads only the prompts' real tokens, packed into one row (`SamplingConfig.pack_prompts`): padding would cost as much
+as a real token in every projection. The decode step unrolls the layers (one in-place cache
 buffer per layer), so compile time grows with depth, unlike the scanned training forward.
 
 `logprobs` is `log softmax(logits / temperature)` at the sampled token, taken before top-k / top-p / min-p
@@ -36,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from r1jax.models.config import ModelConfig
-from r1jax.models.transformer import (Block, Prefix, Transformer, fuse_projections, init_cache, positions_from_mask,
-                                      rope_tables, unembed)
+from r1jax.models.transformer import (Block, PackedRows, Prefix, Transformer, fuse_projections, init_cache,
+                                      positions_from_mask, rope_tables, unembed)
 
 Array = jax.Array
 _SLOT_MULTIPLE = 16
@@ -55,6 +57,8 @@ class SamplingConfig:
   num_samples   G samples per prompt; each prompt is prefilled once and shared by its G samples.
   pad_id        written after EOS (and in columns never reached).
   prompt_bucket prompts are left-padded to a multiple of this length, so nearby lengths share a program.
+  pack_prompts  prefill only the prompts' real tokens, packed (see `generate`), where prompts and params are on one
+                device; False: always prefill the padded [B, T] batch. The samples are the same either way.
   """
 
   max_new_tokens: int = 256
@@ -66,6 +70,7 @@ class SamplingConfig:
   num_samples: int = 1
   pad_id: int = 0
   prompt_bucket: int = 64
+  pack_prompts: bool = True
 
   def __post_init__(self):
     eos = self.eos_ids
@@ -83,6 +88,8 @@ class SamplingConfig:
       raise ValueError(f"SamplingConfig.min_p must be in [0, 1), got {self.min_p!r}")
     if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)) or self.top_k < 0:
       raise ValueError(f"SamplingConfig.top_k must be an int >= 0, got {self.top_k!r}")
+    if not isinstance(self.pack_prompts, bool):
+      raise ValueError(f"SamplingConfig.pack_prompts must be a bool, got {self.pack_prompts!r}")
 
   @property
   def greedy(self) -> bool:
@@ -249,8 +256,26 @@ def _prefill(cfg: ModelConfig, params: dict, ids: Array, mask: Array):
   return unembed(cfg, params, h_last), cache["k"], cache["v"]
 
 
-def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, mask: Array, rng: Array) -> SampleOutput:
-  """The whole rollout for bucketed prompts ids, mask [B, Tb]; see the module docstring."""
+def _prefill_packed(cfg: ModelConfig, params: dict, mask: Array, packed: dict[str, Array]):
+  """`_prefill`'s results from the prompts' real tokens alone (`_pack_prompts`): the projections and MLPs run on
+  the P packed tokens instead of the B * T of the padded batch; attention runs in the [B, T] layout
+  (`Transformer.packed_rows_hidden`). The keys / values of padding slots are zeros (they are masked out).
+  mask [B, T]. -> (logits [B, V], k [L, B, Hkv, D, T], v [L, B, Hkv, T, D])."""
+  t = mask.shape[1]
+  allowed = jnp.tril(jnp.ones((t, t), bool))[None] & (mask[:, None, :] > 0)  # [B, T, T], as in `Transformer`
+  rows = PackedRows(allowed, packed["gather"], packed["scatter"])
+  hidden, cache = Transformer(cfg).apply({"params": params}, packed["ids"][None], packed["positions"][None], rows,
+                                         method=Transformer.packed_rows_hidden)
+  return unembed(cfg, params, hidden[0, packed["last"]]), cache["k"], cache["v"]
+
+
+_prefill_packed_jit = jax.jit(_prefill_packed, static_argnums=0)
+
+
+def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, mask: Array, rng: Array,
+              prefilled: tuple[Array, Array, Array] | None = None) -> SampleOutput:
+  """The whole rollout for bucketed prompts ids, mask [B, Tb]; see the module docstring. `prefilled`: `_prefill`'s
+  results computed already (`_prefill_packed`), so `ids` is not read."""
   b, t = ids.shape
   g, n = sc.num_samples, sc.max_new_tokens
   # The last sampled token is never fed back, so it needs no slot; the slot count is rounded up to a multiple of
@@ -258,7 +283,7 @@ def _generate(cfg: ModelConfig, sc: SamplingConfig, params: dict, ids: Array, ma
   # slots), and an extra slot is masked out like any unwritten one.
   bg, s = b * g, -(-max(n - 1, 1) // _SLOT_MULTIPLE) * _SLOT_MULTIPLE
   mask = mask.astype(jnp.int32)
-  logits, k, v = _prefill(cfg, params, ids.astype(jnp.int32), mask)
+  logits, k, v = _prefill(cfg, params, ids.astype(jnp.int32), mask) if prefilled is None else prefilled
 
   # The prompts' keys / values, computed once, stay [B, ...]: the G samples of a prompt attend to the same prefix
   # row. Only generated tokens get per-sample slots, one buffer per layer (see `_decode_step`).
@@ -343,6 +368,42 @@ def _left_pad(x: Any, width: int) -> Any:
   return np.pad(x, pad) if isinstance(x, np.ndarray) else jnp.pad(x, pad)
 
 
+def _on_one_device(tree: Any) -> bool:
+  """Whether every array of `tree` lives on one device (host numpy arrays count as such)."""
+  return all(len(getattr(getattr(x, "sharding", None), "device_set", ())) <= 1 for x in jax.tree.leaves(tree))
+
+
+def _pack_prompts(ids: Any, mask: Any) -> dict[str, np.ndarray] | None:
+  """The real tokens of left-padded prompts [B, T], one after another: what `_prefill_packed` reads, or None where
+  packing saves nothing (the prompts fill the batch, or a prompt has no token).
+
+  Host arithmetic on the mask. P, the packed length, is R (the real tokens) rounded up to a multiple of
+  B * T / 8, so a batch shape has at most seven packed prefill programs besides the padded one.
+
+      ids, positions [P]  token and its position in its prompt (`positions_from_mask`), row by row; 0 on the tail
+      gather [B, T]       packed index of each (row, column); P on padding        (see `PackedRows`)
+      scatter [P]         row * T + column of each packed token; 0 on the tail
+      last [B]            packed index of each prompt's last token
+  """
+  ids, mask = np.asarray(ids), np.asarray(mask) > 0
+  b, t = mask.shape
+  lengths = mask.sum(-1)
+  step = -(-b * t // 8 // 8) * 8
+  packed = -(-int(lengths.sum()) // step) * step
+  if packed >= b * t or not lengths.all():
+    return None
+  rows, cols = np.nonzero(mask)  # row by row, left to right
+  real = len(rows)
+  out = {"ids": np.zeros(packed, np.int32), "positions": np.zeros(packed, np.int32),
+         "gather": np.full((b, t), packed, np.int32), "scatter": np.zeros(packed, np.int32)}
+  out["ids"][:real] = ids[rows, cols]
+  out["positions"][:real] = (np.cumsum(mask, axis=-1) - 1)[rows, cols]
+  out["gather"][rows, cols] = np.arange(real)
+  out["scatter"][:real] = rows * t + cols
+  out["last"] = (np.cumsum(lengths) - 1).astype(np.int32)
+  return out
+
+
 def _auto_sharded(x: Any) -> Any:
   """x itself, or (for an array on a mesh with Explicit axes) the same buffers viewed on that mesh in Auto mode.
 
@@ -368,6 +429,11 @@ def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Arr
   Prompts should be left-padded (mask 0 on padding); they are padded further on the left to a multiple of
   `sc.prompt_bucket`, so the compiled program depends on (cfg, sc, B, bucketed T) only. Params and prompts may be
   sharded arrays (e.g. the batch over ("data", "fsdp")): the computation follows their shardings.
+
+  With `sc.pack_prompts` and everything on one device, the prefill reads the prompts' real tokens packed into one
+  row (`_pack_prompts`, `_prefill_packed`: a program of its own per packed length, at most seven per batch shape)
+  instead of the padded batch, whose padding would cost as much as real tokens in every projection; the decode
+  program is the same for every packed length. On a mesh the padded batch keeps its batch sharding.
   """
   if not hasattr(prompt_ids, "shape"):  # lists of lists
     prompt_ids, prompt_mask = np.asarray(prompt_ids, np.int32), np.asarray(prompt_mask, np.int32)
@@ -377,7 +443,13 @@ def generate(cfg: ModelConfig, params: dict, prompt_ids: Array, prompt_mask: Arr
   width = bucket_length(prompt_ids.shape[1], sc.prompt_bucket)
   if width != prompt_ids.shape[1]:
     prompt_ids, prompt_mask = _left_pad(prompt_ids, width), _left_pad(prompt_mask, width)
-  return _generate_jit(cfg, sc, params, prompt_ids, prompt_mask, rng)
+  packed = None
+  if sc.pack_prompts and _on_one_device((params, prompt_ids, prompt_mask)):
+    packed = _pack_prompts(prompt_ids, prompt_mask)
+  if packed is None:
+    return _generate_jit(cfg, sc, params, prompt_ids, prompt_mask, rng)
+  prefilled = _prefill_packed_jit(cfg, params, jnp.asarray(prompt_mask, jnp.int32), packed)
+  return _generate_jit(cfg, sc, params, prompt_ids, prompt_mask, rng, prefilled)
 
 
 def lower_generate(cfg: ModelConfig, params: Any, prompt_ids: Any, prompt_mask: Any, sc: SamplingConfig,

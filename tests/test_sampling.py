@@ -11,8 +11,10 @@ import transformers
 from r1jax.testing import left_padded_batch
 
 from r1jax.models import forward, get_config, hf, init_params
-from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, _inverse_cdf, decode_completions, generate,
-                            logprobs_of, sample_logits, sample_uniforms)
+from r1jax.models.transformer import PackedRows, Transformer
+from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, _inverse_cdf, _pack_prompts, _prefill,
+                            _prefill_packed_jit, decode_completions, generate, logprobs_of, sample_logits,
+                            sample_uniforms)
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +231,59 @@ def test_prompt_buckets_share_one_compilation_and_do_not_change_results(qwen2):
   np.testing.assert_allclose(np.asarray(a.logprobs), np.asarray(c.logprobs), atol=1e-5)
 
 
+def test_pack_prompts_lays_out_the_real_tokens_row_by_row():
+  ids = np.array([[0, 5, 6], [7, 8, 9], [0, 0, 4]])
+  mask = np.array([[0, 1, 1], [1, 1, 1], [0, 0, 1]])
+  packed = _pack_prompts(ids, mask)  # 6 real tokens of 9, in steps of 9 // 8 rounded up to 8: P = 8
+  np.testing.assert_array_equal(packed["ids"], [5, 6, 7, 8, 9, 4, 0, 0])
+  np.testing.assert_array_equal(packed["positions"], [0, 1, 0, 1, 2, 0, 0, 0])
+  np.testing.assert_array_equal(packed["gather"], [[8, 0, 1], [2, 3, 4], [8, 8, 5]])
+  np.testing.assert_array_equal(packed["scatter"], [1, 2, 3, 4, 5, 8, 0, 0])
+  np.testing.assert_array_equal(packed["last"], [1, 4, 5])
+  assert _pack_prompts(ids, np.ones_like(mask)) is None  # nothing to skip
+  assert _pack_prompts(ids, mask * np.array([[1], [1], [0]])) is None  # a prompt without a token
+  wide = _pack_prompts(np.ones((8, 48)), np.pad(np.ones((8, 26)), ((0, 0), (22, 0))))  # 208 of 384 tokens
+  assert len(wide["ids"]) == 240 and wide["gather"].shape == (8, 48)  # in steps of 48
+
+
+@pytest.mark.parametrize("family", ["qwen2", "llama", "qwen3"])
+def test_packed_prefill_computes_the_padded_prefill_and_samples_the_same(family, hf_checkpoints):
+  cfg, params = hf.load_pretrained(hf_checkpoints[family])
+  ids, mask = _prompts(cfg.vocab_size, seed=4, lengths=(13, 3, 9, 6), total=16)
+  mask[3], ids[3] = np.roll(mask[3], -4), np.roll(ids[3], -4)  # a row padded on both sides reads the same too
+  packed = _pack_prompts(ids, mask)
+  assert len(packed["ids"]) == 32 < ids.size  # 31 real tokens of 64
+  logits, k, v = _prefill(cfg, params, jnp.asarray(ids), jnp.asarray(mask))
+  got = _prefill_packed_jit(cfg, params, jnp.asarray(mask), packed)
+  np.testing.assert_allclose(np.asarray(got[0]), np.asarray(logits), atol=1e-5)
+  real = np.asarray(mask, bool)
+  np.testing.assert_allclose(np.asarray(got[1]).transpose(0, 1, 4, 2, 3)[:, real],
+                             np.asarray(k).transpose(0, 1, 4, 2, 3)[:, real], atol=1e-5)
+  np.testing.assert_allclose(np.asarray(got[2])[:, :, :, :][:, real.nonzero()[0], :, real.nonzero()[1]],
+                             np.asarray(v)[:, real.nonzero()[0], :, real.nonzero()[1]], atol=1e-5)
+  assert not np.asarray(got[1]).transpose(0, 1, 4, 2, 3)[:, ~real].any()  # padding slots hold zeros
+  for sc in (_SAMPLED, _GREEDY.replace(max_new_tokens=40)):  # 40: both decode loops
+    a = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(3))
+    b = generate(cfg, params, ids, mask, sc.replace(pack_prompts=False), jax.random.PRNGKey(3))
+    np.testing.assert_array_equal(np.asarray(a.tokens), np.asarray(b.tokens))
+    np.testing.assert_array_equal(np.asarray(a.mask), np.asarray(b.mask))
+    np.testing.assert_allclose(np.asarray(a.logprobs), np.asarray(b.logprobs), atol=1e-5)
+
+
+def test_packed_lengths_share_the_decode_program(qwen2):
+  cfg, params = qwen2
+  sc = _SAMPLED.replace(num_samples=2)
+  ids, mask = _prompts(cfg.vocab_size, seed=5, lengths=(12, 3, 4, 5), total=12)  # 24 tokens: packed 32
+  generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(0))
+  programs, prefills = _generate_jit._cache_size(), _prefill_packed_jit._cache_size()
+  ids2, mask2 = _prompts(cfg.vocab_size, seed=6, lengths=(12, 11, 10, 2), total=12)  # 35 tokens: packed 40
+  assert len(_pack_prompts(*(np.pad(x, ((0, 0), (4, 0))) for x in (ids2, mask2)))["ids"]) == 40  # width 16
+  out = generate(cfg, params, ids2, mask2, sc, jax.random.PRNGKey(0))
+  assert (_generate_jit._cache_size(), _prefill_packed_jit._cache_size()) == (programs, prefills + 1)
+  ref = generate(cfg, params, ids2, mask2, sc.replace(pack_prompts=False), jax.random.PRNGKey(0))
+  np.testing.assert_array_equal(np.asarray(out.tokens), np.asarray(ref.tokens))
+
+
 def test_logprobs_of_equals_full_log_softmax_gather_and_its_gradient(qwen2):
   cfg, params = qwen2
   ids, mask = _prompts(cfg.vocab_size, seed=9, lengths=(12, 9, 4), total=12)  # 11 predicted positions
@@ -256,7 +311,8 @@ def test_logprobs_of_equals_full_log_softmax_gather_and_its_gradient(qwen2):
 
 def test_config_validation_names_the_field():
   for bad, field in ((dict(top_p=0.0), "top_p"), (dict(temperature=-1.0), "temperature"), (dict(top_k=-1), "top_k"),
-                     (dict(num_samples=0), "num_samples"), (dict(min_p=1.0), "min_p")):
+                     (dict(num_samples=0), "num_samples"), (dict(min_p=1.0), "min_p"),
+                     (dict(pack_prompts=1), "pack_prompts")):
     with pytest.raises(ValueError, match=field):
       SamplingConfig(**bad)
   assert SamplingConfig(eos_ids=[3, 4]).eos_ids == (3, 4) and SamplingConfig(eos_ids=5).eos_ids == (5,)

@@ -19,7 +19,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 
 from r1jax.testing import left_padded_batch
 from r1jax.models import hf, param_logical_axes
-from r1jax.sampling import SamplingConfig, generate
+from r1jax.sampling import SamplingConfig, _on_one_device, _pack_prompts, generate
 
 assert jax.device_count() == 8, jax.devices()
 cfg, params = hf.load_pretrained(sys.argv[1])
@@ -38,6 +38,9 @@ batch = NamedSharding(mesh, P(("data", "fsdp")))
 sharded_ids, sharded_mask = jax.device_put(jnp.asarray(ids), batch), jax.device_put(jnp.asarray(mask), batch)
 assert len(sharded_params["layers"]["mlp"]["up_proj"]["kernel"].sharding.device_set) == 8
 
+# The single-device reference prefilled the real tokens packed; on the mesh the padded batch keeps its sharding.
+assert _pack_prompts(ids, mask) is not None and _on_one_device((params, ids, mask))
+assert not _on_one_device((sharded_params, sharded_ids, sharded_mask))
 out = generate(cfg, sharded_params, sharded_ids, sharded_mask, sc, jax.random.PRNGKey(0))
 assert out.tokens.sharding.spec[0] == ("data", "fsdp"), out.tokens.sharding
 np.testing.assert_array_equal(np.asarray(out.tokens), np.asarray(ref.tokens))

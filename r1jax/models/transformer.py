@@ -204,6 +204,29 @@ class SharedPrefixMask(NamedTuple):
   prefix: Array
 
 
+class PackedRows(NamedTuple):
+  """B padded rows [B, T] whose R real tokens travel packed, as one row of P >= R tokens (see
+  `Transformer.packed_rows_hidden`): projections, norms and MLPs run on the P packed tokens only, attention on the
+  rows' own [B, T] layout. Passed where a plain batch passes `allowed`.
+
+  allowed  [B, T, T] bool   the rows' attention mask (causal, real keys only)
+  gather   [B, T]    int32  packed index of the token at (b, t); P (out of range: a zero vector) on padding
+  scatter  [P]       int32  b * T + t of packed token p (any valid index for the P - R tail tokens)
+  """
+
+  allowed: Array
+  gather: Array
+  scatter: Array
+
+  def to_rows(self, x: Array) -> Array:
+    """Packed [1, P, ...] -> the rows' layout [B, T, ...] (zeros on padding)."""
+    return jnp.take(x[0], self.gather, axis=0, mode="fill", fill_value=0)
+
+  def to_packed(self, x: Array) -> Array:
+    """The rows' layout [B, T, ...] -> packed [1, P, ...]."""
+    return x.reshape(-1, *x.shape[2:])[self.scatter][None]
+
+
 def _attend_one_token_with_prefix(cfg: ModelConfig, q: Array, k: Array, v: Array, allowed: Array,
                                   prefix: Prefix) -> Array:
   """`attend` for one query token per row and a shared prefix (a sampler's decode step), the softmax in two parts:
@@ -330,7 +353,9 @@ class Attention(nn.Module):
 
     prefix: keys / values shared by groups of rows (see `attend`). allowed may instead be a `SharedPrefixMask`:
     then each row of x is a whole group [prompt, G completions] and the completions attend to the prompt's keys /
-    values of this same layer as their prefix (no cache, no `prefix` argument).
+    values of this same layer as their prefix (no cache, no `prefix` argument). Or a `PackedRows`: then x [1, P, E]
+    holds the real tokens of B rows packed, attention runs in the rows' [B, T] layout, and the returned cache is
+    those rows' keys k [B, Hkv, D, T] and values v [B, Hkv, T, D] (no cache, no `prefix` argument).
     """
     cfg = self.cfg
     dt, pdt = cfg.jnp_dtype, cfg.jnp_param_dtype
@@ -359,6 +384,13 @@ class Attention(nn.Module):
       if layer_cache is not None or prefix is not None:
         raise ValueError("a SharedPrefixMask batch takes neither a KV cache nor a prefix")
       out = _attend_shared_prefix(cfg, q, k, v, allowed)
+    elif isinstance(allowed, PackedRows):
+      if layer_cache is not None or prefix is not None:
+        raise ValueError("a PackedRows batch takes neither a KV cache nor a prefix")
+      rows = allowed
+      q, k, v = rows.to_rows(q), rows.to_rows(k).transpose(0, 2, 3, 1), rows.to_rows(v).swapaxes(1, 2)
+      new_cache = (k, v)  # the rows' keys / values, a prefill's cache
+      out = rows.to_packed(attend(cfg, q, k, v, rows.allowed))
     else:
       k, v = k.transpose(0, 2, 3, 1), v.swapaxes(1, 2)  # [B, Hkv, D, T], [B, Hkv, T, D]
       if layer_cache is not None:
@@ -520,6 +552,20 @@ class Transformer(nn.Module):
       return out
     new_cache = {"k": new_layer_cache[0], "v": new_layer_cache[1], "mask": kv_mask, "index": cache_index + t}
     return out, new_cache
+
+  def packed_rows_hidden(self, packed_ids: Array, positions: Array, rows: PackedRows) -> tuple[Array, Cache]:
+    """Final normed hidden states of B rows whose real tokens come packed, and the rows' KV cache.
+
+    packed_ids, positions [1, P]: the rows' real tokens one after another (and any tail), each with its position
+    in its own row; rows: how they map to the rows' [B, T] layout (`PackedRows`). Every token gets the numbers
+    `__call__(return_hidden=True)` gives it in the padded batch, but the projections and MLPs run on P rows
+    instead of B * T (a prefill of prompts of uneven length skips their padding). -> (hidden [1, P, E],
+    {"k": [L, B, Hkv, D, T], "v": [L, B, Hkv, T, D]}).
+    """
+    cos, sin = rope_tables(self.cfg, positions)
+    x = self.embed(packed_ids)
+    x, (k, v) = self.layers(x, None, cos, sin, rows, None)
+    return self.final_norm(x), {"k": k, "v": v}
 
   def shared_prefix_hidden(self, prompt_ids: Array, prompt_mask: Array, completion_ids: Array,
                            completion_mask: Array) -> tuple[Array, Array]:
