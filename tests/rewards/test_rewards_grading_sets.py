@@ -52,7 +52,7 @@ HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
 HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise
 HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise
 HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise
-HELD_OUT29 = _cases("math_heldout29_cases.jsonl")
+HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -300,6 +300,19 @@ def test_heldout28_cases_the_grader_was_developed_against():
   assert agree == 1.0 and not false_positives
 
 
+# "heldout29" (held out for one run at 151/161 with no false positive, 2026-11-28: below the target of 97%) sits at
+# 151/161; no rule came from its misses. Six are identities of powers whose exponent holds a variable
+# ((x)^(2*t)*(x)^(3)+((x)^(2))^(2) for (x)^(2*t+3)+(x)^(4)): exact evaluation at the probe points runs out of time.
+# Evaluated numerically they pass, but so does (a^b)^c for a^(b*c), which heldout3's source labels wrong ((a^b)^c is
+# not a^(bc) at a = -1, b = 2, c = 1/2), and requiring the principal values to agree where both sides are non-real
+# refuses three right answers of earlier files instead (((x-2)^3)^k for (x-2)^(3k), a relabelled power of a power,
+# log(y^x) for x log(y)). Four are a percent sign after a bare 75 ("75\%" for 75), which its source accepts and r1jax
+# refuses by policy (a prediction's percent sign is part of its value).
+def test_heldout29_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout29")
+  assert agree >= 151 / 161 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 151 of its 161 labels and rewarded none of its 50 wrong answers; a change must not do
@@ -307,14 +320,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout29")
   assert len(HELD_OUT29) == 161 and sum(not c["expected"] for c in HELD_OUT29) == 50
   assert agree >= 151 / 161 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 93.8% agreement (151/161), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 91.9%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-28)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout29")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
