@@ -51,7 +51,8 @@ HELD_OUT24 = _cases("math_heldout24_cases.jsonl")  # likewise
 HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
 HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise
 HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise
-HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise
+HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -73,7 +74,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
-           + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28)
+           + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -299,12 +300,26 @@ def test_heldout28_cases_the_grader_was_developed_against():
   assert agree == 1.0 and not false_positives
 
 
+# "heldout29" (held out for one run at 151/161 with no false positive, 2026-11-28: below the target of 97%) sits at
+# 151/161; no rule came from its misses. Six are identities of powers whose exponent holds a variable
+# ((x)^(2*t)*(x)^(3)+((x)^(2))^(2) for (x)^(2*t+3)+(x)^(4)): exact evaluation at the probe points runs out of time.
+# Evaluated numerically they pass, but so does (a^b)^c for a^(b*c), which heldout3's source labels wrong ((a^b)^c is
+# not a^(bc) at a = -1, b = 2, c = 1/2), and requiring the principal values to agree where both sides are non-real
+# refuses three right answers of earlier files instead (((x-2)^3)^k for (x-2)^(3k), a relabelled power of a power,
+# log(y^x) for x log(y)). Four are a percent sign after a bare 75 ("75\%" for 75), which its source accepts and r1jax
+# refuses by policy (a prediction's percent sign is part of its value).
+def test_heldout29_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout29")
+  assert agree >= 151 / 161 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 46 of its 48 labels and rewarded none of its 13 wrong answers; a change must not do worse."""
-  agree, false_positives = _agreement("heldout28")
-  assert len(HELD_OUT28) == 48 and sum(not c["expected"] for c in HELD_OUT28) == 13
-  assert agree >= 46 / 48 and not false_positives
+  the grader agreed with 151 of its 161 labels and rewarded none of its 50 wrong answers; a change must not do
+  worse."""
+  agree, false_positives = _agreement("heldout29")
+  assert len(HELD_OUT29) == 161 and sum(not c["expected"] for c in HELD_OUT29) == 50
+  assert agree >= 151 / 161 and not false_positives
 
 
 def _slow_batch():
