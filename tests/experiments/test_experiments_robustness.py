@@ -26,13 +26,6 @@ ENV = dict(os.environ, JAX_PLATFORMS="cpu", TOKENIZERS_PARALLELISM="false")
 TIMEOUT_S = 400
 
 
-@pytest.fixture(scope="module", autouse=True)
-def jax_cache(tmp_path_factory):
-  """One persistent compilation cache for the module's runs (they share their programs)."""
-  ENV.update(JAX_COMPILATION_CACHE_DIR=str(tmp_path_factory.mktemp("jax_cache")),
-             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
-
-
 def _cli(job: str, args: list[str], fault: dict | None = None) -> subprocess.Popen:
   """`python -m experiments.<job> args`, or the same command line through the fault driver."""
   head = [sys.executable, "-m", f"experiments.{job}"] if fault is None else [sys.executable, str(DRIVER),

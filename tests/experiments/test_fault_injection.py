@@ -59,16 +59,11 @@ def kill_plan(job: str, rng: random.Random) -> list[dict]:
   return plans[job]
 
 
-@pytest.fixture(scope="module")
-def jax_cache(tmp_path_factory) -> Path:
-  """A persistent compilation cache the runs share: each program is compiled once, not once per process."""
-  return tmp_path_factory.mktemp("jax_cache")
-
-
-def _launch(job: str, fault: dict, workdir: Path, extra: list[str], cache: Path) -> subprocess.Popen:
+def _launch(job: str, fault: dict, workdir: Path, extra: list[str]) -> subprocess.Popen:
+  """The run in a subprocess; it shares the suite's compilation cache (tests/conftest.py) through the environment,
+  so each program is compiled once, not once per process of the chain."""
   fault = {**fault, "rewards": ["digit_fraction"]}
-  env = dict(os.environ, JAX_PLATFORMS="cpu", TOKENIZERS_PARALLELISM="false", JAX_COMPILATION_CACHE_DIR=str(cache),
-             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+  env = dict(os.environ, JAX_PLATFORMS="cpu", TOKENIZERS_PARALLELISM="false")
   return subprocess.Popen([sys.executable, str(DRIVER), json.dumps(fault), job, *ARGS[job], *extra,
                            f"--workdir={workdir}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
@@ -134,16 +129,16 @@ def teacher_dir(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("job", ["sft", "grpo", "distill"])
-def test_killed_and_resumed_runs_equal_a_straight_run(job, tmp_path, request, jax_cache):
+def test_killed_and_resumed_runs_equal_a_straight_run(job, tmp_path, request):
   extra = [f"--config.teacher.init_from={request.getfixturevalue('teacher_dir')}"] if job == "distill" else []
   plan = kill_plan(job, random.Random(f"{SEED}/{job}"))
-  straight = _launch(job, {}, tmp_path / "straight", extra, jax_cache)
+  straight = _launch(job, {}, tmp_path / "straight", extra)
   history = []
   for fault in plan:
-    rc, out = _finish(_launch(job, fault, tmp_path / "killed", extra, jax_cache))
+    rc, out = _finish(_launch(job, fault, tmp_path / "killed", extra))
     history.append(fault)
     assert rc == -signal.SIGKILL, f"{job} {fault} (after {history[:-1]}) was not killed, rc {rc}:\n{out[-3000:]}"
-  rc, out = _finish(_launch(job, {}, tmp_path / "killed", extra, jax_cache))
+  rc, out = _finish(_launch(job, {}, tmp_path / "killed", extra))
   assert rc == 0, f"{job} did not resume after {plan}:\n{out[-3000:]}"
   rc, out = _finish(straight)
   assert rc == 0, out[-3000:]

@@ -274,9 +274,11 @@ def test_dr_grpo_denominator_is_constant_b_times_max_tokens():
   for mask in (MASK, other, np.ones_like(MASK)):
     assert float(grpo.loss_normalizer("dr_grpo", _j(mask), 9)) == 4 * 9
     loss, _, grad = impl_loss_and_grad(LOGP, LOGP, None, ADV, mask, loss_type="dr_grpo", max_tokens=9)
-    assert loss == pytest.approx(-sum(ADV[i] * mask[i].sum() for i in range(4)) / 36, rel=1e-6)
+    # float32: the ratio exp(logp − old) = 1 is computed, and lands a few ulp off 1 at XLA's lower LLVM
+    # optimization level (tests/conftest.py); a wrong normaliser is off by a factor
+    assert loss == pytest.approx(-sum(ADV[i] * mask[i].sum() for i in range(4)) / 36, rel=1e-5)
     # token (0, 0) is in every mask: its gradient −A_0/(B·max_tokens) does not depend on the rest of the mask
-    assert grad[0, 0] == pytest.approx(-ADV[0] / 36, rel=1e-6)
+    assert grad[0, 0] == pytest.approx(-ADV[0] / 36, rel=1e-5)
   # max_tokens defaults to T
   assert float(grpo.loss_normalizer("dr_grpo", _j(MASK))) == 4 * 5
 

@@ -34,11 +34,12 @@ def rows_by_step(path: Path) -> dict[int, dict]:
 
 
 def assert_same_run(mesh_dir: Path, one_dir: Path, run: str, reference: str):
-  """Step-by-step metrics within 1e-4 relative (1e-6 absolute) and params within 1e-5.
+  """Step-by-step metrics within 1e-4 relative (1e-6 absolute) and params within 3e-5.
 
   The runs take Adam steps of up to lr = 1e-2 per entry, so a mesh that lost or doubled part of a gradient moves
   params by ~1e-3 or more; float32 sums reassociated over the devices leave SFT and distillation within 1e-7 and
-  GRPO (8 updates through the shared-prefix layout) within ~5e-6.
+  GRPO (8 updates through the shared-prefix layout) within ~5e-6 with XLA's fully optimized code, ~1.3e-5 with the
+  test suite's lower LLVM optimization level (tests/conftest.py), whose exp / log round differently in the last bit.
   """
   got, want = rows_by_step(mesh_dir / run / "metrics.jsonl"), rows_by_step(one_dir / reference / "metrics.jsonl")
   train_steps = [s for s in want if any(k.startswith("train/") for k in want[s])]
@@ -51,19 +52,25 @@ def assert_same_run(mesh_dir: Path, one_dir: Path, run: str, reference: str):
   a, b = np.load(mesh_dir / f"{run}.npz"), np.load(one_dir / f"{reference}.npz")
   assert sorted(a.files) == sorted(b.files)
   worst = max(float(np.abs(a[k] - b[k]).max()) for k in a.files)
-  assert worst < 1e-5, (run, worst)
+  assert worst < 3e-5, (run, worst)
   assert want[train_steps[-1]]["train/update_norm"] > 1e-3  # the steps compared did move the params
 
 
-def _env(devices: int) -> dict[str, str]:
-  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "JAX_PLATFORMS": "cpu",
-          "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+def _env(devices: int, compilation_cache: bool = True) -> dict[str, str]:
+  env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "JAX_PLATFORMS": "cpu",
+         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+  if not compilation_cache:
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+  return env
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
   """Every trainer on the 8-device mesh (one subprocess) and SFT + GRPO on two processes of 2 CPU devices each
-  (mesh fsdp=2 across the processes x tensor=2 inside each), while this process runs them on one device."""
+  (mesh fsdp=2 across the processes x tensor=2 inside each), while this process runs them on one device.
+
+  The two processes compile without the suite's compilation cache: one that found a program cached while the other
+  compiled it would reach their first collective alone, and gloo gives the other only 30 s to join."""
   dirs = {name: tmp_path_factory.mktemp(name) for name in ("mesh8", "multihost", "one")}
   mesh8 = subprocess.Popen([sys.executable, str(HERE / "mesh_runs.py"), str(dirs["mesh8"]), "2x2x2"], env=_env(8),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -71,7 +78,7 @@ def runs(tmp_path_factory):
   multihost = subprocess.Popen(
       [sys.executable, "-m", "r1jax.launch", "--processes", "2", "--cpu_devices", "2", "--log_dir", str(logs),
        "--timeout", "900", "--", sys.executable, str(HERE / "mesh_runs.py"), str(dirs["multihost"]), "1x2x2",
-       "sft_export", "grpo"], env=_env(1), cwd=ROOT)
+       "sft_export", "grpo"], env=_env(1, compilation_cache=False), cwd=ROOT)
   try:
     for run in ("sft", "grpo", "distill"):
       mesh_runs.train(run, "1", dirs["one"])
