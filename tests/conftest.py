@@ -72,7 +72,6 @@ def rm_quick_run(tmp_path_factory):
   return reward_model.train(rm_config.get_config("quick"), workdir)
 
 
-
 def pytest_configure(config):
   """Refuse `--dist loadgroup` where it would not keep an `xdist_group` together.
 
