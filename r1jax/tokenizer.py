@@ -85,9 +85,12 @@ def _builtin_backend():
 
 
 def build_builtin_tokenizer(directory: str | os.PathLike, *, model_max_length: int = 1024):
-  """Writes the built-in tokenizer to `directory` in HF format and returns it loaded via `load_tokenizer`.
+  """Writes the built-in tokenizer to `directory` in HF format and returns it loaded from there.
 
-  Deterministic: every build writes byte-identical files.
+  Deterministic: every build writes byte-identical files. It is loaded as `AutoTokenizer` loads that directory
+  (tokenizer_config.json names `PreTrainedTokenizerFast` and no config.json sits beside it, so that is the class
+  AutoTokenizer picks) but through the class itself: `transformers.AutoTokenizer` imports its model-config machinery,
+  and with it PyTorch where that is installed, seconds of start-up for every run on the built-in tokenizer.
   """
   directory = os.fspath(directory)
   os.makedirs(directory, exist_ok=True)
@@ -114,7 +117,9 @@ def build_builtin_tokenizer(directory: str | os.PathLike, *, model_max_length: i
   with open(os.path.join(directory, "special_tokens_map.json"), "w", encoding="utf-8") as f:
     json.dump(special, f, indent=2, sort_keys=True)
     f.write("\n")
-  return load_tokenizer(directory)
+  from transformers import PreTrainedTokenizerFast
+
+  return PreTrainedTokenizerFast.from_pretrained(directory)
 
 
 def load_tokenizer(path: str | os.PathLike, **kwargs: Any):
@@ -123,12 +128,12 @@ def load_tokenizer(path: str | os.PathLike, **kwargs: Any):
   "builtin" builds the built-in tokenizer in a temporary directory. A tokenizer without a pad token gets EOS as
   its pad token: r1jax always passes an explicit mask, so the pad id only has to be a valid id.
   """
-  from transformers import AutoTokenizer
-
   path = os.fspath(path)
   if path == BUILTIN:
     with tempfile.TemporaryDirectory() as tmp:
       return build_builtin_tokenizer(tmp)
+  from transformers import AutoTokenizer
+
   tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
   if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
     logging.info("tokenizer %s has no pad token; using EOS %r", path, tokenizer.eos_token)

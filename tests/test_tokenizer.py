@@ -3,6 +3,7 @@
 import filecmp
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,34 @@ def test_loads_through_auto_tokenizer(tok):
   vocab = tok.get_vocab()
   for tag in tok_lib.REASONING_TAGS:
     assert tag in vocab
+
+
+def test_the_builder_returns_what_auto_tokenizer_loads_from_its_files(tmp_path):
+  """build_builtin_tokenizer skips AutoTokenizer's import cost; what it returns must be what AutoTokenizer builds."""
+  from transformers import AutoTokenizer
+
+  built = tok_lib.build_builtin_tokenizer(tmp_path)
+  auto = AutoTokenizer.from_pretrained(tmp_path)
+  assert type(built) is type(auto)
+  assert tok_lib.differences(auto, built, TEXTS) == []
+  assert built.chat_template == auto.chat_template and built.init_kwargs == auto.init_kwargs
+  assert built.all_special_ids == auto.all_special_ids and built.model_max_length == auto.model_max_length
+
+
+def test_a_run_on_the_builtin_tokenizer_starts_without_importing_torch(tmp_path):
+  """The experiments, the built-in tokenizer ("builtin", every test-sized config) and the metric files stay clear of
+  PyTorch where it is installed (AutoTokenizer and tensorboardX would import it): seconds of start-up per run."""
+  import subprocess
+  import sys
+
+  code = ("import sys; import experiments.sft, experiments.grpo, experiments.distill; "
+          "from r1jax import tokenizer; from r1jax.train import MetricWriter; tokenizer.load_tokenizer('builtin'); "
+          f"w = MetricWriter({str(tmp_path)!r}); w.write(1, {{'loss': 1.0}}); w.close(); "
+          "print('torch' in sys.modules)")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       cwd=Path(__file__).resolve().parents[1]).stdout
+  assert out.strip() == "False"
+  assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
 @pytest.mark.parametrize("text", TEXTS)

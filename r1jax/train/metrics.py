@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,26 @@ def trim_log(path: str | Path, start_step: int) -> list[dict[str, Any]]:
   return kept
 
 
+def _summary_writer_class():
+  """tensorboardX's `SummaryWriter`, imported without importing PyTorch.
+
+  Where torch is installed, tensorboardX imports it at import time for a type annotation only: seconds of start-up
+  for every run (more than the rest of a test-sized run's imports). r1jax writes Summary protos and never hands
+  tensorboardX a torch tensor, so torch is hidden while tensorboardX loads (`sys.modules["torch"] = None` makes
+  `import torch` raise ImportError, which tensorboardX expects) and unhidden right after; a torch already imported
+  is left alone, and importing torch later works as ever.
+  """
+  if "torch" not in sys.modules:
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+      from tensorboardX import SummaryWriter
+    finally:
+      del sys.modules["torch"]
+  from tensorboardX import SummaryWriter
+
+  return SummaryWriter
+
+
 class MetricWriter:
   """Append metrics to `<workdir>/metrics.jsonl` and TensorBoard events under `<workdir>/tb`.
 
@@ -79,8 +100,7 @@ class MetricWriter:
     self._file = self.path.open("a")
     self._tb = None
     if tensorboard:
-      from tensorboardX import SummaryWriter
-
+      SummaryWriter = _summary_writer_class()  # noqa: N806
       tb_dir = self.workdir / "tb"
       for old in tb_dir.glob("events.out.tfevents.*"):
         old.unlink()

@@ -8,8 +8,8 @@ this process (1 = the first):
   {"kill": "step", "at": n}     SIGKILL after the n-th train step's logs, before its evaluation and checkpoint
   {"kill": "eval", "at": n}     SIGKILL as the n-th evaluation starts (n=1 of a fresh run: the step-0 evaluation)
   {"kill": "save", "at": n}     SIGKILL inside a checkpoint save: before the n-th rename of orbax's temporary paths
-  {"kill": "export", "at": n}   SIGKILL before the n-th file move (os.replace) once the run finishes (the HF export
-                                and summary.json)
+  {"kill": "export", "at": n}   SIGKILL before the n-th file move (os.rename / os.replace) once the run finishes (a
+                                final checkpoint's renames, the HF export, summary.json)
   {"term": "start"}             SIGTERM to itself while building the model (start-up)
   {"term": "eval", "at": n}     SIGTERM to itself as the n-th evaluation starts
   {"fail": "mkdir", "at": s}    creating an item directory inside step s's temporary checkpoint directory fails
@@ -106,17 +106,19 @@ def install(fault: dict) -> None:
     os.rename = killed_rename
 
   elif fault.get("kill") == "export":
-    hit, replace, finish_run, finishing = _counter(at), os.replace, common.finish_run, [False]
+    hit, finish_run, finishing = _counter(at), common.finish_run, [False]
 
-    def killed_replace(src, dst, *args, **kwargs):
-      if finishing[0] and hit():
-        _die()
-      return replace(src, dst, *args, **kwargs)
+    def killed_before(move):
+      def killed_move(src, dst, *args, **kwargs):
+        if finishing[0] and hit():
+          _die()
+        return move(src, dst, *args, **kwargs)
+      return killed_move
 
     def finish(*args, **kwargs):
       finishing[0] = True
       return finish_run(*args, **kwargs)
-    os.replace, common.finish_run = killed_replace, finish
+    os.replace, os.rename, common.finish_run = killed_before(os.replace), killed_before(os.rename), finish
 
   elif fault.get("term") == "start":
     build_model = common.build_model
