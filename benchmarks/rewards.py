@@ -6,8 +6,9 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout30_cases.jsonl    138 labelled pairs, split "heldout30", the held-out file: bare checker inputs of
-                                three learning platforms (numbers, fractions and mixed numbers, multiples of pi,
+  math_heldout30_cases.jsonl    138 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout30", the latest file: bare checker inputs of three learning
+                                platforms (numbers, fractions and mixed numbers, multiples of pi,
                                 expressions and inequalities in calculator notation, French school notation with
                                 decimal commas and ':' for division), from projects never used for cases before: 64
                                 from Khan/khan-exercises's answer-type tests (number, decimal, expression and prime
@@ -24,7 +25,11 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 verdict, the platform's own constants tau and pau, tolerance, domain and
                                 simplification options, a unit rule, golds in a platform's brace grouping, syntax
                                 hints, extraneous-bracket variants beyond eleven kept) are in
-                                math_heldout30_left_out.jsonl with the reason for each.
+                                math_heldout30_left_out.jsonl with the reason for each. Held out for one run at 85.5%
+                                (118/138, 0 false positives, 20 false negatives; math-verify 71.0%, 0 false
+                                positives), then developed on: the rule its misses led to (digits grouped in threes
+                                by spaces after the decimal point, as the SI writes them, are one number) brings it
+                                to 87.7% (see docs/math_grading.md).
   math_heldout29_cases.jsonl    161 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout29": most of them bare checker inputs
                                 (expressions, equations and factorisations in calculator notation and LaTeX), a
@@ -677,7 +682,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout29); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout30); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -905,7 +910,7 @@ def main():
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                "heldout28", "heldout29"):
+                "heldout28", "heldout29", "heldout30"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
