@@ -6,8 +6,32 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout30_cases.jsonl    138 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout30", the latest file: bare checker inputs of three learning
+                                platforms (numbers, fractions and mixed numbers, multiples of pi,
+                                expressions and inequalities in calculator notation, French school notation with
+                                decimal commas and ':' for division), from projects never used for cases before: 64
+                                from Khan/khan-exercises's answer-type tests (number, decimal, expression and prime
+                                factorisation answer types; true verdicts under a form constraint kept), 60 from
+                                Zahara-Nour/ubumaths-old's correction tests (values in forms a student writes; true
+                                verdicts under options that only relax or add a form rule kept, the option named), 14
+                                from StepicOrg/stepik-plugins's math quiz tests (identities, inequalities); each with
+                                its source. Built and committed before any grader change it measures. 37 of its
+                                answers are wrong (27%), such as 2pi for -2pi, -41.9999999 for -42,
+                                0.3333333333333333 for 1/3, 6 for 3+4, 5 m for 2 cm + 3 cm, x > 0 for x >= 0. The 525
+                                cases of those sources left out (answers split across several input boxes, form
+                                verdicts, verdicts under form constraints on a right value, identical strings, pairs
+                                repeated within the file, 7 pairs already in earlier case files, answers without a
+                                verdict, the platform's own constants tau and pau, tolerance, domain and
+                                simplification options, a unit rule, golds in a platform's brace grouping, syntax
+                                hints, extraneous-bracket variants beyond eleven kept) are in
+                                math_heldout30_left_out.jsonl with the reason for each. Held out for one run at 85.5%
+                                (118/138, 0 false positives, 20 false negatives; math-verify 71.0%, 0 false
+                                positives), then developed on: the rule its misses led to (digits grouped in threes
+                                by spaces after the decimal point, as the SI writes them, are one number) brings it
+                                to 87.7% (see docs/math_grading.md).
   math_heldout29_cases.jsonl    161 labelled pairs (development data since its misses were listed; counted in
-                                "whole"), split "heldout29", the latest file: most of them bare checker inputs
+                                "whole"), split "heldout29": most of them bare checker inputs
                                 (expressions, equations and factorisations in calculator notation and LaTeX), a
                                 few completions (<think>/<answer> tags, several answer tags, "The answer is ...", a
                                 give-up), from projects never used for cases before: 78 from oppia/oppia's algebraic,
@@ -658,7 +682,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout29); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout30); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -684,7 +708,7 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout29": "math_heldout29_cases.jsonl",
+FILES = {"heldout30": "math_heldout30_cases.jsonl", "heldout29": "math_heldout29_cases.jsonl",
          "heldout28": "math_heldout28_cases.jsonl", "heldout27": "math_heldout27_cases.jsonl",
          "heldout26": "math_heldout26_cases.jsonl", "heldout25": "math_heldout25_cases.jsonl",
          "heldout24": "math_heldout24_cases.jsonl", "heldout23": "math_heldout23_cases.jsonl",
@@ -705,7 +729,7 @@ FILES = {"heldout29": "math_heldout29_cases.jsonl",
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout29"
+HELD_OUT = "heldout30"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -886,7 +910,7 @@ def main():
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                "heldout28", "heldout29"):
+                "heldout28", "heldout29", "heldout30"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -904,10 +928,10 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout28", "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22",
-             "heldout21", "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14",
-             "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6",
-             "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
+    names = (HELD_OUT, "heldout29", "heldout28", "heldout27", "heldout26", "heldout25", "heldout24", "heldout23",
+             "heldout22", "heldout21", "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15",
+             "heldout14", "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7",
+             "heldout6", "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath

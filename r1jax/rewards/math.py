@@ -119,6 +119,8 @@ Policies for the answers other graders read differently (each a decision, tested
     42 is wrong") answers nothing.
   * Dots between groups of three digits are thousands separators when there are two or more groups (1.000.000);
     one group (1.000) stays a decimal.
+  * Spaces that group digits in threes on both sides of the decimal point, as the SI writes numbers, leave one
+    number: 12 345.678 9 is 12345.6789, 1,234 5 is 1.2345 (a whole answer; in prose spaced digits stay no value).
   * Decimal commas: a comma between digits is a thousands separator when exactly three digits follow (not after a
     lone 0), else a decimal comma, in a whole answer and in prose alike; on a side of an equation, thousands
     separators go when they are the side's only commas (y = 2,500 is y = 2500; a side holding a tuple keeps them).
@@ -1099,6 +1101,9 @@ _INNER_UNIT = re.compile(rf"(?<=\d)\s+(?:{_UNITS})(?=\s*(?:[,;)\]}}]|\\}}))", re
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _SPACED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
 _DOTTED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3}){2,}")
+# A decimal whose digits spaces group in threes on both sides of the point, as the SI writes numbers (12 345.678 9;
+# 1,234 5 with a decimal comma): the fractional part's groups of three count from the point, the last one is shorter.
+_SPACED_DECIMALS = re.compile(r"[-+]?(?:[1-9]\d{0,2}(?: \d{3})+|\d+)[.,]\d{3}(?: \d{3})* \d{1,3}")
 # A whole answer that is a mixed number: an integer (spaced thousands allowed), a space and a proper fraction a/b.
 _MIXED_NUMBER = re.compile(r"([-+]?)(\d{1,3}(?: \d{3})+|\d{1,20})\s+(\d{1,20})\s*/\s*(\d{1,20})")
 # A number with a unit abbreviation glued to it (12cm): the whole answer, two or more letters, never one (12m).
@@ -1313,6 +1318,8 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   elif _THOUSANDS.fullmatch(s):
     s = s.replace(",", "")
   elif _SPACED_THOUSANDS.fullmatch(s):
+    s = s.replace(" ", "")
+  elif _SPACED_DECIMALS.fullmatch(s):  # 12 345.678 9 is 12345.6789; 1,234 5 becomes 1,2345, a decimal comma
     s = s.replace(" ", "")
   elif "=" in s:
     s = "=".join(_side_thousands(side) for side in _equals_sides(s))

@@ -52,7 +52,8 @@ HELD_OUT25 = _cases("math_heldout25_cases.jsonl")  # likewise
 HELD_OUT26 = _cases("math_heldout26_cases.jsonl")  # likewise
 HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise
 HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise
-HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise
+HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -74,7 +75,8 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
   files = (OUTSIDE + DEV + HELD_OUT + HELD_OUT2 + HELD_OUT3 + HELD_OUT4 + HELD_OUT5 + HELD_OUT6 + HELD_OUT7
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
-           + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29)
+           + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
+           + HELD_OUT30)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -313,13 +315,26 @@ def test_heldout29_cases_the_grader_was_developed_against():
   assert agree >= 151 / 161 and not false_positives
 
 
+# "heldout30" (held out for one run at 118/138 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 121/138 since the rule its misses led to: digits grouped in threes by spaces after the decimal point, as the SI
+# writes them (12 345.678 9, and 1,234 5 with a decimal comma), are one number. Its other seventeen misses are left:
+# mixed numbers written with spaces or before pi (-4 5/6pi, a spaced 1 1 / 2), a gold that writes x for the times
+# sign between digits (2x2x3x5), thousands separators that are dots or sit in the decimal part (41.976 for 41976,
+# 12.345,6789, 12,345.678,9), sums of lengths with units as golds (2 cm + 3 cm, 500 cm for 2 m + 3 m), 5,0 (a
+# list of two numbers as well as a decimal comma), a colon for division inside a bracket (a-(c:d)) and 1 2 3 4 for
+# 1234, all of which r1jax refuses by policy or cannot read without also rewarding a wrong answer of that shape.
+def test_heldout30_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout30")
+  assert agree >= 121 / 138 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
-  """A floor, not the target: at the held-out file's one run (2026-11-28, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 151 of its 161 labels and rewarded none of its 50 wrong answers; a change must not do
+  """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
+  the grader agreed with 118 of its 138 labels and rewarded none of its 37 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout29")
-  assert len(HELD_OUT29) == 161 and sum(not c["expected"] for c in HELD_OUT29) == 50
-  assert agree >= 151 / 161 and not false_positives
+  agree, false_positives = _agreement("heldout30")
+  assert len(HELD_OUT30) == 138 and sum(not c["expected"] for c in HELD_OUT30) == 37
+  assert agree >= 118 / 138 and not false_positives
 
 
 def _slow_batch():

@@ -330,6 +330,18 @@ def test_spaced_digits_units_inverse_trig_and_equation_thousands(gold, predictio
   assert rmath.verify(gold, prediction) is expected
 
 
+# Digits grouped in threes by spaces after the decimal point too, as the SI writes them. The right answers failed on
+# the grader before (refused); the wrong ones show the groups are read as digits of one number, not dropped.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("12345.6789", "12 345.678 9", True), ("12345.6789", "12 345,678 9", True), ("1,2345", "1,234 5", True),
+    ("3.14159", "3.141 59", True), (r"\pi", "3.141 592 65", True), ("0.1234567", "0.123 456 7", True),
+    ("12345.6789", "12 345.678 8", False), ("3.14159", "3.141 5", False), ("1.2345", "1,234 6", False),
+    ("0.1234567", "0.123 456", False), ("12", "1 2", False), ("1.5", "1.5 2", False),
+])
+def test_digits_grouped_by_spaces_after_the_decimal_point(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
