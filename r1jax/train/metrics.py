@@ -63,8 +63,8 @@ def trim_log(path: str | Path, start_step: int) -> list[dict[str, Any]]:
 def _summary_writer_class():
   """tensorboardX's `SummaryWriter`, imported without importing PyTorch.
 
-  Where torch is installed, tensorboardX imports it at import time for a type annotation only: seconds of start-up
-  for every run (more than the rest of a test-sized run's imports). r1jax writes Summary protos and never hands
+  Where torch is installed, tensorboardX imports it at import time for a type annotation only: 2-4 s of start-up
+  for every run on a 2-core machine. r1jax writes Summary protos and never hands
   tensorboardX a torch tensor, so torch is hidden while tensorboardX loads (`sys.modules["torch"] = None` makes
   `import torch` raise ImportError, which tensorboardX expects) and unhidden right after; a torch already imported
   is left alone, and importing torch later works as ever.
