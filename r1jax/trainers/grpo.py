@@ -144,7 +144,7 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
         if gs.beta:
           dev["ref_logp"] = logp_fn(ref_params, dev)
         if gs.updates_per_step > 1:  # every update after the first is off-policy: its ratios need the sampler's logp
-          dev["old_logp"] = logp_fn(state.params, dev)
+          dev["old_logp"] = dev["sample_logp"] if gs.old_logp == "sampler" else logp_fn(state.params, dev)
         rows_n = batch["advantages"].shape[0]  # prompt groups
         if rows_n % gs.mini_batches:
           raise ValueError(f"{rows_n} prompt groups do not split into config.grpo.mini_batches={gs.mini_batches}")

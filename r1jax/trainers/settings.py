@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import ml_collections
 
 from r1jax import judges
-from r1jax.checks import SettingsError, non_negative, positive, require
+from r1jax.checks import SettingsError, non_negative, one_of, positive, require
 from r1jax.train.state import OptimizerConfig
 
 S = TypeVar("S")
@@ -441,6 +441,14 @@ class GRPOAlgorithmSettings:
   With more than one update per rollout batch (num_iterations x mini_batches > 1) the old log-probs are recorded
   before the first, so that every later update's importance ratio and clipping are against the policy that
   sampled."""
+  old_logp: str = "recompute"
+  """Where those old log-probs come from when a rollout batch makes more than one update. recompute: one forward
+  pass of the policy over the batch before the first update (the trainer's own numerics). sampler: the log-probs
+  the sampler recorded as it drew each token, log softmax(logits / temperature) before top-k / top-p truncation,
+  the same quantity from the same parameters, so the step skips that pass (a forward over the whole batch, ~15% of
+  a small model's GRPO step on CPU); the two differ only by the rounding of the sampler's cached decode against
+  the trainer's full forward, which train/logp_mismatch reports. Use recompute when the sampler runs other
+  numerics than the trainer (another dtype or attention kernel)."""
   micro_batches: int = 1
   """Gradient accumulation inside each mini-batch (exact), in slices of whole prompt groups."""
   dynamic_sampling: bool = False
@@ -456,6 +464,7 @@ class GRPOAlgorithmSettings:
   def __post_init__(self):
     non_negative(self, "epsilon_low", "epsilon_high", "beta")
     positive(self, "num_iterations", "mini_batches", "micro_batches", "max_draws", "logprob_chunk")
+    one_of(self.old_logp, ("recompute", "sampler"), "old_logp")
     require(self.epsilon_low < 1.0, "epsilon_low", f"must be < 1, got {self.epsilon_low!r}")
 
   @property

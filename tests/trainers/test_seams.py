@@ -4,7 +4,9 @@ dataset column; and the trainer refuses runs that cannot learn."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -66,14 +68,47 @@ def test_later_mini_batches_are_clipped_against_the_sampling_policy(tmp_path):
   assert row["train/ratio_max"] - row["train/ratio_min"] > 1e-3
 
 
-def test_loss_knobs_resolve_from_settings_and_options_and_unknown_options_fail():
-  knobs = {"epsilon_low": 0.1, "epsilon_high": 0.3, "beta": 0.0, "max_tokens": 8}
-  fn, kw = grpo_train.resolve_loss("scaled_grpo_for_test", knobs, {"scale": 3.0})
-  assert fn is scaled_grpo_for_test and kw == {"epsilon_low": 0.1, "epsilon_high": 0.3, "scale": 3.0}
-  with pytest.raises(SettingsError, match=r"loss_options has \['dual_clip'\]"):
-    grpo_train.resolve_loss("scaled_grpo_for_test", knobs, {"dual_clip": 3.0})
-  with pytest.raises(KeyError, match="unknown policy loss 'ppo'; valid: .*dr_grpo"):
-    grpo_train.resolve_loss("ppo", knobs)
+def test_old_logp_from_the_sampler_trains_like_recomputing_it_without_the_forward_pass(tmp_path, monkeypatch):
+  """grpo.old_logp = sampler takes the sampler's recorded log-probs as the off-policy updates' old log-probs: the
+  same quantity as the recomputed ones up to fp32 rounding, so two steps of two updates each end at the same
+  params, ratios and losses, and each step runs the policy once less (no log-prob pass before its first update)."""
+  from r1jax.trainers import grpo as grpo_trainer
+
+  real_jit, passes = jax.jit, []
+
+  def spying_jit(fn, *args, **kwargs):  # counts the calls of the jitted log-prob pass (the trainer's logp_fn)
+    jitted = real_jit(fn, *args, **kwargs)
+    inner = getattr(fn, "__wrapped__", None)
+    if isinstance(inner, functools.partial) and inner.func is grpo_train.completion_logprobs:
+      return lambda *a, **k: (passes.append(1), jitted(*a, **k))[1]
+    return jitted
+
+  runs = {}
+  for source in ("recompute", "sampler"):
+    c = _tiny_grpo(steps=2, mini_batches=2, num_iterations=1, old_logp=source)
+    # eps >> |gradient|: update = lr * g / (sqrt(v) + eps) ~ SGD at lr / eps, so that two runs whose gradients
+    # differ in the last bits end close (Adam's sign-like steps would amplify the rounding of near-zero gradients).
+    c.optimizer.update(learning_rate=5.0, eps=1.0, b1=0.0, schedule="constant", warmup_steps=0)
+    passes.clear()
+    monkeypatch.setattr(grpo_trainer.jax, "jit", spying_jit)
+    out = grpo_cli.train(c, tmp_path / source)
+    monkeypatch.undo()
+    rows = [r for r in read_metrics(tmp_path / source / "metrics.jsonl") if "train/ratio_max" in r]
+    runs[source] = (out["params"], rows, len(passes))
+  (p_re, rows_re, n_re), (p_sa, rows_sa, n_sa) = runs["recompute"], runs["sampler"]
+  assert (n_re, n_sa) == (2, 0)  # one old-log-prob pass per step, or none
+  for a, b in zip(jax.tree.leaves(p_re), jax.tree.leaves(p_sa)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+  assert len(rows_re) == len(rows_sa) == 2
+  for r, s in zip(rows_re, rows_sa):
+    assert r["train/ratio_max"] > 1.0 + 1e-3  # the second update is off-policy, in both runs
+    for key in ("train/ratio_max", "train/ratio_min", "train/loss"):
+      assert abs(r[key] - s[key]) < 1e-4, (key, r[key], s[key])
+
+
+def test_an_unknown_old_logp_source_is_named():
+  with pytest.raises(SettingsError, match="old_logp.*recompute.*sampler.*'rollout'"):
+    settings.parse(settings.GRPOSettings, _tiny_grpo(old_logp="rollout"))
 
 
 def _fake_rollouts(rows, prefill="<think>", completions=("12</think><answer>3</answer>", "x")):
