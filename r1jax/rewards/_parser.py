@@ -154,6 +154,9 @@ _FUNCS = {
 # Names that are functions only when an opening parenthesis follows: re(z), im(z), arg(z) and SymPy's Abs(x);
 # elsewhere "re", "im" and "Abs" stay products of letters.
 _PAREN_FUNCS = {"re": sympy.re, "im": sympy.im, "arg": sympy.arg, "Abs": sympy.Abs}
+# max and min of one or more scalars, only before an opening parenthesis (plain and SymPy spellings): max(m, n) is
+# max(n, m), max(m) is m, max(3, 5) is 5; elsewhere "max" and "Min" stay products of letters.
+_MANY_ARGUMENTS = {"max": sympy.Max, "min": sympy.Min, "Max": sympy.Max, "Min": sympy.Min}
 _TWO_ARGUMENTS = {"binom": lambda n, k: binomial(n, k), "nCr": lambda n, k: binomial(n, k),
                   "nPr": lambda n, k: _falling_factorial(n, k),
                   "gcd": lambda a, b: sympy.gcd(*_integers(a, b)), "lcm": lambda a, b: sympy.lcm(*_integers(a, b))}
@@ -257,7 +260,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
       tokens.append(("sym", value))  # S_{MBCN}: the subscript is one name, not a product of letters
     elif kind == "word" and value.isupper() and tokens[-1:] == [("op", "{")] and text.startswith("}", pos):
       tokens.extend(("sym", c) for c in value)  # \frac{NO}{BO}: points N and O, not the word "no"
-    elif kind == "word" and value in _PAREN_FUNCS and text.startswith("(", pos):
+    elif kind == "word" and (value in _PAREN_FUNCS or value in _MANY_ARGUMENTS) and text.startswith("(", pos):
       tokens.append(("func", value))
     elif kind == "word":
       tokens.extend(_split_word(value))
@@ -876,6 +879,8 @@ class _Parser:
     base = exponent = None
     if name in _TWO_ARGUMENTS:
       return self.two_arguments(name)
+    if name in _MANY_ARGUMENTS:
+      return self.many_arguments(name)
     if name == "log" and self.at("op", "_"):
       self.take()
       if self.peek()[0] == "num" and self.tokens[self.i + 1:self.i + 2] == [("op", "(")]:
@@ -910,6 +915,16 @@ class _Parser:
     k = _scalar(self.expr())
     self.expect("op", ")")
     return _TWO_ARGUMENTS[name](n, k)
+
+  def many_arguments(self, name: str):
+    """max(a, b, ...) and min(a, b, ...): a parenthesised list of one or more scalars."""
+    self.expect("op", "(")
+    values = [_scalar(self.expr())]
+    while self.at("op", ","):
+      self.take()
+      values.append(_scalar(self.expr()))
+    self.expect("op", ")")
+    return _MANY_ARGUMENTS[name](*values)
 
   def log_arguments(self):
     """`(x)` or `(x, b)` after log: plain notation's two-argument log(x, b) is the logarithm of x to base b."""

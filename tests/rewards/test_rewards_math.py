@@ -342,6 +342,17 @@ def test_digits_grouped_by_spaces_after_the_decimal_point(gold, prediction, expe
   assert rmath.verify(gold, prediction) is expected
 
 
+# max and min of a parenthesised list, in plain and SymPy spellings. The right answers failed on the grader before
+# (refused: "max" was read as a product of letters); the wrong ones show the value is compared, not the name.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("max(n, m)", "max(m,n)", True), ("Max(n, m)", "max(m, n)", True), ("m", "max(m)", True),
+    ("Min(n, m, alpha)", "min(alpha, m, n)", True), ("5", "max(3, 5)", True), ("-2", "min(1, -2, 0)", True),
+    ("3", "max(3, 5)", False), ("max(m, n)", "min(m, n)", False), ("m", "max(m, n)", False), ("2", "max(2, x)", False),
+])
+def test_max_and_min_of_a_list(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
