@@ -1317,10 +1317,8 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     s = s.replace(".", "")
   elif _THOUSANDS.fullmatch(s):
     s = s.replace(",", "")
-  elif _SPACED_THOUSANDS.fullmatch(s):
-    s = s.replace(" ", "")
-  elif _SPACED_DECIMALS.fullmatch(s):  # 12 345.678 9 is 12345.6789; 1,234 5 becomes 1,2345, a decimal comma
-    s = s.replace(" ", "")
+  elif _SPACED_THOUSANDS.fullmatch(s) or _SPACED_DECIMALS.fullmatch(s):  # 12 345.678 9 is 12345.6789; 1,234 5
+    s = s.replace(" ", "")                                                  # becomes 1,2345, a decimal comma
   elif "=" in s:
     s = "=".join(_side_thousands(side) for side in _equals_sides(s))
   return s, percent
