@@ -6,7 +6,8 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout32_cases.jsonl    30 labelled pairs, split "heldout32", the held-out file: bare answers, LaTeX and a
+  math_heldout32_cases.jsonl    30 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout32", the latest file: bare answers, LaTeX and a
                                 few phrased replies, from projects never used for cases before: 19 from
                                 hkust-nlp/dart-math's evaluator tests (MathEvaluator.eq asserted in its eval notebook:
                                 scientific notation, reordered sums and lists, dollar signs and thousands separators,
@@ -19,7 +20,9 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 cases of those sources left out (identical strings, 7 pairs already in earlier case
                                 files, verdicts neither right nor wrong, the option compare_sets, a percent reading,
                                 Python numbers, the checker's unordered pair type) are in math_heldout32_left_out.jsonl
-                                with the reason for each.
+                                with the reason for each. Held out for one run at 90.0% (27/30, 0 false positives, 3
+                                false negatives; math-verify 83.3%, 0 false positives), then its misses were listed:
+                                no rule came of them (see docs/math_grading.md), so it stays at 90.0%.
   math_heldout31_cases.jsonl    78 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout31": bare checker inputs in
                                 calculator notation, a few LaTeX and "Final answer:" answers, from projects never
@@ -718,7 +721,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout31); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout32); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -947,7 +950,8 @@ def main():
                 "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                "heldout28", "heldout29", "heldout30", "heldout31"):
+                "heldout28", "heldout29", "heldout30", "heldout31",
+                "heldout32"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

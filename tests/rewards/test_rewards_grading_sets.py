@@ -55,7 +55,7 @@ HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise
 HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise
 HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
 HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
-HELD_OUT32 = _cases("math_heldout32_cases.jsonl")
+HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -343,6 +343,16 @@ def test_heldout31_cases_the_grader_was_developed_against():
   assert agree >= 67 / 78 and not false_positives
 
 
+# "heldout32" (held out for one run at 27/30 with no false positive, 2026-11-29: below the target of 97%) stays at
+# 27/30: its three misses led to no rule. A list answered as a tuple (12,34 for (12,34)), where 12,34 also reads as a
+# decimal comma; a column vector written as an array without a column spec against the list 1,2; and false for no,
+# a single pair of yes/no against true/false words that no other file labels: none can be read without also
+# rewarding a wrong answer of that shape.
+def test_heldout32_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout32")
+  assert agree >= 27 / 30 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 27 of its 30 labels and rewarded none of its 16 wrong answers; a change must not do
@@ -350,14 +360,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout32")
   assert len(HELD_OUT32) == 30 and sum(not c["expected"] for c in HELD_OUT32) == 16
   assert agree >= 27 / 30 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 90.0% agreement (27/30), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 83.3%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout32")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
