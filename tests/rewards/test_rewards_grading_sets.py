@@ -54,7 +54,8 @@ HELD_OUT27 = _cases("math_heldout27_cases.jsonl")  # likewise
 HELD_OUT28 = _cases("math_heldout28_cases.jsonl")  # likewise
 HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise
 HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
-HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
+HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -77,7 +78,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
-           + HELD_OUT30 + HELD_OUT31)
+           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -342,13 +343,23 @@ def test_heldout31_cases_the_grader_was_developed_against():
   assert agree >= 67 / 78 and not false_positives
 
 
+# "heldout32" (held out for one run at 27/30 with no false positive, 2026-11-29: below the target of 97%) stays at
+# 27/30: its three misses led to no rule. A list answered as a tuple (12,34 for (12,34)), where 12,34 also reads as a
+# decimal comma; a column vector written as an array without a column spec against the list 1,2; and false for no,
+# a single pair of yes/no against true/false words that no other file labels: none can be read without also
+# rewarding a wrong answer of that shape.
+def test_heldout32_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout32")
+  assert agree >= 27 / 30 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 63 of its 78 labels and rewarded none of its 17 wrong answers; a change must not do
+  the grader agreed with 27 of its 30 labels and rewarded none of its 16 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout31")
-  assert len(HELD_OUT31) == 78 and sum(not c["expected"] for c in HELD_OUT31) == 17
-  assert agree >= 63 / 78 and not false_positives
+  agree, false_positives = _agreement("heldout32")
+  assert len(HELD_OUT32) == 30 and sum(not c["expected"] for c in HELD_OUT32) == 16
+  assert agree >= 27 / 30 and not false_positives
 
 
 def _slow_batch():
