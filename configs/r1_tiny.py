@@ -60,7 +60,8 @@ Where each choice comes from:
                    (+10.4, -47; seed 1: +11.1, -10.3), and cold-start traces that rewrite the rest of the
                    expression after each operation ("9 - 8 + 6 = 1 + 6 = 7": the model miscopies the rest,
                    cold-start in-band 0.55, then +11.5 / -28).
-  sft_control  The cold-start model trained on with SFT (the same traces) for the same training time GRPO used:
+  sft_control  The cold-start model trained on with SFT (the same traces, constant lr) for the same training time
+               GRPO used (a training-time budget, train.max_train_s, that ends the run at GRPO's measured loop time):
                does RL add more than more SFT on what the cold start already had?
   r1_zero      GRPO with the same rewards, loss and sampling straight from the base (DeepSeek-R1 §2.2), at lr 2e-4
                for 40 steps: the prompt ends at "Assistant: ", nothing prefilled, so the model must find the <think>
@@ -68,7 +69,7 @@ Where each choice comes from:
   student_*    DeepSeek-R1 §4.1 / Table 6, distillation vs RL on a smaller model. Both start from a smaller base
                pretrained like the big one. student_rl: the R1-Zero recipe on the student; student_distill:
                rejection-sample the GRPO model (keep correct, well-formatted traces; R1 §2.3.3) and SFT the student
-               on them for as long as student_rl trained.
+               on them (constant lr) for as long as student_rl trained (a training-time budget, as the control's).
   eval         Every stage on the same held-out problems, 500 per band x 4 samples at temperature 1 (the policy's own
                distribution; pass@1 = mean over samples, with its standard error over prompts), maj@4, pass@4,
                format rate, mean length, and greedy accuracy (one sample at temperature 0).
@@ -169,18 +170,21 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       round_sampling=dict(sampling, num_prompts=300)))
   c.cold_start = _sft(model, _task(c.bands.narrow, 300), steps=300, lr=1e-3, batch_size=32, max_len=96)
   c.grpo = _grpo(model, _task(c.bands.rl, 20000), steps=200, lr=1e-4, eval_every=100, eval_prompts=128)
-  # The control continues the cold start on the same traces; the pipeline sets its steps so that it trains as long
-  # as GRPO did.
+  # The control continues the cold start on the same traces; the pipeline gives it GRPO's measured training time as
+  # its budget (train.max_train_s) and room in steps to reach it, so the schedule is constant.
   c.sft_control = _sft(model, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=32, max_len=96)
   c.sft_control.optimizer.update(schedule="constant", warmup_steps=0)
   c.sft_control.eval.update(_eval(128))
   c.r1_zero = _grpo(model, _task(c.bands.rl, 20000), steps=40, lr=2e-4, eval_every=20, eval_prompts=128)
   c.student_rl = _grpo(student, _task(c.bands.rl, 20000), steps=20, lr=2e-4, eval_every=0, eval_prompts=64)
-  # The pipeline sets the distillation's SFT steps so that the student trains as long as student_rl did, from the
-  # student base's seconds per step: the batches have the student base's shape (16 documents packed into 8 rows of
-  # 160 tokens), so that its step time is the distillation's.
+  # The pipeline gives the distillation student_rl's measured training time as its budget, and room in steps to
+  # reach it, planned from the student base's seconds per step: the batches have the student base's shape (16
+  # documents packed into 8 rows of 160 tokens). A constant schedule, since the step the budget ends at is not known
+  # in advance (a cosine planned for an expected step count overshot student_rl's time by 20-60%: the machine's
+  # speed drifts from stage to stage).
   c.student_distill = _sft(student, _task(c.bands.rl, 300), steps=1, lr=1e-3, batch_size=8, max_len=160)
   c.student_distill.train.update(pack=True, pack_examples=16)
+  c.student_distill.optimizer.update(schedule="constant")
   if quick:  # every stage runs, in seconds; the numbers mean nothing
     c.eval.update(num_prompts=8, num_samples=2, batch_prompts=8, max_new_tokens=24)
     for name in ("base", "student_base"):

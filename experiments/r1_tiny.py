@@ -108,18 +108,16 @@ def loop_seconds(workdir: Path) -> tuple[float, list[tuple[int, float]]]:
   """(training seconds, [(step, cumulative seconds)]) of a run from the time/step_s of its metrics: rollouts and
   updates (GRPO) or batches and updates (SFT), without evaluations, checkpoints, exports or compilation (the first
   logged window, which compiles, counts at the median speed of the others)."""
-  windows, prev = [], 0
+  ends, windows, prev = [], [], 0
   for row in read_metrics(workdir / "metrics.jsonl"):
     if "time/step_s" in row and row["step"] > prev:
-      windows.append((row["step"], row["step"] - prev, row["time/step_s"]))
+      ends.append(row["step"])
+      windows.append((row["step"] - prev, row["time/step_s"]))
       prev = row["step"]
-  if len(windows) > 1:
-    windows[0] = (windows[0][0], windows[0][1], float(np.median([w[2] for w in windows[1:]])))
-  total, points = 0.0, [(0, 0.0)]
-  for step, n, per_step in windows:
-    total += n * per_step
-    points.append((step, total))
-  return total, points
+  total = common.training_seconds(windows)
+  measured = np.cumsum([n * per_step for n, per_step in windows])
+  cumulative = measured - (measured[-1] - total if len(windows) else 0.0)  # the first window without its compile
+  return total, [(0, 0.0)] + [(end, float(t)) for end, t in zip(ends, cumulative)]
 
 
 def step_seconds(workdir: Path) -> float:
@@ -264,14 +262,20 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
       evaluate(name, out, s)
     return out
 
-  def planned_steps(name: str, given: str, sft_dir: str, **extra: Any) -> int:
-    """The SFT steps that give stage `name` the training time stage `given` used, at the SFT speed measured in
-    <workdir>/<sft_dir> (planned once, kept in the ledger so that a resumed run keeps the plan)."""
+  def time_matched(name: str, given: str, sft_dir: str, **extra: Any) -> tuple[int, dict[str, Any]]:
+    """(expected steps, settings changes) that give SFT stage `name` the training time stage `given` used: a
+    training-time budget (train.max_train_s) of that time, and room to reach it (train.steps: twice the steps
+    expected at the SFT speed measured in <workdir>/<sft_dir>, since the machine's speed drifts between stages).
+    Planned once and kept in the ledger, so that a resumed run keeps the plan."""
     if "planned_steps" not in ledger.get(name):
       sft_step = step_seconds(workdir / sft_dir)
-      ledger.set(name, planned_steps=max(1, round(ledger.get(given)["train_s"] / sft_step)),
-                 planned_from={f"{given}_train_s": ledger.get(given)["train_s"], "sft_step_s": sft_step}, **extra)
-    return ledger.get(name)["planned_steps"]
+      budget = ledger.get(given)["train_s"]
+      ledger.set(name, planned_steps=max(1, round(budget / sft_step)), max_train_s=budget,
+                 planned_from={f"{given}_train_s": budget, "sft_step_s": sft_step}, **extra)
+    plan = ledger.get(name)
+    steps = 2 * plan["planned_steps"]
+    return plan["planned_steps"], {"train.steps": steps, "train.max_train_s": plan["max_train_s"],
+                                   "train.checkpoint_every": max(10, steps // 2)}
 
   s_base = stage_settings(c, "base", split)
   tokenizer = common.build_tokenizer(s_base.tokenizer)
@@ -289,11 +293,10 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
     rl = stage("grpo", grpo, s_grpo, init_params=cold["params"])
 
     # The control: more SFT of the cold start on its own traces, for as long as GRPO trained.
-    steps = planned_steps("sft_control", "grpo", "sft")
-    every = max(1, steps // c.pipeline.control_evals)
-    s_ctrl = stage_settings(c, "sft_control", split, **{"train.steps": steps, "train.eval_every": every,
-                                                        "train.log_every": min(10, every),
-                                                        "train.checkpoint_every": max(10, steps // 2)})
+    expected, matched = time_matched("sft_control", "grpo", "sft")
+    every = max(1, expected // c.pipeline.control_evals)
+    s_ctrl = stage_settings(c, "sft_control", split, **matched, **{"train.eval_every": every,
+                                                                   "train.log_every": min(10, every)})
     stage("sft_control", sft, s_ctrl, init_params=cold["params"], rows=cold_rows)
 
     # R1-Zero: GRPO (the same rewards and loss) straight from the base.
@@ -305,8 +308,8 @@ def run(workdir: str | Path, quick: bool = False, split: str = "test", overrides
     s_sd = stage_settings(c, "student_distill", split)
     traces, trace_stats = rejection_traces(rl["cfg"], rl["params"], tokenizer, s_sd, c.pipeline.distill_sampling,
                                            s_sd.seed, workdir / "student_distill_traces.json")
-    steps = planned_steps("student_distill", "student_rl", "student_base", traces=trace_stats)
-    s_sd = settings_lib.updated(s_sd, {"train.steps": steps, "train.checkpoint_every": max(10, steps // 2)})
+    _, matched = time_matched("student_distill", "student_rl", "student_base", traces=trace_stats)
+    s_sd = settings_lib.updated(s_sd, matched)
     stage("student_distill", sft, s_sd, init_params=sbase["params"], rows=traces)
 
     # Later rounds (DeepSeek-R1 §2.3.3): the previous round's GRPO model is rejection-sampled on RL-band prompts,
@@ -413,7 +416,7 @@ def claims_rows(c, r: dict) -> list[dict]:
   add("A cold start makes RL better than RL from the base (R1 §2.3)",
       "pass@1 grpo − r1_zero (both GRPO, same rewards and loss)", [diff_text("r1_zero", "grpo", b) for b in ("narrow", "hard")])
   add("Distilling the RL model beats RL on the smaller model (R1 §4.1, Table 6)",
-      "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, planned for the same student "
+      "smaller student: SFT on rejection-sampled grpo traces vs GRPO from its base, for the same student "
       f"training time (measured: distill {_train_s(r, 'student_distill')}, rl {_train_s(r, 'student_rl')}); "
       "pass@1 student_distill − student_rl",
       [diff_text("student_rl", "student_distill", b) for b in ("narrow", "hard")])

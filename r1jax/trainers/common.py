@@ -452,13 +452,24 @@ class Progress:
     self._bar.close()
 
 
+def training_seconds(windows: Sequence[tuple[int, float]]) -> float:
+  """A train loop's training time from its logged windows [(steps in the window, seconds per step)]: the sum of
+  steps x seconds, the first window (which compiles) counted at the median speed of the later ones when there are
+  any. What `time/step_s` says a run trained, without its compilation."""
+  if not windows:
+    return 0.0
+  first_speed = float(np.median([w[1] for w in windows[1:]])) if len(windows) > 1 else windows[0][1]
+  return windows[0][0] * first_speed + sum(n * per_step for n, per_step in windows[1:])
+
+
 def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int, state: TrainState, extra: dict,
-                run_eval) -> bool:
+                run_eval, last: bool | None = None) -> bool:
   """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after
-  SIGTERM; `extra` gains the bad-step counts). Returns True when the loop must stop (a termination
-  signal arrived). Raises CheckpointSaveError as soon as a save is known to have failed."""
+  SIGTERM; `extra` gains the bad-step counts). `last`: this is the run's last step (default: step == train.steps;
+  a loop that ends early on its own terms, such as a time budget, says so). Returns True when the loop must stop (a
+  termination signal arrived). Raises CheckpointSaveError as soon as a save is known to have failed."""
   t = run.settings.train
-  last = step == t.steps
+  last = step == t.steps if last is None else last
   if t.eval_every and (step % t.eval_every == 0 or last):
     row = writer.write(step, run_eval(step))
     progress.line(step, row)
@@ -525,19 +536,22 @@ def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
 
 
 def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn_keys: Sequence[str],
-               **summary: Any) -> dict:
-  """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete, write summary.json
-  and say what the run did in one last line. -> the summary plus "params" and "cfg" for the caller."""
+               budget_reached: bool = False, **summary: Any) -> dict:
+  """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete (all its steps, or
+  `budget_reached`: it ended on its training-time budget), write summary.json and say what the run did in one last
+  line. -> the summary plus "params" and "cfg" for the caller."""
   progress.close()
   s = run.settings
   if not all_finite(state.params):
     raise NonFiniteError(f"{run.name}: the params at step {step} hold non-finite values; nothing was exported and the "
                          f"run is not complete (its last checkpoint is in {run.checkpointer.directory})")
   history = eval_history(run.workdir)
-  complete = step >= s.train.steps
+  complete = step >= s.train.steps or budget_reached
   summary = {"step": step, "complete": complete, "workdir": str(run.workdir),
              "wall_s": time.perf_counter() - run.started, **summary,
              "first_eval": history[0] if history else None, "last_eval": history[-1] if history else None}
+  if budget_reached:
+    summary["budget_reached"] = True
   if s.train.export_hf and complete:
     params = sharding.to_host(state.params)  # every host takes part in gathering shards of other hosts
     if jax.process_index() == 0:
@@ -548,7 +562,9 @@ def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn
   summary["learning"] = learning_line(run.name, run.workdir, learn_keys)
   if jax.process_index() == 0:
     write_json(run.workdir / "summary.json", summary)
-  status = "complete" if complete else f"stopped at step {step} of {s.train.steps} (run it again to resume)"
+  status = ("complete" if step >= s.train.steps else
+            f"complete on its training-time budget at step {step} of {s.train.steps}" if complete else
+            f"stopped at step {step} of {s.train.steps} (run it again to resume)")
   if jax.process_index() != 0:
     return {**summary, "params": state.params, "cfg": run.cfg}
   print(f"{run.name} {status} in {summary['wall_s']:.0f} s; workdir {run.workdir}"

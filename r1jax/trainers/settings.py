@@ -159,11 +159,18 @@ class SFTLoopSettings(LoopSettings):
   logit_chunk: int = 256
   """Positions per chunk when the loss computes logits from the LM head (the student's and, in distillation, the
   teacher's): at most [B, logit_chunk, V] float32 logits exist at once, in the forward and the backward pass."""
+  max_train_s: float = 0.0
+  """A training-time budget in seconds (0: none): the run ends, complete, at the first logged step where its training
+  loop has run this long, counted as `time/step_s` counts it (batches and updates, not evaluations or checkpoints;
+  the first logged window, which compiles, at the median speed of the later ones). `steps` still bounds the run and
+  spans the learning-rate schedule, so give it room (with a constant schedule the schedule does not matter). For
+  comparisons at equal training time; the run stops up to `log_every` steps past the budget."""
 
   def __post_init__(self):
     super().__post_init__()
     positive(self, "batch_size", "micro_batches", "max_len", "logit_chunk")
-    non_negative(self, "pack_examples")
+    non_negative(self, "pack_examples", "max_train_s")
+    require(math.isfinite(self.max_train_s), "max_train_s", f"must be finite, got {self.max_train_s!r}")
     require(not self.pack_examples or self.pack, "pack_examples", "needs pack=True")
     require(self.batch_size % self.micro_batches == 0, "micro_batches",
              f"must divide batch_size={self.batch_size}, got {self.micro_batches}")

@@ -179,8 +179,12 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   if start == 0 and s.train.eval_every:
     progress.line(0, writer.write(0, run_eval(0)))
   t0, tokens, window = time.perf_counter(), 0, 0
+  # The logged windows [(steps, seconds per step)] since step 0, for the training-time budget (kept in checkpoints).
+  windows = [tuple(w) for w in extra.get("train_windows", [])]
+  budget = s.train.max_train_s
+  budget_reached = bool(budget) and common.training_seconds(windows) >= budget
   with PreemptionGuard() as guard:
-    for step in range(start + 1, s.train.steps + 1):
+    for step in range(start + 1, (s.train.steps if not budget_reached else start) + 1):
       batch = next(iterator)
       tokens, window = tokens + int(batch["attention_mask"].sum()), window + 1
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
@@ -198,8 +202,16 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
           metrics["train/pack_dropped"] = collate.dropped  # examples drawn but not packed, since this run started
         row = writer.write(step, metrics)
         progress.line(step, row, **{"s/step": elapsed / window})
+        windows.append((window, elapsed / window))
         t0, tokens, window = time.perf_counter(), 0, 0
-      if common.end_of_step(run, writer, progress, guard, step, state, {"data": iterator.state()}, run_eval):
+        if budget and not budget_reached and common.training_seconds(windows) >= budget:
+          budget_reached = step < s.train.steps
+          if budget_reached:
+            log.info("sft: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
+                     budget, step, s.train.steps)
+      ckpt_extra = {"data": iterator.state(), "train_windows": [list(w) for w in windows]}
+      if common.end_of_step(run, writer, progress, guard, step, state, ckpt_extra, run_eval,
+                            last=budget_reached or step == s.train.steps) or budget_reached:
         break
       if step % s.train.log_every == 0:  # evaluation and checkpoint time is not training time
         t0 = time.perf_counter()
@@ -208,5 +220,6 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   extra_summary = ({"sources": {name: {"weight": sources[name].weight, "examples": len(train_sets[name]),
                                        "dropped": counts[name].num_dropped} for name in names}} if mixed else {})
   return common.finish_run(run, state, step, progress, ("eval/pass@1", "eval/heldout_loss", "train/loss"),
+                           budget_reached=budget_reached,
                            sft_examples=sum(len(e) for e in train_sets.values()),
                            sft_examples_dropped=sum(c.num_dropped for c in counts.values()), **extra_summary)

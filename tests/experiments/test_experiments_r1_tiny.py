@@ -28,9 +28,17 @@ def test_quick_pipeline_writes_a_complete_report(tmp_path):
   assert saved["stages"]["student_rl"]["params"] < saved["stages"]["grpo"]["params"]
   assert saved["stages"]["student_distill"]["params"] == saved["stages"]["student_rl"]["params"]
   assert saved["run"]["split"] == "dev" and saved["run"]["wall_s"] > 0 and saved["run"]["machine"]
-  # The control and the distillation are sized by the measured times of what they are compared with.
+  # The control and the distillation get the measured training times of what they are compared with as budgets,
+  # with room in steps (twice the steps expected at the measured SFT speed) to reach them.
   ledger = json.loads((tmp_path / "stages.json").read_text())
-  assert ledger["sft_control"]["steps"] == ledger["sft_control"]["planned_steps"] >= 1
+  for name, given in (("sft_control", "grpo"), ("student_distill", "student_rl")):
+    assert ledger[name]["max_train_s"] == ledger[given]["train_s"] > 0
+    assert 1 <= ledger[name]["steps"] <= 2 * ledger[name]["planned_steps"]
+    summary = json.loads((tmp_path / name / "summary.json").read_text())
+    # Ended on the budget (train_s past it by at most a logged window), or ran out of room before it.
+    assert summary["complete"] and (summary.get("budget_reached") or ledger[name]["steps"] == 2 * ledger[name]["planned_steps"])
+    if summary.get("budget_reached"):
+      assert ledger[name]["train_s"] >= ledger[name]["max_train_s"]
   assert ledger["student_distill"]["traces"]["kept"] >= 1
   report = (tmp_path / "results.md").read_text()
   assert "| claim (paper) | what we ran | measured | verdict |" in report
