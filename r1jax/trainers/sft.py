@@ -204,7 +204,8 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
         progress.line(step, row, **{"s/step": elapsed / window})
         windows.append((window, elapsed / window))
         t0, tokens, window = time.perf_counter(), 0, 0
-        if budget and not budget_reached and common.training_seconds(windows) >= budget:
+        # Every host measures its own time; they stop together when any of them has spent the budget.
+        if budget and sharding.any_process(common.training_seconds(windows) >= budget):
           budget_reached = step < s.train.steps
           if budget_reached:
             log.info("sft: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
