@@ -462,6 +462,37 @@ def training_seconds(windows: Sequence[tuple[int, float]]) -> float:
   return windows[0][0] * first_speed + sum(n * per_step for n, per_step in windows[1:])
 
 
+class TrainingClock:
+  """A train loop's training time, window by window between logged steps (evaluations and checkpoints excluded),
+  for `time/step_s` and for a training-time budget (`train.max_train_s`, 0: none). `windows` [(steps, seconds per
+  step)] continue those of a resumed run (its checkpoint's `state()`)."""
+
+  def __init__(self, budget: float = 0.0, windows: Sequence[Sequence[float]] = ()):
+    self.budget, self.windows = budget, [(int(n), float(per_step)) for n, per_step in windows]
+    self.restart()
+
+  def restart(self) -> None:
+    """Start a window now (after the loop's evaluation and checkpoint time)."""
+    self.t0, self.steps = time.perf_counter(), 0
+
+  def tick(self) -> None:
+    self.steps += 1
+
+  def lap(self) -> float:
+    """At a logged step: close the window, record it and return its seconds (the caller divides as it reports)."""
+    elapsed = time.perf_counter() - self.t0
+    self.windows.append((self.steps, elapsed / max(self.steps, 1)))
+    self.restart()
+    return elapsed
+
+  def spent(self) -> bool:
+    """The budget is spent: training_seconds(windows) >= budget on any host (they stop at the same step)."""
+    return bool(self.budget) and sharding.any_process(training_seconds(self.windows) >= self.budget)
+
+  def state(self) -> list[list[float]]:
+    return [[n, per_step] for n, per_step in self.windows]
+
+
 def end_of_step(run: Run, writer: Any, progress: Progress, guard: Any, step: int, state: TrainState, extra: dict,
                 run_eval, last: bool | None = None) -> bool:
   """The tail every train loop shares: evaluate when due, checkpoint when due (always at the last step and after

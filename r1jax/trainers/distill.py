@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -207,9 +206,11 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
   progress = common.Progress("distill", s.train.steps, start, ("train/loss", "train/kd_loss", "eval/pass@1"))
   if start == 0 and s.train.eval_every:
     progress.line(0, writer.write(0, run_eval(0)))
+  clock = common.TrainingClock(s.train.max_train_s, extra.get("train_windows", ()))
+  budget_reached = clock.spent()  # a resumed run may have spent its budget already
   with PreemptionGuard() as guard:
-    for step in range(start + 1, s.train.steps + 1):
-      t0 = time.perf_counter()
+    for step in range(start + 1, (s.train.steps if not budget_reached else start) + 1):
+      clock.tick()
       picked = [examples[i] for i in next(iterator)]
       on_policy = ds.source == "on_policy" and np.random.default_rng([s.seed, step]).random() < ds.lmbda
       if on_policy:
@@ -218,12 +219,23 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
       state, metrics = step_fn(state, sharding.shard_batch(run.mesh, collate(picked)), teacher_params)
       metrics = run.bad_steps.check(step, metrics)
       if step % s.train.log_every == 0 or step == s.train.steps:
-        row = {f"train/{k}": v for k, v in to_python(metrics).items()}
-        row.update({"train/on_policy": float(on_policy), "time/step_s": time.perf_counter() - t0})
+        row = {f"train/{k}": v for k, v in to_python(metrics).items()}  # waits for the step to finish
+        window = clock.steps
+        # Training time only (the student's samples included; not evaluation or checkpoints), per step of the window.
+        row.update({"train/on_policy": float(on_policy), "time/step_s": clock.lap() / window})
         progress.line(step, writer.write(step, row))
-      if common.end_of_step(run, writer, progress, guard, step, state, {"data": iterator.state()}, run_eval):
+        budget_reached = clock.spent() and step < s.train.steps
+        if budget_reached:
+          log.info("distill: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
+                   s.train.max_train_s, step, s.train.steps)
+      ckpt_extra = {"data": iterator.state(), "train_windows": clock.state()}
+      if common.end_of_step(run, writer, progress, guard, step, state, ckpt_extra, run_eval,
+                            last=budget_reached or step == s.train.steps) or budget_reached:
         break
+      if step % s.train.log_every == 0:  # evaluation and checkpoint time is not training time
+        clock.restart()
   run.checkpointer.close()
   writer.close()
   return common.finish_run(run, state, step, progress, ("eval/pass@1", "eval/heldout_kd", "train/kd_loss"),
+                           budget_reached=budget_reached,
                            source=ds.source, train_examples=len(examples))

@@ -164,7 +164,8 @@ class SFTLoopSettings(LoopSettings):
   loop has run this long, counted as `time/step_s` counts it (batches and updates, not evaluations or checkpoints;
   the first logged window, which compiles, at the median speed of the later ones). `steps` still bounds the run and
   spans the learning-rate schedule, so give it room (with a constant schedule the schedule does not matter). For
-  comparisons at equal training time; the run stops up to `log_every` steps past the budget."""
+  comparisons at equal training time; the run stops up to `log_every` steps past the budget. SFT and distillation;
+  a resumed run continues the budget (its checkpoint keeps the logged windows)."""
 
   def __post_init__(self):
     super().__post_init__()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -178,15 +177,13 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   progress = common.Progress("sft", s.train.steps, start, ("train/loss", "eval/pass@1", "eval/heldout_loss"))
   if start == 0 and s.train.eval_every:
     progress.line(0, writer.write(0, run_eval(0)))
-  t0, tokens, window = time.perf_counter(), 0, 0
-  # The logged windows [(steps, seconds per step)] since step 0, for the training-time budget (kept in checkpoints).
-  windows = [tuple(w) for w in extra.get("train_windows", [])]
-  budget = s.train.max_train_s
-  budget_reached = bool(budget) and common.training_seconds(windows) >= budget
+  clock = common.TrainingClock(s.train.max_train_s, extra.get("train_windows", ()))
+  budget_reached, tokens = clock.spent(), 0  # a resumed run may have spent its budget already
   with PreemptionGuard() as guard:
     for step in range(start + 1, (s.train.steps if not budget_reached else start) + 1):
       batch = next(iterator)
-      tokens, window = tokens + int(batch["attention_mask"].sum()), window + 1
+      tokens = tokens + int(batch["attention_mask"].sum())
+      clock.tick()
       state, metrics = step_fn(state, sharding.shard_batch(mesh, batch))
       metrics = run.bad_steps.check(step, metrics)
       if step % s.train.log_every == 0 or step == s.train.steps:
@@ -195,27 +192,24 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
         per_source = (source_losses("train/loss", names, metrics.pop("source_nll_sum"), metrics.pop("source_tokens"),
                                     tokens_prefix="train/loss_tokens") if mixed else {})
         metrics = {**{f"train/{k}": v for k, v in metrics.items()}, **per_source}
-        elapsed = time.perf_counter() - t0
-        metrics["train/tokens_per_s"] = tokens / elapsed
+        window = clock.steps
+        elapsed = clock.lap()
+        metrics["train/tokens_per_s"], tokens = tokens / elapsed, 0
         metrics["time/step_s"] = elapsed / window  # training time only (not evaluation or checkpoints)
         if s.train.pack:
           metrics["train/pack_dropped"] = collate.dropped  # examples drawn but not packed, since this run started
         row = writer.write(step, metrics)
         progress.line(step, row, **{"s/step": elapsed / window})
-        windows.append((window, elapsed / window))
-        t0, tokens, window = time.perf_counter(), 0, 0
-        # Every host measures its own time; they stop together when any of them has spent the budget.
-        if budget and sharding.any_process(common.training_seconds(windows) >= budget):
-          budget_reached = step < s.train.steps
-          if budget_reached:
-            log.info("sft: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
-                     budget, step, s.train.steps)
-      ckpt_extra = {"data": iterator.state(), "train_windows": [list(w) for w in windows]}
+        budget_reached = clock.spent() and step < s.train.steps
+        if budget_reached:
+          log.info("sft: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
+                   s.train.max_train_s, step, s.train.steps)
+      ckpt_extra = {"data": iterator.state(), "train_windows": clock.state()}
       if common.end_of_step(run, writer, progress, guard, step, state, ckpt_extra, run_eval,
                             last=budget_reached or step == s.train.steps) or budget_reached:
         break
       if step % s.train.log_every == 0:  # evaluation and checkpoint time is not training time
-        t0 = time.perf_counter()
+        clock.restart()
   run.checkpointer.close()
   writer.close()
   extra_summary = ({"sources": {name: {"weight": sources[name].weight, "examples": len(train_sets[name]),

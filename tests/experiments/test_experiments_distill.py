@@ -41,6 +41,20 @@ def test_on_policy_source_trains_on_the_students_own_samples(tmp_path):
   assert all(r["train/kd_loss"] > 0 for r in rows)
 
 
+def test_a_training_time_budget_ends_distillation_complete_at_its_first_logged_step(tmp_path):
+  import jax
+
+  from r1jax.models import get_config, init_params
+
+  c = distill_arithmetic.get_config("quick")
+  c.train.update(steps=40, eval_every=0, log_every=2, export_hf=False, max_train_s=1e-9)
+  teacher_cfg = get_config(c.model.preset, **c.model.overrides.to_dict())
+  teacher = (teacher_cfg, init_params(teacher_cfg, jax.random.PRNGKey(1)))
+  out = distill.train(c, tmp_path, teacher=teacher)
+  assert out["step"] == 2 and out["complete"] and out["budget_reached"]
+  assert distill.train(c, tmp_path, teacher=teacher)["step"] == 2  # spent: a rerun trains nothing more
+
+
 def test_teacher_samples_filtered_by_a_verifier_keep_the_best_and_record_every_score(tmp_path):
   import json
   import math
