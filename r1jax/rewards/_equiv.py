@@ -40,6 +40,9 @@ Rules, in the order they apply:
   * Single-variable inequalities, intervals and unions compare as sets of reals: an interval answers an inequality
     (gold x > 3, answer (3, \\infty)), but not the other way round (a gold interval asks for an interval). The
     variable may be a name (0 < f(x) < 1) or an absolute value (1 <= |z| <= 2 is [-2, -1] U [1, 2]).
+  * Chains whose middle is an expression (33 <= 3(x+4) <= 42) are split into their single inequalities, a reversed
+    chain read the other way round; they equal a chain whose halves match them one to one, in place, each as a
+    single inequality (11 <= x+4 <= 14; 360\\pi < 12\\pi x < 480\\pi and 30 < x < 40).
   * Order rules: `\\{...\\}` sets and bare comma lists are unordered; `(a, b)` tuples are ordered; a tuple and an
     interval with different brackets differ; a row or column vector equals the tuple of its entries, and the
     `[a, b]` list of them when compared with a matrix; a gold tuple equals a bare list in its order (the tuple
@@ -534,7 +537,25 @@ def _relation_equal(g: Relation, p: Relation, inexact) -> bool:
     return equation_equal(g.exprs[0] - g.exprs[-1], p.exprs[0] - p.exprs[-1], inexact)
   if len(g.ops) == len(p.ops) == 1 and g.ops[0] != "=" and p.ops[0] != "=":
     return _inequality_equal(g, p, inexact)
+  gh, ph = _chain_halves(g), _chain_halves(p)
+  if gh is not None and ph is not None and len(gh) == len(ph):  # 33 <= 3(x+4) <= 42 against 11 <= x+4 <= 14
+    return all(_inequality_equal(a, b, inexact) for a, b in zip(gh, ph))
   return False
+
+
+def _chain_halves(rel: Relation):
+  """A chain a < m < b (two or more order signs, all pointing one way; a reversed chain b > m > a read as a < m < b)
+  as its single inequalities in order, [a < m, m < b]; None for anything else. Two chains whose halves agree one to
+  one, each as a single inequality (same strictness, positive sides a positive multiple of each other), hold for the
+  same values: each half does. Halves are matched in place only, never crosswise."""
+  if len(rel.ops) < 2:
+    return None
+  exprs, ops = rel.exprs, rel.ops
+  if all(op in (">", ">=") for op in ops):
+    exprs, ops = exprs[::-1], tuple(_FLIP[op] for op in reversed(ops))
+  elif not all(op in ("<", "<=") for op in ops):
+    return None
+  return [Relation((exprs[k], exprs[k + 1]), (op,)) for k, op in enumerate(ops)]
 
 
 def _inequality_equal(g: Relation, p: Relation, inexact) -> bool:

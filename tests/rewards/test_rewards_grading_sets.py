@@ -56,7 +56,7 @@ HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise
 HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
 HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
-HELD_OUT33 = _cases("math_heldout33_cases.jsonl")
+HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -145,16 +145,16 @@ def test_heldout9_cases_the_grader_was_developed_against():
              == "-2, 1" for c in OUTSIDE)
 
 
-# "heldout15" (held out for one run at 185/201 with 3 false positives, 2026-11-28) sits at 194/201. Its one false
+# "heldout15" (held out for one run at 185/201 with 3 false positives, 2026-11-28) sits at 195/201. Its one false
 # positive is a percent convention its sources split on: ZihanLiummyycc/FSG-RL reads 22.22% as 22.22 (so not 0.2222),
 # while heldout2, heldout4, heldout5 and heldout6 label 10% right for 0.1, 33.5% for 0.335 and 100% for 1; r1jax reads
 # a prediction's percent sign as part of its value and keeps those labels. Its misses: the same convention the other
 # way (22.22 % for 22.22, refused on purpose as in "report"), "<think>... #### 42" with the think block never closed
-# (no answer by policy), "Final Answer - 25" (a dash that may be a minus sign), a box of prose behind a doubled
-# backslash, and a chained inequality with a ceiling.
+# (no answer by policy), "Final Answer - 25" (a dash that may be a minus sign) and a box of prose behind a doubled
+# backslash; its chained inequality with a ceiling is read since chains are split into halves (heldout33's rule).
 def test_heldout15_cases_the_grader_was_developed_against():
   agree, false_positives = _agreement("heldout15")
-  assert agree >= 194 / 201
+  assert agree >= 195 / 201
   assert [(c["gold"], c["prediction"]) for c in false_positives] == [("0.2222", "22.22%")]
   assert sum(c["expected"] and rmath.verify(c["gold"], c["prediction"]) for c in HELD_OUT5
              if c["gold"] == "0.335" and "33.5" in c["prediction"]) >= 2
@@ -265,14 +265,15 @@ def test_heldout23_cases_the_grader_was_developed_against():
   assert agree >= 25 / 26 and not false_positives
 
 
-# "heldout24" (held out for one run at 116/136 with no false positive, 2026-11-28) sits at 130/136 with none. Its
+# "heldout24" (held out for one run at 116/136 with no false positive, 2026-11-28) sits at 131/136 with none. Its
 # misses were notation not read: the \abs{x} macro, repeating decimals in dot notation or after a bare point
-# (.\overline{3}), powers of i past the exponent bound. The six left are refusals by policy: one dot before more digits
-# marks no block (3.\dot{1}42857), a block in parentheses (0.(81)) reads as a product as well, ratios are compared as
-# written (10:20 against 1:2) and a chain of inequalities over two variables is not read.
+# (.\overline{3}), powers of i past the exponent bound. The five left are refusals by policy: one dot before more digits
+# marks no block (3.\dot{1}42857), a block in parentheses (0.(81)) reads as a product as well and ratios are compared
+# as written (10:20 against 1:2); its chain over two variables (1<x<2<y<3) is read since chains are split into halves
+# (heldout33's rule).
 def test_heldout24_cases_the_grader_was_developed_against():
   agree, false_positives = _agreement("heldout24")
-  assert agree >= 130 / 136 and not false_positives
+  assert agree >= 131 / 136 and not false_positives
 
 
 # "heldout25" (held out for one run at 96/100 with one false positive, 2026-11-28) sits at 98/100. Its misses were
@@ -354,6 +355,17 @@ def test_heldout32_cases_the_grader_was_developed_against():
   assert agree >= 27 / 30 and not false_positives
 
 
+# "heldout33" (held out for one run at 171/189 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 182/189 since the rule its misses led to: chains whose middle is an expression (33 <= 3(x+4) <= 42 for
+# 11 <= x+4 <= 14, 360pi < 12pi x < 480pi for 30 < x < 40), split into halves matched one to one. Its other seven
+# misses are left: equations multiplied or divided by a variable (xy=12 for y=12/x, y/x=4 for y=4x, f/e=4/3 for
+# e/f=3/4, x/(4t)+y/(2t)=1 for y=-x/2+2t), whose sides differ by more than a constant factor, so that reading them
+# would also equate x(x-1)=0 with x-1=0; and the checker's \nthroot macro (three answers), which r1jax does not read.
+def test_heldout33_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout33")
+  assert agree >= 182 / 189 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 171 of its 189 labels and rewarded none of its 38 wrong answers; a change must not do
@@ -361,14 +373,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout33")
   assert len(HELD_OUT33) == 189 and sum(not c["expected"] for c in HELD_OUT33) == 38
   assert agree >= 171 / 189 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 90.5% agreement (171/189), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 78.3%, 2 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout33")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():

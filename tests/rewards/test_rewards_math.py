@@ -353,6 +353,25 @@ def test_max_and_min_of_a_list(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# Chains whose middle is an expression, split into their halves and matched one to one, in place. The right answers
+# failed on the grader before (refused: only a chain around a bare variable was compared); the wrong ones show that a
+# different bound, swapped strictness, a reversed chain that reads the other way and halves that only match crosswise
+# stay refused.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    (r"33\le 3(x+4)\le 42", r"11\le (x+4)\le 14", True), (r"18\le 2(6+x)\le 22", r"18\le 12+2x\le 22", True),
+    (r"360\pi < 12\pi x< 480\pi", "30<x<40", True), (r"1150\leq 12g+550\leq 1450", r"50\leq g\leq 75", True),
+    (r"\frac{a}{3}<2x+4\le \frac{4}{3}a+5", r"\frac{4a}{3}+5\ge 2(x+2)> \frac{1}{3}a", True),
+    ("2<2x+2<6", "6>2x+2>2", True), ("1<2x<6", r"3>x>\frac{1}{2}", True),
+    (r"33\le 3(x+4)\le 42", r"11\le x+4\le 15", False), (r"33\le 3(x+4)\le 42", "11< x+4< 14", False),
+    (r"33\le 3(x+4)< 42", r"11< x+4\le 14", False), ("1<2x<6", r"\frac{1}{2}>x>3", False),
+    ("1<2x<6", r"-3< -x< -\frac{1}{2}", False), ("2<2x+2<6", "2<2x+2>6", False),
+    (r"1\le \frac{x}{2}\le 5", r"1\ge \frac{x}{2}\ge 5", False), (r"0<x+1<\frac{1}{2}", "0.5>x-1>0", False),
+    (r"125\pi \le \frac{25}{3}\pi x\le 200\pi", r"15\le x\le 25", False),
+])
+def test_chains_whose_middle_is_an_expression(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
