@@ -489,6 +489,14 @@ class TrainingClock:
     """The budget is spent: training_seconds(windows) >= budget on any host (they stop at the same step)."""
     return bool(self.budget) and sharding.any_process(training_seconds(self.windows) >= self.budget)
 
+  def ends_run(self, name: str, step: int, total_steps: int) -> bool:
+    """At a logged step: True (and a log line) when the budget is spent before the run's last step."""
+    if not (self.spent() and step < total_steps):
+      return False
+    log.info("%s: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d", name,
+             self.budget, step, total_steps)
+    return True
+
   def state(self) -> list[list[float]]:
     return [[n, per_step] for n, per_step in self.windows]
 

@@ -224,10 +224,7 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
         # Training time only (the student's samples included; not evaluation or checkpoints), per step of the window.
         row.update({"train/on_policy": float(on_policy), "time/step_s": clock.lap() / window})
         progress.line(step, writer.write(step, row))
-        budget_reached = clock.spent() and step < s.train.steps
-        if budget_reached:
-          log.info("distill: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
-                   s.train.max_train_s, step, s.train.steps)
+        budget_reached = clock.ends_run("distill", step, s.train.steps)
       ckpt_extra = {"data": iterator.state(), "train_windows": clock.state()}
       if common.end_of_step(run, writer, progress, guard, step, state, ckpt_extra, run_eval,
                             last=budget_reached or step == s.train.steps) or budget_reached:

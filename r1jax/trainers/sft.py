@@ -200,10 +200,7 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
           metrics["train/pack_dropped"] = collate.dropped  # examples drawn but not packed, since this run started
         row = writer.write(step, metrics)
         progress.line(step, row, **{"s/step": elapsed / window})
-        budget_reached = clock.spent() and step < s.train.steps
-        if budget_reached:
-          log.info("sft: training-time budget of %g s (config.train.max_train_s) reached at step %d of %d",
-                   s.train.max_train_s, step, s.train.steps)
+        budget_reached = clock.ends_run("sft", step, s.train.steps)
       ckpt_extra = {"data": iterator.state(), "train_windows": clock.state()}
       if common.end_of_step(run, writer, progress, guard, step, state, ckpt_extra, run_eval,
                             last=budget_reached or step == s.train.steps) or budget_reached:
