@@ -2,7 +2,7 @@
 
 The three families differ only in a few switches:
 
-    Llama-3   rope_scaling="llama3" (3.1+), no biases, no q/k norm
+    Llama-3   rope_scaling="llama3" (3.1+), no biases, no q/k norm (RoPE scaling "linear" and "yarn" are read too)
     Qwen2/2.5 qkv_bias=True (bias on q, k, v projections only)
     Qwen3     qk_norm=True (RMSNorm over head_dim on q and k, before RoPE), explicit head_dim
 
@@ -12,6 +12,7 @@ Every DeepSeek-R1-Distill model is a Qwen2.5 or a Llama-3 shape, so the presets 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import jax.numpy as jnp
@@ -25,22 +26,61 @@ MODEL_TYPES = ("llama", "qwen2", "qwen3")
 ATTENTION_IMPLS = ("einsum", "dot_product", "dot_product_xla", "dot_product_cudnn")
 
 
+ROPE_TYPES = ("llama3", "linear", "yarn")
+
+
 @dataclasses.dataclass(frozen=True)
 class RopeScaling:
-  """Llama-3.1 frequency-dependent RoPE scaling (HF `rope_type: "llama3"`)."""
+  """RoPE frequency scaling for contexts beyond pretraining, as HF configs name it (`rope_type`):
+
+      llama3  Llama 3.1+: wavelengths above original_max / low_freq_factor divided by `factor`, those below
+              original_max / high_freq_factor kept, the band between interpolated
+      linear  every inverse frequency divided by `factor` (positions interpolated)
+      yarn    YaRN (Peng et al. 2023): per-dimension ramp between extrapolation (dimension pairs that turn more
+              than beta_fast times over original_max positions keep their frequency) and interpolation (fewer
+              than beta_slow turns: divided by `factor`), and cos / sin scaled by `attention_factor` (default
+              0.1 ln(factor) + 1, or the ratio of the two mscale terms when mscale and mscale_all_dim are set)
+
+  Each type reads only its own fields; the rest keep their defaults.
+  """
 
   factor: float = 8.0
-  low_freq_factor: float = 1.0
-  high_freq_factor: float = 4.0
-  original_max_position_embeddings: int = 8192
+  low_freq_factor: float = 1.0  # llama3
+  high_freq_factor: float = 4.0  # llama3
+  original_max_position_embeddings: int = 8192  # llama3, yarn
   rope_type: str = "llama3"
+  beta_fast: float = 32.0  # yarn
+  beta_slow: float = 1.0  # yarn
+  attention_factor: float | None = None  # yarn; None: from factor (and mscale / mscale_all_dim)
+  mscale: float | None = None  # yarn
+  mscale_all_dim: float | None = None  # yarn
+  truncate: bool = True  # yarn: round the ramp's ends outwards to whole dimensions
 
   def __post_init__(self):
-    if self.rope_type != "llama3":
-      raise ValueError(f"RopeScaling.rope_type={self.rope_type!r} is not supported (only 'llama3')")
-    if self.high_freq_factor <= self.low_freq_factor:
+    if self.rope_type not in ROPE_TYPES:
+      raise ValueError(f"RopeScaling.rope_type={self.rope_type!r} is not supported; valid: {ROPE_TYPES}")
+    if not self.factor > 0:
+      raise ValueError(f"RopeScaling.factor must be > 0, got {self.factor!r}")
+    if self.rope_type == "llama3" and self.high_freq_factor <= self.low_freq_factor:
       raise ValueError("RopeScaling needs high_freq_factor > low_freq_factor, got "
                        f"{self.high_freq_factor} <= {self.low_freq_factor}")
+    if self.rope_type == "yarn" and not self.beta_fast > self.beta_slow > 0:
+      raise ValueError(f"RopeScaling (yarn) needs beta_fast > beta_slow > 0, got {self.beta_fast}, {self.beta_slow}")
+
+  @property
+  def cos_sin_scale(self) -> float:
+    """The factor on cos and sin (YaRN's attention temperature: q.k grows by its square); 1 for the others."""
+    if self.rope_type != "yarn":
+      return 1.0
+    if self.attention_factor is not None:
+      return float(self.attention_factor)
+
+    def mscale(scale, m=1.0):
+      return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
+
+    if self.mscale and self.mscale_all_dim:
+      return mscale(self.factor, self.mscale) / mscale(self.factor, self.mscale_all_dim)
+    return mscale(self.factor)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -66,6 +66,15 @@ def _field(raw: dict, key: str, kind: type | tuple[type, ...], file: Path, defau
   return value
 
 
+# The fields each supported rope_type reads from an HF config (required ones first: their absence is an error).
+_ROPE_FIELDS = {
+    "llama3": (("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"), ()),
+    "linear": (("factor",), ()),
+    "yarn": (("factor", "original_max_position_embeddings"),
+             ("beta_fast", "beta_slow", "attention_factor", "mscale", "mscale_all_dim", "truncate")),
+}
+
+
 def _rope_from_raw(raw: dict, file: Path) -> tuple[float, RopeScaling | None]:
   """rope_theta and scaling from either transformers>=5 `rope_parameters` or the older `rope_theta`/`rope_scaling`."""
   key = "rope_parameters" if raw.get("rope_parameters") is not None else "rope_scaling"
@@ -73,21 +82,44 @@ def _rope_from_raw(raw: dict, file: Path) -> tuple[float, RopeScaling | None]:
   theta = params.get("rope_theta", raw.get("rope_theta", 10000.0))
   if isinstance(theta, bool) or not isinstance(theta, (int, float)):
     raise CheckpointError(f"{file}: field 'rope_theta' must be a number, got {theta!r}")
+  partial = params.get("partial_rotary_factor", raw.get("partial_rotary_factor", 1.0))
+  if partial != 1.0:
+    raise CheckpointError(f"{file}: field 'partial_rotary_factor'={partial!r} is not supported (only 1.0: RoPE on "
+                          "the whole head_dim)")
   rope_type = params.get("rope_type", params.get("type", "default"))
   if rope_type in (None, "default"):
     return float(theta), None
-  if rope_type != "llama3":
+  if rope_type not in _ROPE_FIELDS:
     raise CheckpointError(f"{file}: unsupported rope scaling {rope_type!r} in field {key!r} "
-                          "(supported: none/'default', 'llama3')")
+                          f"(supported: none/'default', {', '.join(repr(t) for t in _ROPE_FIELDS)})")
+  required, optional = _ROPE_FIELDS[rope_type]
+  missing = [name for name in required if params.get(name) is None]
+  if missing:
+    raise CheckpointError(f"{file}: field {key!r} with rope_type {rope_type!r} lacks {', '.join(map(repr, missing))}")
+  values = {name: params[name] for name in (*required, *optional) if params.get(name) is not None}
+  for name, value in values.items():
+    kind = bool if name == "truncate" else int if name == "original_max_position_embeddings" else (int, float)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+      raise CheckpointError(f"{file}: field {key!r}: {name!r} must be {'/'.join(k.__name__ for k in kinds)}, "
+                            f"got {value!r}")
+  values = {name: v if isinstance(v, bool) or name == "original_max_position_embeddings" else float(v)
+            for name, v in values.items()}
   try:
-    scaling = RopeScaling(factor=float(params["factor"]), low_freq_factor=float(params["low_freq_factor"]),
-                          high_freq_factor=float(params["high_freq_factor"]),
-                          original_max_position_embeddings=int(params["original_max_position_embeddings"]))
-  except KeyError as e:
-    raise CheckpointError(f"{file}: field {key!r} with rope_type 'llama3' lacks {e.args[0]!r}") from None
+    scaling = RopeScaling(rope_type=rope_type, **values)
   except (TypeError, ValueError) as e:
     raise CheckpointError(f"{file}: field {key!r}: {e}") from None
   return float(theta), scaling
+
+
+def _rope_to_hf(rs: RopeScaling | None) -> dict | None:
+  """The HF `rope_scaling` dict of a scaling: its type and the fields that type reads (see `_ROPE_FIELDS`)."""
+  if rs is None:
+    return None
+  required, optional = _ROPE_FIELDS[rs.rope_type]
+  out = {"rope_type": rs.rope_type}
+  out.update({name: getattr(rs, name) for name in (*required, *optional) if getattr(rs, name) is not None})
+  return out
 
 
 def config_from_hf_dict(raw: dict, file: Path | str = "config.json", **overrides: Any) -> ModelConfig:
@@ -150,12 +182,7 @@ def config_to_hf_dict(cfg: ModelConfig, head: str = "lm") -> dict:
   head "score": a `...ForSequenceClassification` config with `num_labels=1` (a reward model)."""
   from transformers import AutoConfig  # imports no torch
 
-  rope_scaling = None
-  if cfg.rope_scaling is not None:
-    rs = cfg.rope_scaling
-    rope_scaling = {"rope_type": "llama3", "factor": rs.factor, "low_freq_factor": rs.low_freq_factor,
-                    "high_freq_factor": rs.high_freq_factor,
-                    "original_max_position_embeddings": rs.original_max_position_embeddings}
+  rope_scaling = _rope_to_hf(cfg.rope_scaling)
   eos = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, tuple) else cfg.eos_token_id
   hf_cfg = AutoConfig.for_model(
       cfg.model_type, vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size,

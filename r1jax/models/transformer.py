@@ -48,12 +48,17 @@ def _init(stddev: float, axes: tuple[str, ...]):
 
 
 def rope_inv_freq(cfg: ModelConfig) -> np.ndarray:
-  """Inverse frequencies `theta^(-2i/D)` for i < D/2, with Llama-3 scaling if configured. -> [D/2] float64."""
+  """Inverse frequencies `theta^(-2i/D)` for i < D/2, scaled as `cfg.rope_scaling` says (see `RopeScaling`).
+  -> [D/2] float64."""
   d = cfg.head_dim
   inv_freq = 1.0 / (cfg.rope_theta ** (np.arange(0, d, 2, dtype=np.float64) / d))
   rs = cfg.rope_scaling
   if rs is None:
     return inv_freq
+  if rs.rope_type == "linear":
+    return inv_freq / rs.factor
+  if rs.rope_type == "yarn":
+    return _yarn_inv_freq(inv_freq, d, cfg.rope_theta, rs)
   # Llama 3.1: long wavelengths are divided by `factor`, short ones kept, the band between interpolated.
   low_freq_wavelen = rs.original_max_position_embeddings / rs.low_freq_factor
   high_freq_wavelen = rs.original_max_position_embeddings / rs.high_freq_factor
@@ -66,12 +71,40 @@ def rope_inv_freq(cfg: ModelConfig) -> np.ndarray:
   return np.where(is_medium, smoothed, scaled)
 
 
+def _yarn_inv_freq(inv_freq: np.ndarray, d: int, theta: float, rs) -> np.ndarray:
+  """YaRN's blend of kept and interpolated frequencies. Dimension pair i turns L / (2 pi theta^(2i/D)) times over
+  L = original_max positions; the pair that turns r times is i(r) = D ln(L / (2 pi r)) / (2 ln theta). Pairs below
+  i(beta_fast) keep their frequency, pairs above i(beta_slow) are divided by `factor`, linearly in between:
+
+      inv_freq_i = inv_freq_i / factor * ramp_i + inv_freq_i * (1 - ramp_i),
+      ramp_i = clip((i - lo) / (hi - lo), 0, 1),   lo, hi = i(beta_fast), i(beta_slow) (floor / ceil if truncate)
+  """
+  length = rs.original_max_position_embeddings
+
+  def pair_turning(turns):
+    return d * math.log(length / (turns * 2 * math.pi)) / (2 * math.log(theta))
+
+  lo, hi = pair_turning(rs.beta_fast), pair_turning(rs.beta_slow)
+  if rs.truncate:
+    lo, hi = math.floor(lo), math.ceil(hi)
+  lo, hi = max(lo, 0), min(hi, d - 1)
+  if lo == hi:
+    hi += 0.001  # one pair: a step instead of a ramp
+  # float32, as transformers computes it: the ramp's values must match to the bit at its ends.
+  ramp = np.clip((np.arange(d // 2, dtype=np.float32) - np.float32(lo)) / np.float32(hi - lo), 0, 1).astype(np.float64)
+  return inv_freq / rs.factor * ramp + inv_freq * (1 - ramp)
+
+
 def rope_tables(cfg: ModelConfig, positions: Array) -> tuple[Array, Array]:
-  """cos, sin of `positions [B, T] * inv_freq`, duplicated to the full head_dim. -> ([B, T, D], [B, T, D]) f32."""
+  """cos, sin of `positions [B, T] * inv_freq`, duplicated to the full head_dim, times the scaling's cos / sin
+  factor (YaRN's attention factor; 1 otherwise). -> ([B, T, D], [B, T, D]) f32."""
   inv_freq = jnp.asarray(rope_inv_freq(cfg), jnp.float32)
   freqs = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, D/2]
   emb = jnp.concatenate([freqs, freqs], axis=-1)
-  return jnp.cos(emb), jnp.sin(emb)
+  scale = 1.0 if cfg.rope_scaling is None else cfg.rope_scaling.cos_sin_scale
+  if scale == 1.0:
+    return jnp.cos(emb), jnp.sin(emb)
+  return jnp.cos(emb) * scale, jnp.sin(emb) * scale
 
 
 def apply_rope(x: Array, cos: Array, sin: Array) -> Array:

@@ -45,6 +45,67 @@ def test_config_fields_read_from_config_json(hf_checkpoints):
   assert cfg.rope_scaling.original_max_position_embeddings == 64 and not cfg.tie_word_embeddings
 
 
+# RoPE scalings other than Llama 3's, each on one family: the fields as a hub config.json writes them.
+_ROPE_SCALINGS = [
+    ("qwen2", {"rope_type": "linear", "factor": 4.0}),
+    ("qwen3", {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32}),  # Qwen3's long context
+    ("llama", {"rope_type": "yarn", "factor": 3.0, "original_max_position_embeddings": 64, "beta_fast": 16,
+               "beta_slow": 2, "attention_factor": 1.2, "truncate": False}),
+    ("qwen2", {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 128, "mscale": 1.0,
+               "mscale_all_dim": 0.5}),  # DeepSeek-V3's form of the attention factor
+]
+
+
+def _scaled_hf_model(family, rope, path):
+  """A tiny HF model of `family` with RoPE scaling `rope`, written to `path` (config.json in transformers' layout)."""
+  config = make_hf_model(family).config.to_dict()
+  theta = (config.get("rope_parameters") or {}).get("rope_theta", config.get("rope_theta"))
+  config.pop("rope_scaling", None)
+  config["rope_parameters"] = dict(rope, rope_theta=theta)
+  model = transformers.AutoModelForCausalLM.from_config(type(make_hf_model(family).config).from_dict(config),
+                                                       attn_implementation="eager")
+  model.load_state_dict(make_hf_model(family).state_dict())
+  model.eval().save_pretrained(path)
+  return model
+
+
+@pytest.mark.parametrize("family, rope", _ROPE_SCALINGS)
+def test_rope_scalings_match_transformers_and_round_trip(family, rope, tmp_path):
+  model = _scaled_hf_model(family, rope, tmp_path / "hub")
+  cfg, params = hf.load_pretrained(tmp_path / "hub")
+  assert cfg.rope_scaling.rope_type == rope["rope_type"]
+  ids, mask = left_padded_batch(cfg.vocab_size, lengths=(40, 31, 9), total=40)
+  ref = hf_logits(model, ids, mask)
+  ours = np.asarray(forward(cfg, params, jnp.asarray(ids), jnp.asarray(mask)))
+  real = mask.astype(bool)
+  error = np.abs(ours - ref)[real].max()
+  assert error < 1e-4
+  # The scaling is really applied: the same weights without it give other logits (the tiny model's logits are
+  # small, so the gap is measured against the parity error).
+  plain = np.asarray(forward(cfg.replace(rope_scaling=None), params, jnp.asarray(ids), jnp.asarray(mask)))
+  assert np.abs(plain - ref)[real].max() > max(1e-3, 100 * error)
+  # Saved back, transformers reads the same scaling (the same logits) and so does r1jax.
+  hf.save_pretrained(tmp_path / "out", cfg, params)
+  reloaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out", attn_implementation="eager").eval()
+  np.testing.assert_allclose(hf_logits(reloaded, ids, mask), ref, atol=1e-5, rtol=0)
+  assert hf.load_pretrained(tmp_path / "out")[0] == cfg
+
+
+def test_yarn_scales_cos_and_sin_by_its_attention_factor():
+  from r1jax.models import RopeScaling
+
+  assert RopeScaling(rope_type="yarn", factor=4.0).cos_sin_scale == pytest.approx(0.1 * np.log(4.0) + 1.0)
+  assert RopeScaling(rope_type="yarn", factor=4.0, mscale=1.0, mscale_all_dim=0.5).cos_sin_scale == pytest.approx(
+      (0.1 * np.log(4.0) + 1.0) / (0.05 * np.log(4.0) + 1.0))
+  assert RopeScaling(rope_type="yarn", factor=4.0, attention_factor=1.5).cos_sin_scale == 1.5
+  assert RopeScaling(rope_type="yarn", factor=0.5).cos_sin_scale == 1.0  # no extension, no temperature
+  assert RopeScaling(rope_type="linear", factor=4.0).cos_sin_scale == 1.0
+  with pytest.raises(ValueError, match="beta_fast > beta_slow"):
+    RopeScaling(rope_type="yarn", beta_fast=1.0, beta_slow=2.0)
+  with pytest.raises(ValueError, match="dynamic"):
+    RopeScaling(rope_type="dynamic")
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_save_pretrained_round_trip_through_transformers(family, hf_checkpoints, tmp_path):
   cfg, params = hf.load_pretrained(hf_checkpoints[family])
@@ -111,7 +172,11 @@ def _edit_config(path, **changes):
 @pytest.mark.parametrize("changes, needle", [
     (dict(model_type="gpt2"), "model_type"),
     (dict(architectures=["MistralForCausalLM"]), "architectures"),
-    (dict(rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e4}), "yarn"),
+    (dict(rope_parameters={"rope_type": "dynamic", "factor": 4.0, "rope_theta": 1e4}), "dynamic"),
+    (dict(rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e4}),
+     "lacks 'original_max_position_embeddings'"),
+    (dict(rope_parameters={"rope_type": "linear", "factor": "4", "rope_theta": 1e4}), "factor"),
+    (dict(partial_rotary_factor=0.5), "partial_rotary_factor"),
     (dict(hidden_size="64"), "hidden_size"),
     (dict(num_hidden_layers=2.5), "num_hidden_layers"),
     (dict(tie_word_embeddings="yes"), "tie_word_embeddings"),

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from r1jax.testing import left_padded_batch
 
-from r1jax.models import (ModelConfig, Transformer, decode_step, forward, get_config, hf, init_cache, init_params,
-                          param_logical_axes, positions_from_mask, prefill)
+from r1jax.models import (ModelConfig, RopeScaling, Transformer, decode_step, forward, get_config, hf, init_cache,
+                          init_params, param_logical_axes, positions_from_mask, prefill)
 
 
 @pytest.mark.parametrize("family", ("qwen2", "llama", "qwen3"))
@@ -31,6 +31,23 @@ def test_prefill_then_cached_decode_equals_full_forward(family, hf_checkpoints):
     logits, cache = step(cfg, params, cache, ids[:, t], positions[:, t], mask[:, t])
     np.testing.assert_allclose(np.asarray(logits), np.asarray(full[:, t]), atol=1e-5, rtol=0)
   assert int(cache["index"]) == prompt_len + steps
+
+
+@pytest.mark.parametrize("rope", [dict(rope_type="yarn", factor=4.0, original_max_position_embeddings=8),
+                                  dict(rope_type="linear", factor=2.0)])
+def test_cached_decode_equals_full_forward_under_rope_scaling(rope):
+  """YaRN's cos / sin factor and scaled frequencies are applied alike on the cached path."""
+  cfg = get_config("tiny", rope_scaling=RopeScaling(**rope))
+  params = init_params(cfg, jax.random.PRNGKey(0))
+  ids, mask = left_padded_batch(cfg.vocab_size, seed=3, lengths=(14, 11, 7), total=14)
+  ids, mask = jnp.asarray(ids), jnp.asarray(mask)
+  full = forward(cfg, params, ids, mask)
+  positions = positions_from_mask(mask)
+  cache = init_cache(cfg, batch_size=3, max_len=16)
+  logits, cache = prefill(cfg, params, cache, ids[:, :8], positions[:, :8], mask[:, :8])
+  for t in range(8, 14):
+    logits, cache = decode_step(cfg, params, cache, ids[:, t], positions[:, t], mask[:, t])
+    np.testing.assert_allclose(np.asarray(logits), np.asarray(full[:, t]), atol=1e-5, rtol=0)
 
 
 def test_bf16_compute_stays_close_to_fp32(hf_checkpoints):
