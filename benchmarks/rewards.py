@@ -6,9 +6,10 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout34_cases.jsonl    67 labelled pairs, split "heldout34", the held-out file: bare answers and a little
-                                LaTeX from three learning tools' answer checkers, projects never used for cases
-                                before: 32 from polaris-smart/DeepTutor's short-answer grading tests
+  math_heldout34_cases.jsonl    67 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout34", the latest file: bare answers and a little LaTeX
+                                from three learning tools' answer checkers, projects never used for cases before: 32
+                                from polaris-smart/DeepTutor's short-answer grading tests
                                 (tests/learning/test_grading_math_equivalence.py, grade_answer(user, expected,
                                 "short"): fractions, decimals, percents and fullwidth digits, 5cm for 5, y=, f(x)= and
                                 x= prefixes, inequalities against intervals and back, x∈(1,2), √ against sqrt), 17 from
@@ -25,6 +26,10 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 the checker such as isIntegral or allowMultipleSolutions, numbers, units and roots
                                 written in Chinese words, truth values in words, text answers, multiple-choice
                                 letters, empty golds) are in math_heldout34_left_out.jsonl with the reason for each.
+                                Held out for one run at 91.0% (61/67, 0 false positives, 6 false negatives;
+                                math-verify 79.1%, 0 false positives), then developed on: the rule its misses led to
+                                (the asterisk operator U+2217 read as LaTeX's \\ast, with the \\nthroot macro of
+                                heldout33's checker) brings it to 92.5% (see docs/math_grading.md).
   math_heldout33_cases.jsonl    189 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout33": LaTeX answers of school
                                 algebra from a project never used for cases before: the table-data tests of
@@ -759,7 +764,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout33); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout34); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -990,7 +995,7 @@ def main():
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                 "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33"):
+                "heldout32", "heldout33", "heldout34"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

@@ -57,7 +57,7 @@ HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
 HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
 HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
-HELD_OUT34 = _cases("math_heldout34_cases.jsonl")
+HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -357,14 +357,26 @@ def test_heldout32_cases_the_grader_was_developed_against():
 
 
 # "heldout33" (held out for one run at 171/189 with no false positive, 2026-11-29: below the target of 97%) sits at
-# 182/189 since the rule its misses led to: chains whose middle is an expression (33 <= 3(x+4) <= 42 for
-# 11 <= x+4 <= 14, 360pi < 12pi x < 480pi for 30 < x < 40), split into halves matched one to one. Its other seven
-# misses are left: equations multiplied or divided by a variable (xy=12 for y=12/x, y/x=4 for y=4x, f/e=4/3 for
-# e/f=3/4, x/(4t)+y/(2t)=1 for y=-x/2+2t), whose sides differ by more than a constant factor, so that reading them
-# would also equate x(x-1)=0 with x-1=0; and the checker's \nthroot macro (three answers), which r1jax does not read.
+# 184/189 since the rules its misses led to: chains whose middle is an expression (33 <= 3(x+4) <= 42 for
+# 11 <= x+4 <= 14, 360pi < 12pi x < 480pi for 30 < x < 40), split into halves matched one to one, and the checker's
+# \nthroot macro (\nthroot[3]{8} for 2, \nthroot{5}{a^3} for a^(3/5); heldout34's rule). Its other five misses are
+# left: equations multiplied or divided by a variable (xy=12 for y=12/x, y/x=4 for y=4x, f/e=4/3 for e/f=3/4,
+# x/(4t)+y/(2t)=1 for y=-x/2+2t), whose sides differ by more than a constant factor, so that reading them would also
+# equate x(x-1)=0 with x-1=0; and a^(4/5) for \nthroot{5}{a^4}, refused as for \sqrt[5]{a^4}: the fifth root of a^4
+# is |a|^(4/5), not a^(4/5) for a negative a.
 def test_heldout33_cases_the_grader_was_developed_against():
   agree, false_positives = _agreement("heldout33")
-  assert agree >= 182 / 189 and not false_positives
+  assert agree >= 184 / 189 and not false_positives
+
+
+# "heldout34" (held out for one run at 61/67 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 62/67 since the rule its misses led to: the asterisk operator U+2217 reads as LaTeX's \ast (3∗x for 3x), and the
+# \nthroot macro of heldout33's checker with it. Its other five misses are left, a policy: an inequality does not
+# answer a gold interval (1<x<2 for (1,2), 1≤x<2 for [1,2), 2>x>1 for (1,2)), as a gold interval asks for an
+# interval, while an interval answers a gold inequality.
+def test_heldout34_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout34")
+  assert agree >= 62 / 67 and not false_positives
 
 
 def test_held_out_cases_stay_at_their_measured_level():
@@ -374,14 +386,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout34")
   assert len(HELD_OUT34) == 67 and sum(not c["expected"] for c in HELD_OUT34) == 12
   assert agree >= 61 / 67 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 91.0% agreement (61/67), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 79.1%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout34")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
