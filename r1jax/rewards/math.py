@@ -1064,6 +1064,7 @@ def extract_gold(gold: str) -> str | None:
 
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00f7": "\\div ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
+    "\u2217": "\\ast ",  # the asterisk operator, the character LaTeX's \ast prints: 3\u2217x is 3*x
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
     "\u2260": "\\ne ", "\u2266": "\\le ", "\u2267": "\\ge ",  # \u2266 and \u2267 are \leqq and \geqq
     "\u222a": "\\cup ", "\u2208": "\\in ",

@@ -56,7 +56,8 @@ HELD_OUT29 = _cases("math_heldout29_cases.jsonl")  # likewise
 HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
 HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
-HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
+HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -79,7 +80,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
-           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33)
+           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -356,23 +357,35 @@ def test_heldout32_cases_the_grader_was_developed_against():
 
 
 # "heldout33" (held out for one run at 171/189 with no false positive, 2026-11-29: below the target of 97%) sits at
-# 182/189 since the rule its misses led to: chains whose middle is an expression (33 <= 3(x+4) <= 42 for
-# 11 <= x+4 <= 14, 360pi < 12pi x < 480pi for 30 < x < 40), split into halves matched one to one. Its other seven
-# misses are left: equations multiplied or divided by a variable (xy=12 for y=12/x, y/x=4 for y=4x, f/e=4/3 for
-# e/f=3/4, x/(4t)+y/(2t)=1 for y=-x/2+2t), whose sides differ by more than a constant factor, so that reading them
-# would also equate x(x-1)=0 with x-1=0; and the checker's \nthroot macro (three answers), which r1jax does not read.
+# 184/189 since the rules its misses led to: chains whose middle is an expression (33 <= 3(x+4) <= 42 for
+# 11 <= x+4 <= 14, 360pi < 12pi x < 480pi for 30 < x < 40), split into halves matched one to one, and the checker's
+# \nthroot macro (\nthroot[3]{8} for 2, \nthroot{5}{a^3} for a^(3/5); heldout34's rule). Its other five misses are
+# left: equations multiplied or divided by a variable (xy=12 for y=12/x, y/x=4 for y=4x, f/e=4/3 for e/f=3/4,
+# x/(4t)+y/(2t)=1 for y=-x/2+2t), whose sides differ by more than a constant factor, so that reading them would also
+# equate x(x-1)=0 with x-1=0; and a^(4/5) for \nthroot{5}{a^4}, refused as for \sqrt[5]{a^4}: the fifth root of a^4
+# is |a|^(4/5), not a^(4/5) for a negative a.
 def test_heldout33_cases_the_grader_was_developed_against():
   agree, false_positives = _agreement("heldout33")
-  assert agree >= 182 / 189 and not false_positives
+  assert agree >= 184 / 189 and not false_positives
+
+
+# "heldout34" (held out for one run at 61/67 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 62/67 since the rule its misses led to: the asterisk operator U+2217 reads as LaTeX's \ast (3∗x for 3x), and the
+# \nthroot macro of heldout33's checker with it. Its other five misses are left, a policy: an inequality does not
+# answer a gold interval (1<x<2 for (1,2), 1≤x<2 for [1,2), 2>x>1 for (1,2)), as a gold interval asks for an
+# interval, while an interval answers a gold inequality.
+def test_heldout34_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout34")
+  assert agree >= 62 / 67 and not false_positives
 
 
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 171 of its 189 labels and rewarded none of its 38 wrong answers; a change must not do
+  the grader agreed with 61 of its 67 labels and rewarded none of its 12 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout33")
-  assert len(HELD_OUT33) == 189 and sum(not c["expected"] for c in HELD_OUT33) == 38
-  assert agree >= 171 / 189 and not false_positives
+  agree, false_positives = _agreement("heldout34")
+  assert len(HELD_OUT34) == 67 and sum(not c["expected"] for c in HELD_OUT34) == 12
+  assert agree >= 61 / 67 and not false_positives
 
 
 def _slow_batch():

@@ -372,6 +372,24 @@ def test_chains_whose_middle_is_an_expression(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# The \nthroot macro some answer checkers define, and the asterisk operator (U+2217) that LaTeX's \ast prints. The
+# right answers failed on the grader before (refused: \nthroot was an unknown command, the character outside the
+# grammar); the wrong ones show that a different value stays refused, and that \nthroot{n}{x} is read only where its
+# order is plain (a whole-number index, a radicand that is not one): \nthroot{3}{8} and \nthroot{x}{3} could mean
+# either root, since other definitions put the radicand first.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("2", r"\nthroot[3]{8}", True), (r"\nthroot{5}{a^3}", r"a^{\frac{3}{5}}", True),
+    (r"\sqrt[3]{x}", r"\nthroot{3}{x}", True), ("6", r"3\nthroot[3]{8}", True),
+    (r"\sqrt[4]{2}", r"\nthroot[4]{2}", True),
+    ("3x", "3\u2217x", True), ("2xy", "2\u2217x\u2217y", True),
+    ("3", r"\nthroot[3]{8}", False), ("2", r"\nthroot{3}{8}", False), (r"\sqrt[3]{2}", r"\nthroot{3}{2}", False),
+    (r"\sqrt[3]{x}", r"\nthroot{x}{3}", False), (r"\nthroot{5}{a^3}", r"a^{\frac{5}{3}}", False),
+    ("3x", "3\u2217y", False), ("x+3", "3\u2217x", False),
+])
+def test_nthroot_macro_and_the_asterisk_operator(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
