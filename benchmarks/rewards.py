@@ -6,15 +6,16 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout35_cases.jsonl    55 labelled pairs, split "heldout35", the held-out file: bare answers of a learning
-                                app's answer checker, a project never used for cases before: mfish324/mathclicks's
-                                vitest tests of its answer validation (src/lib/answer-validation.test.ts,
+  math_heldout35_cases.jsonl    55 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout35", the latest file: bare answers of a learning app's
+                                answer checker, a project never used for cases before: mfish324/mathclicks's vitest
+                                tests of its answer validation (src/lib/answer-validation.test.ts,
                                 validateAnswer(createProblem(answer, answer_type), studentAnswer), its hint
                                 progression and isEquivalentAnswer(student, answer, type); types integer, decimal,
                                 fraction, coordinate and expression): integers with spaces, decimals with trailing
                                 zeros or within the checker's tolerance (3.1401 for 3.14), equivalent fractions,
                                 mixed numbers against decimals and improper fractions (11/4 for 2 3/4), rounded
-                                repeating decimals (0.33 for 1/3), coordinates without brackets, with spaces, in
+                                repeating decimals (0.67 for 2/3), coordinates without brackets, with spaces, in
                                 decimals or within tolerance, reordered and collected polynomials (x + x + x + x + x
                                 for 5x); each with its source. Built and committed before any grader change it
                                 measures. 13 of its answers are wrong (24%), such as 3.15 for 3.14, 0.3 for 1/3, 1.5
@@ -22,6 +23,10 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 rows left out (pairs already in an earlier case file, truth values in words,
                                 multiple-choice letters, calls with the checker's per-problem acceptable_answers
                                 option) are in math_heldout35_left_out.jsonl with the reason for each.
+                                Held out for one run at 85.5% (47/55, 0 false positives, 8 false negatives;
+                                math-verify 74.5%, 0 false positives), then its misses were listed: numbers within
+                                the checker's tolerance, which no rule reads (see docs/math_grading.md), so it stays
+                                at 85.5%.
   math_heldout34_cases.jsonl    67 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout34": bare answers and a little LaTeX
                                 from three learning tools' answer checkers, projects never used for cases before: 32
@@ -780,7 +785,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout34); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout35); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -1012,7 +1017,7 @@ def main():
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                 "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33", "heldout34"):
+                "heldout32", "heldout33", "heldout34", "heldout35"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:

@@ -58,7 +58,7 @@ HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
 HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
 HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
-HELD_OUT35 = _cases("math_heldout35_cases.jsonl")
+HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -380,6 +380,16 @@ def test_heldout34_cases_the_grader_was_developed_against():
   assert agree >= 62 / 67 and not false_positives
 
 
+# "heldout35" (held out for one run at 47/55 with no false positive, 2026-11-29: below the target of 97%) stays at
+# 47/55: its eight misses led to no rule. All are numbers its checker accepts within a tolerance: 3.1401 and 3.1399
+# for 3.14, decimals rounded to three or two places for a fraction (0.333 for 1/3, 0.67 for 2/3, 0.17 for 1/6), and
+# (3.0005, 4.0005) for (3, 4). Other files label such numbers wrong (0.33 for 1/3, 2.01 for 2.0, -2.71 for -2.70,
+# 1.200000001 for 1.200), so reading them would reward wrong answers of the same shape.
+def test_heldout35_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout35")
+  assert agree >= 47 / 55 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 47 of its 55 labels and rewarded none of its 13 wrong answers; a change must not do
@@ -387,14 +397,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout35")
   assert len(HELD_OUT35) == 55 and sum(not c["expected"] for c in HELD_OUT35) == 13
   assert agree >= 47 / 55 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 85.5% agreement (47/55), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 74.5%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout35")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
