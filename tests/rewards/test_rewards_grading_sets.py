@@ -57,7 +57,8 @@ HELD_OUT30 = _cases("math_heldout30_cases.jsonl")  # likewise
 HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
 HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
-HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
+HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -80,7 +81,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
-           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34)
+           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -379,13 +380,23 @@ def test_heldout34_cases_the_grader_was_developed_against():
   assert agree >= 62 / 67 and not false_positives
 
 
+# "heldout35" (held out for one run at 47/55 with no false positive, 2026-11-29: below the target of 97%) stays at
+# 47/55: its eight misses led to no rule. All are numbers its checker accepts within a tolerance: 3.1401 and 3.1399
+# for 3.14, decimals rounded to three or two places for a fraction (0.333 for 1/3, 0.67 for 2/3, 0.17 for 1/6), and
+# (3.0005, 4.0005) for (3, 4). Other files label such numbers wrong (0.33 for 1/3, 2.01 for 2.0, -2.71 for -2.70,
+# 1.200000001 for 1.200), so reading them would reward wrong answers of the same shape.
+def test_heldout35_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout35")
+  assert agree >= 47 / 55 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 61 of its 67 labels and rewarded none of its 12 wrong answers; a change must not do
+  the grader agreed with 47 of its 55 labels and rewarded none of its 13 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout34")
-  assert len(HELD_OUT34) == 67 and sum(not c["expected"] for c in HELD_OUT34) == 12
-  assert agree >= 61 / 67 and not false_positives
+  agree, false_positives = _agreement("heldout35")
+  assert len(HELD_OUT35) == 55 and sum(not c["expected"] for c in HELD_OUT35) == 13
+  assert agree >= 47 / 55 and not false_positives
 
 
 def _slow_batch():
