@@ -120,7 +120,7 @@ def matmul_floor_runner(cfg, rows: int, steps: int, prompt_lengths, fused: bool 
 
 
 def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: str, hf_threads: int | None,
-                 floor: bool = False):
+                 floor: bool = False, decode_loops: int | None = None):
   """Time both engines (and, with `floor`, the matmul floor) on one workload. -> dict of results."""
   import jax
 
@@ -133,6 +133,8 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
   cfg, params = r1hf.load_pretrained(path)
   sc = SamplingConfig(max_new_tokens=workload.max_new_tokens, temperature=1.0, num_samples=workload.num_samples,
                       eos_ids=(), prompt_bucket=16)
+  if decode_loops:
+    sc = sc.replace(decode_loops=decode_loops)
 
   def r1jax_run(seed):
     out = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(seed))
@@ -227,6 +229,7 @@ def main(argv=None):
   parser.add_argument("--floor", action="store_true", help="also time the decode's matmuls alone (see above)")
   parser.add_argument("--hf-device", default="cpu", help="torch device for transformers (cpu, cuda)")
   parser.add_argument("--hf-threads", type=int, help="torch intra-op threads (default: torch's own choice)")
+  parser.add_argument("--decode-loops", type=int, help="r1jax's SamplingConfig.decode_loops (default: its default)")
   parser.add_argument("--ckpt-dir", type=Path, default=Path("/tmp/r1jax-bench"),
                       help="where the reference checkpoints are written (reused across runs)")
   args = parser.parse_args(argv)
@@ -239,7 +242,8 @@ def main(argv=None):
     overrides = {k: v for k, v in (("num_prompts", args.num_prompts), ("num_samples", args.num_samples),
                                    ("max_new_tokens", args.max_new_tokens)) if v}
     w = dataclasses.replace(w, **overrides)
-    res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads, args.floor)
+    res = run_workload(w, args.ckpt_dir, args.repeats, not args.no_hf, args.hf_device, args.hf_threads, args.floor,
+                       args.decode_loops)
     results.append(res)
     line = (f"{name:7s} {res['params'] / 1e6:5.1f}M params  {w.num_prompts}x{w.num_samples} samples x "
             f"{w.max_new_tokens} tokens  r1jax {res['r1jax_tok_s']:7.0f} tok/s ({res['r1jax_s']:.3f} s; first call "

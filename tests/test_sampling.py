@@ -13,8 +13,8 @@ from r1jax.testing import left_padded_batch
 from r1jax.models import forward, get_config, hf, init_params
 from r1jax.models.transformer import PackedRows, Transformer
 from r1jax.sampling import (SampleOutput, SamplingConfig, _generate_jit, _inverse_cdf, _pack_prompts, _prefill,
-                            _prefill_packed_jit, decode_completions, generate, logprobs_of, sample_logits,
-                            sample_uniforms)
+                            _prefill_packed_jit, decode_cache_sizes, decode_completions, generate, logprobs_of,
+                            sample_logits, sample_uniforms)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ _SAMPLED = SamplingConfig(max_new_tokens=9, temperature=0.7, top_k=30, top_p=0.9
                           eos_ids=tuple(range(3, 12)), num_samples=3, pad_id=-1, prompt_bucket=16)
 
 
-@pytest.mark.parametrize("family, n", [("qwen2", 10), ("llama", 10), ("qwen2", 40)])  # 40: both decode loops
+@pytest.mark.parametrize("family, n", [("qwen2", 10), ("llama", 10), ("qwen2", 40)])  # 40: three decode loops
 def test_greedy_tokens_equal_transformers_generate(family, n, hf_checkpoints):
   cfg, params = hf.load_pretrained(hf_checkpoints[family])
   ids, mask = _prompts(cfg.vocab_size, seed=1)
@@ -60,7 +60,7 @@ def test_greedy_tokens_equal_transformers_generate(family, n, hf_checkpoints):
                          do_sample=False, max_new_tokens=n, eos_token_id=2, pad_token_id=0)[:, ids.shape[1]:].numpy()
   ref = np.pad(ref, ((0, 0), (0, n - ref.shape[1])))
   np.testing.assert_array_equal(np.asarray(out.tokens), np.repeat(ref, g, axis=0))
-  assert n < 40 or np.asarray(out.lengths).max() > 17  # some row decodes in the second loop
+  assert n < 40 or np.asarray(out.lengths).max() > 17  # some row decodes past the first loop (16 slots)
   if family == "qwen2":  # top_k=1 at temperature 1 is greedy too, logprobs included
     top1 = generate(cfg, params, ids, mask, sc.replace(temperature=1.0, top_k=1), jax.random.PRNGKey(1))
     np.testing.assert_array_equal(np.asarray(top1.tokens), np.asarray(out.tokens))
@@ -262,12 +262,36 @@ def test_packed_prefill_computes_the_padded_prefill_and_samples_the_same(family,
   np.testing.assert_allclose(np.asarray(got[2])[:, :, :, :][:, real.nonzero()[0], :, real.nonzero()[1]],
                              np.asarray(v)[:, real.nonzero()[0], :, real.nonzero()[1]], atol=1e-5)
   assert not np.asarray(got[1]).transpose(0, 1, 4, 2, 3)[:, ~real].any()  # padding slots hold zeros
-  for sc in (_SAMPLED, _GREEDY.replace(max_new_tokens=40)):  # 40: both decode loops
+  for sc in (_SAMPLED, _GREEDY.replace(max_new_tokens=40)):  # 40: three decode loops
     a = generate(cfg, params, ids, mask, sc, jax.random.PRNGKey(3))
     b = generate(cfg, params, ids, mask, sc.replace(pack_prompts=False), jax.random.PRNGKey(3))
     np.testing.assert_array_equal(np.asarray(a.tokens), np.asarray(b.tokens))
     np.testing.assert_array_equal(np.asarray(a.mask), np.asarray(b.mask))
     np.testing.assert_allclose(np.asarray(a.logprobs), np.asarray(b.logprobs), atol=1e-5)
+
+
+def test_decode_cache_sizes_grow_in_equal_steps_of_whole_slot_blocks():
+  assert decode_cache_sizes(16, 4) == [16]
+  assert decode_cache_sizes(64, 2) == [32, 64]
+  assert decode_cache_sizes(64, 4) == [16, 32, 48, 64]
+  assert decode_cache_sizes(80, 4) == [16, 32, 48, 80]  # 20, 40, 60 rounded down to multiples of 16
+  assert decode_cache_sizes(1024, 4) == [256, 512, 768, 1024]
+  assert decode_cache_sizes(48, 1) == [48]
+  with pytest.raises(ValueError, match="decode_loops"):
+    SamplingConfig(decode_loops=0)
+
+
+def test_decode_loops_change_speed_not_samples(qwen2):
+  cfg, params = qwen2
+  ids, mask = _prompts(cfg.vocab_size, seed=5)
+  for sc in (_SAMPLED.replace(max_new_tokens=40, eos_ids=(2,)), _GREEDY.replace(max_new_tokens=40)):
+    ref = generate(cfg, params, ids, mask, sc.replace(decode_loops=1), jax.random.PRNGKey(7))
+    assert np.asarray(ref.lengths).max() > 33  # some row reaches the last of the three loops below
+    for loops in (2, 4):
+      out = generate(cfg, params, ids, mask, sc.replace(decode_loops=loops), jax.random.PRNGKey(7))
+      np.testing.assert_array_equal(np.asarray(out.tokens), np.asarray(ref.tokens))
+      np.testing.assert_array_equal(np.asarray(out.mask), np.asarray(ref.mask))
+      np.testing.assert_allclose(np.asarray(out.logprobs), np.asarray(ref.logprobs), atol=1e-6)
 
 
 def test_packed_lengths_share_the_decode_program(qwen2):
