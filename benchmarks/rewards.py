@@ -6,9 +6,10 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
-  math_heldout36_cases.jsonl    119 labelled pairs, split "heldout36", the held-out file: bare answers and a little
-                                LaTeX from three learning tools' answer checkers, projects never used for cases
-                                before: 84 from oscardef/TutorAssist's jest tests of its answer comparison
+  math_heldout36_cases.jsonl    119 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout36", the latest file: bare answers and a little LaTeX from
+                                three learning tools' answer checkers, projects never used for cases before: 84
+                                from oscardef/TutorAssist's jest tests of its answer comparison
                                 (src/__tests__/math-utils.test.ts at 1249c2c, compareMathAnswers(user, correct),
                                 compareNumericAnswers and validateAnswer without per-case options: fractions,
                                 decimals, mixed numbers and percents, scientific notation, negative exponents and
@@ -28,6 +29,10 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
                                 calls with a tolerance or alternates option, equation steps of a solver checker,
                                 multiple-choice letters, blank and malformed inputs, case-folding) are in
                                 math_heldout36_left_out.jsonl with the reason for each.
+                                Held out for one run at 99.2% (118/119, 1 false positive, 0 false negatives;
+                                math-verify 80.7%, 2 false positives), then its misses were listed: the one is
+                                "1; DROP TABLE users;--" for 1, a number with trailing words, read as the number by
+                                the policy that reads a one-number reply; no rule (see docs/math_grading.md).
   math_heldout35_cases.jsonl    55 labelled pairs (development data since its misses were listed; counted in
                                 "whole"), split "heldout35": bare answers of a learning app's answer
                                 checker, a project never used for cases before: mfish324/mathclicks's vitest
@@ -807,7 +812,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout35); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout36); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -1039,7 +1044,7 @@ def main():
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                 "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33", "heldout34", "heldout35"):
+                "heldout32", "heldout33", "heldout34", "heldout35", "heldout36"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
