@@ -6,9 +6,36 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout36_cases.jsonl    119 labelled pairs (development data since its misses were listed; counted in
+                                "whole"), split "heldout36", the latest file: bare answers and a little LaTeX from
+                                three learning tools' answer checkers, projects never used for cases before: 84
+                                from oscardef/TutorAssist's jest tests of its answer comparison
+                                (src/__tests__/math-utils.test.ts at 1249c2c, compareMathAnswers(user, correct),
+                                compareNumericAnswers and validateAnswer without per-case options: fractions,
+                                decimals, mixed numbers and percents, scientific notation, negative exponents and
+                                nested fractions, roots, powers and trig values left unevaluated (cbrt(27) for 3,
+                                sin(pi) for 0), LaTeX operators and delimiters, Unicode operators and dashes, a
+                                reordered list, a unit word), 19 from openshiksha/openshiksha's tests of its step
+                                checker and legacy numeric answers (are_expressions_equivalent on expressions,
+                                NumericAnswer.check_answer without a tolerance: distributed, collected and cancelled
+                                expressions, trailing zeros, 25/4 for 6.25) and 16 from john-jacobsen/fisherapp's
+                                testthat tests of its answer checker (compare_answers and check_answer: \\frac{3}{4}
+                                answered by 6/8, .75 and (0.75), 6.75x^11 for 27x^{11}/4, 0/8 for 0); each with its
+                                source. Built and committed before any grader change it measures. 40 of its answers
+                                are wrong (34%), such as 0.5 for 0.502, 10000 for 10015, -0.5 for 0.5, 1/4 for 1/2,
+                                x^2 for x + x, 11.99 for 12, 1/3 for \\frac{3}{4}, null and injection strings for 1.
+                                The 218 rows left out (pairs already in an earlier case file or repeated, identical
+                                strings, numbers accepted only within the TutorAssist checker's smart tolerance,
+                                calls with a tolerance or alternates option, equation steps of a solver checker,
+                                multiple-choice letters, blank and malformed inputs, case-folding) are in
+                                math_heldout36_left_out.jsonl with the reason for each.
+                                Held out for one run at 99.2% (118/119, 1 false positive, 0 false negatives;
+                                math-verify 80.7%, 2 false positives), then its misses were listed: the one is
+                                "1; DROP TABLE users;--" for 1, a number with trailing words, read as the number by
+                                the policy that reads a one-number reply; no rule (see docs/math_grading.md).
   math_heldout35_cases.jsonl    55 labelled pairs (development data since its misses were listed; counted in
-                                "whole"), split "heldout35", the latest file: bare answers of a learning app's
-                                answer checker, a project never used for cases before: mfish324/mathclicks's vitest
+                                "whole"), split "heldout35": bare answers of a learning app's answer
+                                checker, a project never used for cases before: mfish324/mathclicks's vitest
                                 tests of its answer validation (src/lib/answer-validation.test.ts,
                                 validateAnswer(createProblem(answer, answer_type), studentAnswer), its hint
                                 progression and isEquivalentAnswer(student, answer, type); types integer, decimal,
@@ -785,7 +812,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout35); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout36); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -811,9 +838,9 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout35": "math_heldout35_cases.jsonl", "heldout34": "math_heldout34_cases.jsonl",
-         "heldout33": "math_heldout33_cases.jsonl", "heldout32": "math_heldout32_cases.jsonl",
-         "heldout31": "math_heldout31_cases.jsonl",
+FILES = {"heldout36": "math_heldout36_cases.jsonl", "heldout35": "math_heldout35_cases.jsonl",
+         "heldout34": "math_heldout34_cases.jsonl", "heldout33": "math_heldout33_cases.jsonl",
+         "heldout32": "math_heldout32_cases.jsonl", "heldout31": "math_heldout31_cases.jsonl",
          "heldout30": "math_heldout30_cases.jsonl", "heldout29": "math_heldout29_cases.jsonl",
          "heldout28": "math_heldout28_cases.jsonl", "heldout27": "math_heldout27_cases.jsonl",
          "heldout26": "math_heldout26_cases.jsonl", "heldout25": "math_heldout25_cases.jsonl",
@@ -835,7 +862,7 @@ FILES = {"heldout35": "math_heldout35_cases.jsonl", "heldout34": "math_heldout34
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout35"
+HELD_OUT = "heldout36"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -1017,7 +1044,7 @@ def main():
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                 "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33", "heldout34", "heldout35"):
+                "heldout32", "heldout33", "heldout34", "heldout35", "heldout36"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -1035,11 +1062,11 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout34", "heldout33", "heldout32", "heldout31", "heldout30", "heldout29", "heldout28",
-             "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22", "heldout21", "heldout20",
-             "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14", "heldout13", "heldout12",
-             "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4",
-             "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
+    names = (HELD_OUT, "heldout35", "heldout34", "heldout33", "heldout32", "heldout31", "heldout30", "heldout29",
+             "heldout28", "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22", "heldout21",
+             "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14", "heldout13",
+             "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5",
+             "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath

@@ -58,7 +58,8 @@ HELD_OUT31 = _cases("math_heldout31_cases.jsonl")  # likewise
 HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
 HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
 HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
-HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
+HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -81,7 +82,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
-           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35)
+           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -390,13 +391,23 @@ def test_heldout35_cases_the_grader_was_developed_against():
   assert agree >= 47 / 55 and not false_positives
 
 
+# "heldout36" (held out for one run at 118/119 with one false positive, 2026-11-29: 97% agreement, but not the target,
+# which asks for no false positive) stays at 118/119: its one miss led to no rule. It is "1; DROP TABLE users;--" for 1,
+# a reply with no answer marker whose one value is 1, read by the policy that a reply without a marker answers with
+# the last value of its prose (which other files' labels rest on: "the answer is -7" for -7, "5cm" for 5). What makes
+# it wrong is what its words say, which no rule of answer reading can tell from a right answer followed by words.
+def test_heldout36_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout36")
+  assert agree >= 118 / 119 and len(false_positives) <= 1
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 47 of its 55 labels and rewarded none of its 13 wrong answers; a change must not do
+  the grader agreed with 118 of its 119 labels and rewarded one of its 40 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout35")
-  assert len(HELD_OUT35) == 55 and sum(not c["expected"] for c in HELD_OUT35) == 13
-  assert agree >= 47 / 55 and not false_positives
+  agree, false_positives = _agreement("heldout36")
+  assert len(HELD_OUT36) == 119 and sum(not c["expected"] for c in HELD_OUT36) == 40
+  assert agree >= 118 / 119 and len(false_positives) <= 1
 
 
 def _slow_batch():
