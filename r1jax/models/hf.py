@@ -96,15 +96,10 @@ def _rope_from_raw(raw: dict, file: Path) -> tuple[float, RopeScaling | None]:
   missing = [name for name in required if params.get(name) is None]
   if missing:
     raise CheckpointError(f"{file}: field {key!r} with rope_type {rope_type!r} lacks {', '.join(map(repr, missing))}")
-  values = {name: params[name] for name in (*required, *optional) if params.get(name) is not None}
-  for name, value in values.items():
-    kind = bool if name == "truncate" else int if name == "original_max_position_embeddings" else (int, float)
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-      raise CheckpointError(f"{file}: field {key!r}: {name!r} must be {'/'.join(k.__name__ for k in kinds)}, "
-                            f"got {value!r}")
-  values = {name: v if isinstance(v, bool) or name == "original_max_position_embeddings" else float(v)
-            for name, v in values.items()}
+  kinds = {"truncate": bool, "original_max_position_embeddings": int}
+  values = {name: _field(params, name, kinds.get(name, (int, float)), file)
+            for name in (*required, *optional) if params.get(name) is not None}
+  values = {name: v if name in kinds else float(v) for name, v in values.items()}
   try:
     scaling = RopeScaling(rope_type=rope_type, **values)
   except (TypeError, ValueError) as e:
