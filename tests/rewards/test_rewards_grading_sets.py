@@ -60,7 +60,7 @@ HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
 HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
 HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
 HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
-HELD_OUT37 = _cases("math_heldout37_cases.jsonl")
+HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -403,6 +403,17 @@ def test_heldout36_cases_the_grader_was_developed_against():
   assert agree >= 118 / 119 and len(false_positives) <= 1
 
 
+# "heldout37" (held out for one run at 50/62 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 52/62 since the rule its misses led to: a sign said in a word before a lone number ("minus 6" is -6, "minus 1" is
+# -1). Its other ten misses are left, by policy: numbers in words (five, twelve, minus six, minus one third), which
+# other files label wrong ("The answer is forty-two." for 42, \text{forty-two} in a box), and Spanish replies whose
+# value a sign or a unit hides from the prose reading ("el resultado es -3", "La aceleración es 9.8 m/s^2", a
+# self-correction in Spanish, two solutions joined by "y").
+def test_heldout37_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout37")
+  assert agree >= 52 / 62 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 50 of its 62 labels and rewarded none of its 28 wrong answers; a change must not do
@@ -410,14 +421,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout37")
   assert len(HELD_OUT37) == 62 and sum(not c["expected"] for c in HELD_OUT37) == 28
   assert agree >= 50 / 62 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 80.6% agreement (50/62), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 69.4%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout37")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
