@@ -1105,6 +1105,9 @@ _DOTTED_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3}){2,}")
 # A decimal whose digits spaces group in threes on both sides of the point, as the SI writes numbers (12 345.678 9;
 # 1,234 5 with a decimal comma): the fractional part's groups of three count from the point, the last one is shorter.
 _SPACED_DECIMALS = re.compile(r"[-+]?(?:[1-9]\d{0,2}(?: \d{3})+|\d+)[.,]\d{3}(?: \d{3})* \d{1,3}")
+# A sign said in a word: a whole answer "minus 6" or "negative 1/7" (a tutor's or a voice transcript's answer) is -6
+# or -1/7. Only a lone number takes it; "10 minus 6", "minus 5 plus 3" and "minus six" stay words and refuse.
+_SPOKEN_SIGN = re.compile(r"(?:minus|negative)\s+(\d+(?:\.\d+)?(?:\s*/\s*\d+)?)", re.IGNORECASE)
 # A whole answer that is a mixed number: an integer (spaced thousands allowed), a space and a proper fraction a/b.
 _MIXED_NUMBER = re.compile(r"([-+]?)(\d{1,3}(?: \d{3})+|\d{1,20})\s+(\d{1,20})\s*/\s*(\d{1,20})")
 # A number with a unit abbreviation glued to it (12cm): the whole answer, two or more letters, never one (12m).
@@ -1251,9 +1254,10 @@ def _braced_decimal_comma(m: re.Match) -> str:
 def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   """A canonical answer string and whether it carried a percent sign.
 
-  Predictions are untrusted and normalised strictly: only formatting, known unit words and a trailing
-  "\\approx ..." go; any other word stays and makes the parse fail ("not 5", "5 thousand"). Gold strings
-  (`gold=True`) are trusted and also lose words beside a number ("17\\text{ any text}").
+  Predictions are untrusted and normalised strictly: only formatting, known unit words, a trailing
+  "\\approx ..." and the sign word of a lone number ("minus 6" is -6) go; any other word stays and makes the parse
+  fail ("not 5", "5 thousand"). Gold strings (`gold=True`) are trusted and also lose words beside a number
+  ("17\\text{ any text}").
   """
   s = unicodedata.normalize("NFC", answer).translate(_FULLWIDTH_ASCII).strip()
   for _ in range(3):  # \boxed{\boxed{5}} and $\boxed{5}$
@@ -1309,6 +1313,9 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _drop_unevaluated_sides(s)
   s = re.sub(r"^\\([a-zA-Z])\s*=(?!=)", r"\1 =", s)  # "\\k = 5": a one-letter command naming the answer
   s = s.rstrip(".,; ").lstrip("=").strip()
+  spoken = _SPOKEN_SIGN.fullmatch(s)
+  if spoken:  # "minus 6" is -6
+    s = "-" + spoken.group(1)
   s = _GLUED_UNIT.sub(r"\1", s)  # "12cm" is 12 on either side; _prepare refuses 12 mm and 12 for a gold's 12cm
   mixed = _MIXED_NUMBER.fullmatch(s)
   if mixed and int(mixed.group(3)) < int(mixed.group(4)):  # 2 1/2 is 5/2, 1 000 4/9 is 9004/9

@@ -59,7 +59,8 @@ HELD_OUT32 = _cases("math_heldout32_cases.jsonl")  # likewise
 HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
 HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
 HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
-HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
+HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -82,7 +83,8 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT8 + HELD_OUT9 + HELD_OUT10 + HELD_OUT11 + HELD_OUT12 + HELD_OUT13 + HELD_OUT14 + HELD_OUT15
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
-           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36)
+           + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36
+           + HELD_OUT37)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -401,13 +403,24 @@ def test_heldout36_cases_the_grader_was_developed_against():
   assert agree >= 118 / 119 and len(false_positives) <= 1
 
 
+# "heldout37" (held out for one run at 50/62 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 52/62 since the rule its misses led to: a sign said in a word before a lone number ("minus 6" is -6, "minus 1" is
+# -1). Its other ten misses are left, by policy: numbers in words (five, twelve, minus six, minus one third), which
+# other files label wrong ("The answer is forty-two." for 42, \text{forty-two} in a box), and Spanish replies whose
+# value a sign or a unit hides from the prose reading ("el resultado es -3", "La aceleración es 9.8 m/s^2", a
+# self-correction in Spanish, two solutions joined by "y").
+def test_heldout37_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout37")
+  assert agree >= 52 / 62 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 118 of its 119 labels and rewarded one of its 40 wrong answers; a change must not do
+  the grader agreed with 50 of its 62 labels and rewarded none of its 28 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout36")
-  assert len(HELD_OUT36) == 119 and sum(not c["expected"] for c in HELD_OUT36) == 40
-  assert agree >= 118 / 119 and len(false_positives) <= 1
+  agree, false_positives = _agreement("heldout37")
+  assert len(HELD_OUT37) == 62 and sum(not c["expected"] for c in HELD_OUT37) == 28
+  assert agree >= 50 / 62 and not false_positives
 
 
 def _slow_batch():

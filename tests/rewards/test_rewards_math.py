@@ -390,6 +390,21 @@ def test_nthroot_macro_and_the_asterisk_operator(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# A sign said in a word before a lone number, as tutors' and voice transcripts' answers write it: "minus 6" is -6.
+# The right answers failed on the grader before (refused: "minus" was a word that makes the parse fail); the wrong
+# ones show that the value must still be the gold's, and that only a whole answer of the word and one number in
+# digits takes the sign ("10 minus 6" is no answer of 4, "minus six" stays words).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("-6", "minus 6", True), ("-1", "minus 1", True), ("-1/7", "negative 1/7", True), ("-2.5", "Minus 2.5", True),
+    ("-6", "<answer>minus 6</answer>", True),
+    ("6", "minus 6", False), ("-1/2", "minus 6", False), ("6", "negative 6", False), ("4", "10 minus 6", False),
+    ("-2", "minus 5 plus 3", False), ("-6", "minus six", False), ("-6", "minus -6", False),
+    ("5", "<answer>minus 5</answer>", False),
+])
+def test_a_sign_said_in_a_word_before_a_lone_number(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
