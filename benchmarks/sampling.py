@@ -19,7 +19,8 @@ products (q.k and p.v) over the keys a step must read: each layer's own keys, th
 samples, and on average half of the generated ones. The projections run both as separate products and with
 those that read one input fused (x@[Wq|Wk|Wv], x@[Wg|Wu]); the faster of the two is the floor. That is the
 fastest any fp32 XLA sampler could run the workload on this machine, and so the highest ratio any could reach;
-"r1jax at X% of its floor" is floor time / r1jax time. (Until 2026-11-27 the floor timed the decode's weight
+"r1jax at X% of its floor" is floor time / r1jax time, the median over rounds of each round's own ratio (and so is
+the ratio to transformers; see `paired_ratio`). (Until 2026-11-27 the floor timed the decode's weight
 matmuls only, leaving out the prefill and the attention products, work the sampler cannot skip: it was not a floor
 of the sampler's work but of a part of it. Until 2026-11-28 it timed the separate products only, and its decode
 read one key / value buffer for every layer and the prompt's keys for every sample: the one buffer stays in the
@@ -161,15 +162,24 @@ def run_workload(workload, ckpt_dir: Path, repeats: int, hf: bool, hf_device: st
          "device": str(jax.devices()[0].platform)}
   if hf_times:
     hf_s = statistics.median(hf_times)
-    res.update(hf_tok_s=n_tokens / hf_s, hf_s=hf_s, ratio=hf_s / r1_s)
+    res.update(hf_tok_s=n_tokens / hf_s, hf_s=hf_s, ratio=paired_ratio(hf_times, r1_times))
   if floor_times:
     # The faster form of the products (separate or fused projections) is the floor.
     floor_s, floor_fused = min((statistics.median(t), fused) for fused, t in floor_times.items())
-    res.update(floor_tok_s=n_tokens / floor_s, floor_s=floor_s, floor_fraction=floor_s / r1_s,
+    fractions = [f / r for f, r in zip(floor_times[floor_fused], r1_times)]
+    res.update(floor_tok_s=n_tokens / floor_s, floor_s=floor_s, floor_fraction=statistics.median(fractions),
+               floor_fraction_range=(min(fractions), max(fractions)),
                floor_form="fused" if floor_fused else "separate")
     if hf_times:
-      res.update(floor_ratio=res["hf_s"] / floor_s)
+      res.update(floor_ratio=paired_ratio(hf_times, floor_times[floor_fused]))
   return res
+
+
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+  """The median over rounds of numerator_r / denominator_r: two timings of one round ran back to back, so a
+  machine whose speed drifts between rounds (as shared CPUs do, by up to 1.5x within minutes) moves both alike
+  and the ratio of each pair stays, where a ratio of the two medians mixes rounds of different speeds."""
+  return statistics.median(n / d for n, d in zip(numerators, denominators))
 
 
 def _hf_runner(path, ids, mask, workload, device: str, threads: int | None):
@@ -252,7 +262,8 @@ def main(argv=None):
       line += f"  transformers {res['hf_tok_s']:7.0f} tok/s ({res['hf_s']:.3f} s)  ratio {res['ratio']:.2f}x"
     if "floor_tok_s" in res:
       line += (f"\n{'':7s} matmul floor {res['floor_tok_s']:7.0f} tok/s ({res['floor_s']:.3f} s, "
-               f"{res['floor_form']} projections): r1jax at {100 * res['floor_fraction']:.0f}% of its floor")
+               f"{res['floor_form']} projections): r1jax at {100 * res['floor_fraction']:.0f}% of its floor "
+               f"(rounds {100 * res['floor_fraction_range'][0]:.0f}-{100 * res['floor_fraction_range'][1]:.0f}%)")
       if "floor_ratio" in res:
         line += f"  = {res['floor_ratio']:.2f}x transformers at most"
     print(line, flush=True)
