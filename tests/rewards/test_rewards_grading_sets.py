@@ -61,7 +61,7 @@ HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
 HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
 HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
 HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
-HELD_OUT38 = _cases("math_heldout38_cases.jsonl")
+HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -415,6 +415,16 @@ def test_heldout37_cases_the_grader_was_developed_against():
   assert agree >= 52 / 62 and not false_positives
 
 
+# "heldout38" (held out for one run at 69/86 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 71/86 since the rule its misses led to: the radical sign covers the whole number after it (20√57 is 20\sqrt{57}).
+# Its other fifteen misses are left, by policy: units the gold does not name (5m, 45deg, 100ms, 1/2 m, **10 m** for
+# $10$), prose whose last value is an unevaluated sum or product ("So the result is 5 − 1" for 4), a reply that
+# opens with ≈, and values followed by a remark (7+e^{-4}, attained at ...; −1/4 (i.e., −$0.25)).
+def test_heldout38_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout38")
+  assert agree >= 71 / 86 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 69 of its 86 labels and rewarded none of its 14 wrong answers; a change must not do
@@ -422,14 +432,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout38")
   assert len(HELD_OUT38) == 86 and sum(not c["expected"] for c in HELD_OUT38) == 14
   assert agree >= 69 / 86 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 80.2% agreement (69/86), 0 false positives on the held-out "
-                                       "file at its one run (math-verify: 77.9%, 0 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout38")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
