@@ -6,8 +6,33 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout38_cases.jsonl    86 labelled pairs (development data since its misses were listed; counted in "whole"),
+                                split "heldout38", the latest file: replies shaped like model output from one project
+                                never used for cases before: promptfoo/promptfoo's vitest tests
+                                of its math-equivalent assertion, an LLM-evaluation tool's grader of model output
+                                against an expected value (test/assertions/mathEquivalent.test.ts at 49a0215,
+                                isMathEquivalent(actual, expected) and handleMathEquivalent(outputString,
+                                renderedValue)): the answer after work or display math ($$2$$ Answer: 3 for 3, a
+                                hidden <think> block, a display block followed by a line of prose), approximation and
+                                equality chains (1/2 ≈ 0.5, a × b = 4 × 1 = 4, **V ≈ 5.09**), bold and labels, prose
+                                with the answer at the end (The answer is 1 / 2, Therefore the result is 7!), Unicode
+                                operators, minus signs and roots (2 × 3, 6 ÷ 2, −185√23 / 6), calculator notation
+                                (24+6cos4, 2*3*4 for 24), values with units (10kg, 45deg, 1/2 m for 0.5) and a decimal
+                                comma (2,00625); each with its source. Built and committed before any grader change it
+                                measures. 14 of its answers are wrong (16%): an intermediate value in place of the
+                                final one, near misses (-3 for -3/2, 49/106 for 23/53, an extra π factor, 5π/3 for
+                                -π/3), 1,000 for 1, and replies without an answer for 42. The 32 rows left out (pairs
+                                already in an earlier case file, identical strings, non-finite golds, a pair whose
+                                test asserts no verdict, a word as the gold, a blank answer) are in
+                                math_heldout38_left_out.jsonl with the reason for each.
+                                Held out for one run at 80.2% (69/86, 0 false positives, 17 false negatives;
+                                math-verify 77.9%, 0 false positives), then its misses were listed: 20√57 and
+                                −185√23 / 6 led to a rule (the radical sign covers the whole number after it), now
+                                71/86; units the gold does not name (5m, 45deg, 1/2 m), prose whose last value is an
+                                unevaluated sum or product, a leading ≈ and trailing remarks stay refused (see
+                                docs/math_grading.md).
   math_heldout37_cases.jsonl    62 labelled pairs (development data since its misses were listed; counted in "whole"),
-                                split "heldout37", the latest file: bare answers, equations and short replies from three
+                                split "heldout37": bare answers, equations and short replies from three
                                 tutors' answer checkers, projects never used for cases before: 15 from
                                 sasorepo/MathPrac's Swift tests of its answer checker (MathPracTests/MathPracTests.swift
                                 at d9f71ab, MathAnswerChecker.compare(user, correctAnswer:): negative denominators (3/-4
@@ -837,7 +862,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-development pairs from other projects together ("whole": outside, dev and heldout to heldout37); the cases either
+development pairs from other projects together ("whole": outside, dev and heldout to heldout38); the cases either
 gets wrong (those of the held-out file only counted, so that running it does not turn it into development data);
 time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -863,10 +888,10 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout37": "math_heldout37_cases.jsonl", "heldout36": "math_heldout36_cases.jsonl",
-         "heldout35": "math_heldout35_cases.jsonl", "heldout34": "math_heldout34_cases.jsonl",
-         "heldout33": "math_heldout33_cases.jsonl", "heldout32": "math_heldout32_cases.jsonl",
-         "heldout31": "math_heldout31_cases.jsonl",
+FILES = {"heldout38": "math_heldout38_cases.jsonl", "heldout37": "math_heldout37_cases.jsonl",
+         "heldout36": "math_heldout36_cases.jsonl", "heldout35": "math_heldout35_cases.jsonl",
+         "heldout34": "math_heldout34_cases.jsonl", "heldout33": "math_heldout33_cases.jsonl",
+         "heldout32": "math_heldout32_cases.jsonl", "heldout31": "math_heldout31_cases.jsonl",
          "heldout30": "math_heldout30_cases.jsonl", "heldout29": "math_heldout29_cases.jsonl",
          "heldout28": "math_heldout28_cases.jsonl", "heldout27": "math_heldout27_cases.jsonl",
          "heldout26": "math_heldout26_cases.jsonl", "heldout25": "math_heldout25_cases.jsonl",
@@ -888,7 +913,7 @@ FILES = {"heldout37": "math_heldout37_cases.jsonl", "heldout36": "math_heldout36
          "heldout": "math_heldout_cases.jsonl",
          "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
-HELD_OUT = "heldout37"
+HELD_OUT = "heldout38"
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -1070,7 +1095,7 @@ def main():
                 "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                 "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                 "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37"):
+                "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37", "heldout38"):
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -1088,7 +1113,7 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout36", "heldout35", "heldout34", "heldout33", "heldout32", "heldout31", "heldout30",
+    names = (HELD_OUT, "heldout37", "heldout36", "heldout35", "heldout34", "heldout33", "heldout32", "heldout31", "heldout30",
              "heldout29", "heldout28", "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22",
              "heldout21", "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14",
              "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6",

@@ -1070,6 +1070,10 @@ _UNICODE = {
     "\u222a": "\\cup ", "\u2208": "\\in ",
     "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
 }
+# The radical sign before digits covers the whole number, as its bar does in print: \u221a16 is \sqrt{16}, 20\u221a57 is
+# 20\sqrt{57} (LaTeX's \sqrt16 would be \sqrt{1}6, so the sign must not become a bare \sqrt there). Only the digit
+# run is the radicand: \u221a3/2 is \sqrt{3}/2 and \u221a2x is \sqrt{2}x, as before.
+_RADICAL_DIGITS = re.compile(r"\u221a[ \t]*(\d+(?:\.\d+)?)")
 # Fullwidth forms (U+FF01-U+FF5E) are their ASCII characters, as East Asian input methods type them:
 # \uff08x\uff0b1\uff09 is (x+1), \uff14\uff12 is 42.
 _FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -1267,6 +1271,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
       break
     s = inner
   s = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_ASCII) + "}", s)  # 10\u207b\u2078: 10^{-8}
+  s = _RADICAL_DIGITS.sub(r"\\sqrt{\1}", s)  # \u221a16 is \sqrt{16}, not \sqrt{1}6
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
   # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)

@@ -60,7 +60,8 @@ HELD_OUT33 = _cases("math_heldout33_cases.jsonl")  # likewise
 HELD_OUT34 = _cases("math_heldout34_cases.jsonl")  # likewise
 HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
 HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
-HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
+HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -84,7 +85,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
            + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36
-           + HELD_OUT37)
+           + HELD_OUT37 + HELD_OUT38)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -414,13 +415,23 @@ def test_heldout37_cases_the_grader_was_developed_against():
   assert agree >= 52 / 62 and not false_positives
 
 
+# "heldout38" (held out for one run at 69/86 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 71/86 since the rule its misses led to: the radical sign covers the whole number after it (20√57 is 20\sqrt{57}).
+# Its other fifteen misses are left, by policy: units the gold does not name (5m, 45deg, 100ms, 1/2 m, **10 m** for
+# $10$), prose whose last value is an unevaluated sum or product ("So the result is 5 − 1" for 4), a reply that
+# opens with ≈, and values followed by a remark (7+e^{-4}, attained at ...; −1/4 (i.e., −$0.25)).
+def test_heldout38_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout38")
+  assert agree >= 71 / 86 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 50 of its 62 labels and rewarded none of its 28 wrong answers; a change must not do
+  the grader agreed with 69 of its 86 labels and rewarded none of its 14 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout37")
-  assert len(HELD_OUT37) == 62 and sum(not c["expected"] for c in HELD_OUT37) == 28
-  assert agree >= 50 / 62 and not false_positives
+  agree, false_positives = _agreement("heldout38")
+  assert len(HELD_OUT38) == 86 and sum(not c["expected"] for c in HELD_OUT38) == 14
+  assert agree >= 69 / 86 and not false_positives
 
 
 def _slow_batch():

@@ -405,6 +405,21 @@ def test_a_sign_said_in_a_word_before_a_lone_number(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# The radical sign before digits covers the whole number: √16 is \sqrt{16} and 20√57 is 20\sqrt{57}, as printed
+# radicals read. The grader read the sign as a bare \sqrt, which takes one digit in LaTeX, so √16 was \sqrt{1}6: the
+# right answers below were refused before, and √12 for 2, √16 for 6 and √57 for 7\sqrt{5} were rewarded. Only the
+# digit run is the radicand (√3/2 is \sqrt{3}/2, √2x is \sqrt{2}x).
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("4", "√16", True), (r"\sqrt{57}", "√57", True), (r"20\sqrt{57}", "20√57", True),
+    (r"-\frac{185\sqrt{23}}{6}", "−185√23 / 6", True), (r"\sqrt{12}", "√12", True), (r"\sqrt{2.5}", "√2.5", True),
+    (r"2\sqrt{3}", "2√3", True), (r"\frac{\sqrt{3}}{2}", "√3/2", True),
+    ("2", "√12", False), ("6", "√16", False), (r"7\sqrt{5}", "√57", False), ("4", "√17", False),
+    (r"\sqrt{3/2}", "√3/2", False), (r"\sqrt{2x}", "√2x", False),
+])
+def test_the_radical_sign_covers_the_whole_number(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
