@@ -62,7 +62,7 @@ HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
 HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
 HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
 HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise
-HELD_OUT39 = _cases("math_heldout39_cases.jsonl")
+HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -426,6 +426,15 @@ def test_heldout38_cases_the_grader_was_developed_against():
   assert agree >= 71 / 86 and not false_positives
 
 
+# "heldout39" (held out for one run at 145/146 with no false positive, 2026-11-29: above the target of 97%) stays at
+# 145/146: its one miss led to no rule. It is x\le4 for 4\gex, a gold whose "\gex" is no LaTeX command; the source's
+# parser reads it as \ge x, but a command glued to the letter after it is not split (\left, \leq and \gets start the
+# same way), so the gold does not read as an inequality and the pair is refused.
+def test_heldout39_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout39")
+  assert agree >= 145 / 146 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 145 of its 146 labels and rewarded none of its 8 wrong answers; a change must not do
@@ -435,11 +444,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   assert agree >= 145 / 146 and not false_positives
 
 
-def test_held_out_cases_reach_the_target():
-  """The target, met at the held-out file's one run: 99.3% agreement (145/146), 0 false positives (math-verify:
-  99.3%, 0 false positives; python -m benchmarks.rewards --skip-slow, 2026-11-29)."""
-  agree, false_positives = _agreement("heldout39")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
