@@ -914,32 +914,19 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-FILES = {"heldout39": "math_heldout39_cases.jsonl", "heldout38": "math_heldout38_cases.jsonl",
-         "heldout37": "math_heldout37_cases.jsonl", "heldout36": "math_heldout36_cases.jsonl",
-         "heldout35": "math_heldout35_cases.jsonl", "heldout34": "math_heldout34_cases.jsonl",
-         "heldout33": "math_heldout33_cases.jsonl", "heldout32": "math_heldout32_cases.jsonl",
-         "heldout31": "math_heldout31_cases.jsonl",
-         "heldout30": "math_heldout30_cases.jsonl", "heldout29": "math_heldout29_cases.jsonl",
-         "heldout28": "math_heldout28_cases.jsonl", "heldout27": "math_heldout27_cases.jsonl",
-         "heldout26": "math_heldout26_cases.jsonl", "heldout25": "math_heldout25_cases.jsonl",
-         "heldout24": "math_heldout24_cases.jsonl", "heldout23": "math_heldout23_cases.jsonl",
-         "heldout22": "math_heldout22_cases.jsonl",
-         "heldout21": "math_heldout21_cases.jsonl", "heldout20": "math_heldout20_cases.jsonl",
-         "heldout19": "math_heldout19_cases.jsonl",
-         "heldout18": "math_heldout18_cases.jsonl", "heldout17": "math_heldout17_cases.jsonl",
-         "heldout16": "math_heldout16_cases.jsonl", "heldout15": "math_heldout15_cases.jsonl",
-         "heldout14": "math_heldout14_cases.jsonl", "heldout13": "math_heldout13_cases.jsonl",
-         "heldout12": "math_heldout12_cases.jsonl", "heldout11": "math_heldout11_cases.jsonl",
-         "heldout10": "math_heldout10_cases.jsonl", "heldout9": "math_heldout9_cases.jsonl",
-         "heldout8": "math_heldout8_cases.jsonl", "heldout7": "math_heldout7_cases.jsonl",
-         "heldout6": "math_heldout6_cases.jsonl",
-         "heldout5": "math_heldout5_cases.jsonl",
-         "heldout4": "math_heldout4_cases.jsonl",
-         "heldout3": "math_heldout3_cases.jsonl",
-         "heldout2": "math_heldout2_cases.jsonl",
-         "heldout": "math_heldout_cases.jsonl",
-         "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
+
+
+def _held_out_files() -> dict[str, str]:
+  """split -> file name of every math_heldout*_cases.jsonl, newest first (heldout39, ..., heldout2, heldout)."""
+  found = {p.name[len("math_"):-len("_cases.jsonl")]: p.name for p in DATA.glob("math_heldout*_cases.jsonl")}
+  return dict(sorted(found.items(), key=lambda item: -int(item[0][len("heldout"):] or 1)))
+
+
+# The held-out files, then the rest; "whole" counts every file from other projects' tests (not the adversarial
+# strings written here, nor the regression pairs of r1jax's own bugs).
+FILES = {**_held_out_files(), "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
+WHOLE = [name for name in FILES if name not in ("adversarial", "regression")]
 HELD_OUT = "heldout39"
 
 
@@ -1117,13 +1104,7 @@ def main():
     times["r1jax"] += ours_time
     times["math-verify"] += theirs_time
     report(name, cases, ours, theirs)
-    if name in ("outside", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13",
-                "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
-                "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                "heldout28", "heldout29", "heldout30", "heldout31",
-                "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37", "heldout38",
-                "heldout39"):
+    if name in WHOLE:
       for store, values in zip(labelled, (cases, ours, theirs)):
         store.extend(values)
     if name == HELD_OUT and not args.show_held_out_misses:
@@ -1141,11 +1122,7 @@ def main():
     print(f"  [{name}/{where}] {case['gold'][:40]!r} vs {case['prediction'][-60:]!r}: {case['expected']} | {o} | {t}")
 
   if args.backends:
-    names = (HELD_OUT, "heldout38", "heldout37", "heldout36", "heldout35", "heldout34", "heldout33", "heldout32", "heldout31", "heldout30",
-             "heldout29", "heldout28", "heldout27", "heldout26", "heldout25", "heldout24", "heldout23", "heldout22",
-             "heldout21", "heldout20", "heldout19", "heldout18", "heldout17", "heldout16", "heldout15", "heldout14",
-             "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6",
-             "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "outside", "dev", "adversarial")
+    names = [name for name in FILES if name != "regression"]  # the held-out file first
     backend_experiment({name: by_file[name] for name in names if name in by_file})
 
   from r1jax.rewards import math as rmath
