@@ -1068,12 +1068,21 @@ _UNICODE = {
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u2264": "\\le ", "\u2265": "\\ge ",
     "\u2260": "\\ne ", "\u2266": "\\le ", "\u2267": "\\ge ",  # \u2266 and \u2267 are \leqq and \geqq
     "\u222a": "\\cup ", "\u2208": "\\in ",
+    "\u00b1": "\\pm ", "\u2213": "\\mp ",  # the plus-minus signs: 5 \u00b1 x is 5 \pm x, the list 5 + x, 5 - x
     "\u3001": ",", "\u6216": " or ",  # Chinese enumeration comma (1\u30012) and "or" (x=2 \u6216 x=3)
 }
 # The radical sign before digits covers the whole number, as its bar does in print: \u221a16 is \sqrt{16}, 20\u221a57 is
 # 20\sqrt{57} (LaTeX's \sqrt16 would be \sqrt{1}6, so the sign must not become a bare \sqrt there). Only the digit
 # run is the radicand: \u221a3/2 is \sqrt{3}/2 and \u221a2x is \sqrt{2}x, as before.
 _RADICAL_DIGITS = re.compile(r"\u221a[ \t]*(\d+(?:\.\d+)?)")
+# Before a lone letter the sign covers that letter: \u221ax is \sqrt{x}, 2\u221ax + C is 2\sqrt{x} + C (a bare \sqrt
+# glued to the letter was the unknown command \sqrtx, so such answers did not read). A letter followed by another
+# letter or a digit (\u221axy, \u221ax2) stays unread: whether the bar covers one character or the run is not known.
+_RADICAL_LETTER = re.compile(r"\u221a[ \t]*([A-Za-z])(?![A-Za-z0-9])")
+# nCr and nPr between two whole numbers, as school books write combinations and permutations: 5C3 is \binom{5}{3},
+# 5P3 is nPr(5, 3), never the product 5*C*3 (which made 3C5 answer 5C3). Only digits on both sides, glued to the
+# letter and to nothing else: x5C3, 5C3x, 2.5C3 and 5 C 3 stay what they were.
+_COMBINATION = re.compile(r"(?<![\w.\\^{])(\d+)([CP])(\d+)(?![\w.])")
 # Fullwidth forms (U+FF01-U+FF5E) are their ASCII characters, as East Asian input methods type them:
 # \uff08x\uff0b1\uff09 is (x+1), \uff14\uff12 is 42.
 _FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -1272,6 +1281,9 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
     s = inner
   s = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_ASCII) + "}", s)  # 10\u207b\u2078: 10^{-8}
   s = _RADICAL_DIGITS.sub(r"\\sqrt{\1}", s)  # \u221a16 is \sqrt{16}, not \sqrt{1}6
+  s = _RADICAL_LETTER.sub(r"\\sqrt{\1}", s)  # \u221ax is \sqrt{x}, not the command \sqrtx
+  s = _COMBINATION.sub(lambda m: (rf"\binom{{{m.group(1)}}}{{{m.group(3)}}}" if m.group(2) == "C"
+                                  else f"nPr({m.group(1)}, {m.group(3)})"), s)  # 5C3 is \binom{5}{3}, not 15C
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
   # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)

@@ -62,7 +62,8 @@ HELD_OUT35 = _cases("math_heldout35_cases.jsonl")  # likewise
 HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
 HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
 HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise
-HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise
+HELD_OUT40 = _cases("math_heldout40_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -86,7 +87,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
            + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36
-           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39)
+           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39 + HELD_OUT40)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -435,13 +436,26 @@ def test_heldout39_cases_the_grader_was_developed_against():
   assert agree >= 145 / 146 and not false_positives
 
 
+# "heldout40" (held out for one run at 69/82 with one false positive, 2026-11-29: below the target of 97%) sits at
+# 76/82 with none since the three rules its misses led to: the radical sign before a lone letter covers it (2√x + C
+# is 2\sqrt{x} + C), the plus-minus character is \pm (5 ± x is 5 + x, 5 - x), and nCr and nPr between two whole
+# numbers are combinations and permutations (5C3 is \binom{5}{3}, so 3C5, read before as the product 15C, no longer
+# answers it). Its other six misses are left: a constant of integration in the other case (x^5/5 + c, sinx + c and
+# x+c for + C; letters keep their case, as a triangle's sides a, b, c are not its angles A, B, C), an ordered pair for
+# a bare list ((1, -2) for 1,-2), "1, 000" for 1000 (a comma and a space separate a list), and sin(θ) for sinθ (the
+# character θ is not read as \theta).
+def test_heldout40_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout40")
+  assert agree >= 76 / 82 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 145 of its 146 labels and rewarded none of its 8 wrong answers; a change must not do
+  the grader agreed with 69 of its 82 labels and rewarded one of its 21 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout39")
-  assert len(HELD_OUT39) == 146 and sum(not c["expected"] for c in HELD_OUT39) == 8
-  assert agree >= 145 / 146 and not false_positives
+  agree, false_positives = _agreement("heldout40")
+  assert len(HELD_OUT40) == 82 and sum(not c["expected"] for c in HELD_OUT40) == 21
+  assert agree >= 69 / 82 and len(false_positives) <= 1
 
 
 

@@ -420,6 +420,47 @@ def test_the_radical_sign_covers_the_whole_number(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# Before a lone letter the radical sign covers that letter: √x is \sqrt{x}. The grader made the sign a bare \sqrt glued
+# to the letter, the unknown command \sqrtx, so the right answers below were refused. A letter followed by another
+# letter or a digit is not read (√xy may be \sqrt{x}y or \sqrt{xy}), and a wrong answer stays wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    (r"\sqrt{x}", "√x", True), ("x^{1/2}", "√x", True), ("√x", "sqrt(x)", True), ("2√x + C", "2*√x + C", True),
+    ("2√x + C", "√x*2 + C", True), ("(2/3)x√x + C", "x√x*2/3 + C", True), (r"\frac{\sqrt{a}}{2}", "√a/2", True),
+    (r"\sqrt{x}", "√ x", True),
+    ("2√x + C", "2√x", False), (r"\sqrt{x}", "√y", False), (r"\sqrt{xy}", "√xy", False), (r"\sqrt{x}y", "√xy", False),
+    (r"\sqrt{2x}", "√x2", False), (r"\sqrt{x/2}", "√x/2", False),
+])
+def test_the_radical_sign_covers_a_lone_letter(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# nCr and nPr between two whole numbers are combinations and permutations, as school books write them: 5C3 is
+# \binom{5}{3} = 10 and 5P3 is 60. The grader read them as the products 5*C*3 and 5*P*3, so 3C5 was rewarded for 5C3
+# and 3P5 for 5P3, and 10 was refused for 5C3. A lower-case letter, or a letter not between two whole numbers, stays
+# a product or a name.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("5C3", "3C5", False), ("5P3", "3P5", False), ("10C2", "2C10", False), ("5C3", "4C3", False),
+    ("10", "5C3", True), ("5C3", "10", True), ("60", "5P3", True), (r"\binom{5}{3}", "5C3", True),
+    (r"\binom{10}{2}", "10C2", True),
+    ("5C3", "5C3", True), ("15c", "5c3", True), ("x5C3", "x5C3", True),
+])
+def test_combinations_and_permutations_between_two_whole_numbers(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# The plus-minus sign as a character, ± (and ∓), is \pm (\mp): 5 ± x is the list 5 + x, 5 - x. The grader kept the
+# character, which does not parse, so the right answers below were refused; a ± that gives other values, or two
+# values for one, stays wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("5 + x, 5 - x", "5 ± x", True), (r"1 + \sqrt{2}, 1 - \sqrt{2}", "1 ± √2", True), ("2, -2", "±2", True),
+    ("x = 3, x = -3", "x = ±3", True), ("5 + x, 5 - x", "5 ∓ x", True), (r"1 \pm \sqrt{2}", "1 ± √2", True),
+    ("5 + x, 5 - x", "5 ± 2x", False), ("2", "±2", False), ("x = 3", "x = ±3", False),
+    (r"1 \pm \sqrt{2}", "1 ± √3", False),
+])
+def test_the_plus_minus_character_is_pm(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
