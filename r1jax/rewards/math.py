@@ -458,11 +458,13 @@ def _is_term(text: str, start: int, end: int) -> bool:
 
 
 def _is_formula(text: str) -> bool:
-  """No run of 4+ letters outside LaTeX commands, \\text{} and plain function calls such as sqrt(x) (those are prose,
-  or words the parser refuses), no letters of another script, and not two or more short words ("We add 2 and 3 to
-  get 5"; a run of 2-3 letters between operators is a product, "ac + ad + bc + bd")."""
+  """No run of 4+ letters outside LaTeX commands, \\text{}, plain function calls such as sqrt(x) and the word sqrt
+  before digits (8sqrt3) (those are prose, or words the parser refuses), no letters of another script, and not two
+  or more short words ("We add 2 and 3 to get 5"; a run of 2-3 letters between operators is a product,
+  "ac + ad + bc + bd")."""
   stripped = re.sub(r"\\(?:text|mathrm|textbf|mbox|operatorname|begin|end)\s*\{[^{}]*\}", "", text)
   stripped = _PLAIN_FUNCTION_CALL.sub(" ", stripped)
+  stripped = _SQRT_DIGITS.sub(r" \1", stripped)
   if _WORDISH.search(stripped):
     return False
   words = 0
@@ -1083,6 +1085,22 @@ _RADICAL_LETTER = re.compile(r"\u221a[ \t]*([A-Za-z])(?![A-Za-z0-9])")
 # 5P3 is nPr(5, 3), never the product 5*C*3 (which made 3C5 answer 5C3). Only digits on both sides, glued to the
 # letter and to nothing else: x5C3, 5C3x, 2.5C3 and 5 C 3 stay what they were.
 _COMBINATION = re.compile(r"(?<![\w.\\^{])(\d+)([CP])(\d+)(?![\w.])")
+# The word sqrt before a number covers the whole number, as the radical sign does: 8sqrt3 is 8\sqrt{3}, sqrt12 is
+# \sqrt{12}. A letter or digit glued after the number (sqrt2x) leaves it as it was, since the root may cover that
+# too; a backslash before it keeps LaTeX's reading (\sqrt12 is \sqrt{1}2), and a letter before it, a longer name.
+_SQRT_DIGITS = re.compile(r"(?<![\\A-Za-z])sqrt[ \t]*(\d+(?:\.\d+)?)(?!\.?\w)")
+# A vulgar fraction character is its fraction: \u00bd is \frac{1}{2}, -\u00be is -\frac{3}{4}. Only one that stands
+# alone: glued to a digit, a letter or a point before it (1\u00bd, x\u00bd) or to a digit after it, it stays unread,
+# since 1\u00bd may be the mixed number or the product.
+_VULGAR = {"\u00bd": (1, 2), "\u2153": (1, 3), "\u2154": (2, 3), "\u00bc": (1, 4), "\u00be": (3, 4),
+           "\u2155": (1, 5), "\u2156": (2, 5), "\u2157": (3, 5), "\u2158": (4, 5), "\u2159": (1, 6),
+           "\u215a": (5, 6), "\u2150": (1, 7), "\u215b": (1, 8), "\u215c": (3, 8), "\u215d": (5, 8),
+           "\u215e": (7, 8), "\u2151": (1, 9), "\u2152": (1, 10)}
+_VULGAR_FRACTION = re.compile("(?<![0-9A-Za-z.])([" + "".join(_VULGAR) + "])(?![0-9])")
+# The plus-minus sign typed in ASCII: +/- anywhere, and +- where no value stands before it (at the start, after =, a
+# comma or an opening parenthesis): +-5 is \pm 5, x = +-3 is x = \pm 3. Between two values +- stays a plus of a
+# negative (x+-y is x - y).
+_ASCII_PLUS_MINUS = re.compile(r"(^|[=,(])[ \t]*\+[ \t]*-(?=[ \t]*[\w\\(.])")
 # Fullwidth forms (U+FF01-U+FF5E) are their ASCII characters, as East Asian input methods type them:
 # \uff08x\uff0b1\uff09 is (x+1), \uff14\uff12 is 42.
 _FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -1284,6 +1302,9 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _RADICAL_LETTER.sub(r"\\sqrt{\1}", s)  # \u221ax is \sqrt{x}, not the command \sqrtx
   s = _COMBINATION.sub(lambda m: (rf"\binom{{{m.group(1)}}}{{{m.group(3)}}}" if m.group(2) == "C"
                                   else f"nPr({m.group(1)}, {m.group(3)})"), s)  # 5C3 is \binom{5}{3}, not 15C
+  s = _SQRT_DIGITS.sub(r"\\sqrt{\1}", s)  # 8sqrt3 is 8\sqrt{3}
+  s = _VULGAR_FRACTION.sub(lambda m: r"\frac{%d}{%d}" % _VULGAR[m.group(1)], s)  # \u00bd is \frac{1}{2}
+  s = _ASCII_PLUS_MINUS.sub(r"\1\\pm ", s.replace("+/-", "\\pm "))  # +-5 is \pm 5
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
   # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)

@@ -63,7 +63,8 @@ HELD_OUT36 = _cases("math_heldout36_cases.jsonl")  # likewise
 HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
 HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise
 HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise
-HELD_OUT40 = _cases("math_heldout40_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT40 = _cases("math_heldout40_cases.jsonl")  # likewise
+HELD_OUT41 = _cases("math_heldout41_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -87,7 +88,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
            + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36
-           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39 + HELD_OUT40)
+           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39 + HELD_OUT40 + HELD_OUT41)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -124,10 +125,10 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
 # markdown headings before an answer ("#### Final Answer\n42", which r1jax reads as a GSM8K marker), a value stated
 # and then explained ("42, which is 6 times 7", ambiguous by the connective rule), numbers in words with the digits
 # in an aside, chat-template tokens around the answer, a list answering named values, and "It drops to -42."
-# "heldout13" (held out for one run at 157/170 with 2 false positives, 2026-11-28) sits at 159/170: its misses are
-# unicode fractions (½), a repeating decimal written 0.333..., a number in another base (52_8 for 42), a run of
-# boxes read as one list, "20?", factors reordered inside a fraction, a word gold, a bare list for a tuple, an
-# ambiguous 5280/6pi, and negatives in prose followed by a unit word ("-12 dollars", "− 12 degrees").
+# "heldout13" (held out for one run at 157/170 with 2 false positives, 2026-11-28) sits at 162/170 (its gold ½ reads as
+# \frac{1}{2} since heldout41's round): its misses are a repeating decimal written 0.333..., a number in another base
+# (52_8 for 42), a run of boxes read as one list, "20?", factors reordered inside a fraction, a word gold, a bare list
+# for a tuple, an ambiguous 5280/6pi, and negatives in prose followed by a unit word ("-12 dollars", "− 12 degrees").
 # "heldout14" (held out for one run at 109/121 with no false positive, 2026-11-28) sits at 118/121: its misses are two
 # answers in words a source aliases to its gold (\emptyset for "No such n exists", "finite" for a sentence saying the
 # set is finite) and "I get ANSWER: 42", a marker after a word that does not affirm it (read as disowned).
@@ -135,7 +136,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
                                          ("heldout2", 699 / 709), ("heldout3", 0.97), ("heldout4", 105 / 108),
                                          ("heldout5", 347 / 350), ("heldout6", 158 / 164), ("heldout7", 412 / 430),
                                          ("heldout8", 58 / 72), ("heldout10", 77 / 78), ("heldout11", 259 / 265),
-                                         ("heldout12", 261 / 272), ("heldout13", 160 / 170), ("heldout14", 118 / 121)])
+                                         ("heldout12", 261 / 272), ("heldout13", 162 / 170), ("heldout14", 118 / 121)])
 def test_outside_cases_the_grader_was_developed_against(split, floor):
   agree, false_positives = _agreement(split)
   assert agree >= floor and not false_positives
@@ -449,13 +450,27 @@ def test_heldout40_cases_the_grader_was_developed_against():
   assert agree >= 76 / 82 and not false_positives
 
 
+# "heldout41" (held out for one run at 80/88 with one false positive, 2026-11-29: below the target of 97%) sits at
+# 83/88 since the three rules its misses led to: a vulgar fraction character is its fraction (½ is \frac{1}{2}), the
+# plus-minus sign typed in ASCII is \pm (+-5 and +/-), and the word sqrt before a number covers it (8sqrt3 is
+# 8\sqrt{3}). Its one false positive is left, a label sources split on: 0.666667 for 2/3, which Bredson/matematyka-e8
+# refuses as rounded while the decimal policy accepts a rounding to 4+ significant digits (and aleshp/mathLab, in
+# this file, labels 1/3 right for 0.333333). So are four misses, by policy: 1000 for 1000.0000001 (two different
+# numbers), sqrt(3)/2 and 0.866 for each other (a rounding to three digits), and 8 m³ for 8 (a one-letter unit only
+# where the other side names it).
+def test_heldout41_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout41")
+  assert agree >= 83 / 88 and len(false_positives) <= 1
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 69 of its 82 labels and rewarded one of its 21 wrong answers; a change must not do
+  the grader agreed with 80 of its 88 labels and rewarded one of its 28 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout40")
-  assert len(HELD_OUT40) == 82 and sum(not c["expected"] for c in HELD_OUT40) == 21
-  assert agree >= 69 / 82 and len(false_positives) <= 1
+  agree, false_positives = _agreement("heldout41")
+  assert len(HELD_OUT41) == 88 and sum(not c["expected"] for c in HELD_OUT41) == 28
+  assert agree >= 80 / 88 and len(false_positives) <= 1
+
 
 
 

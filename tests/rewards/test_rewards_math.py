@@ -461,6 +461,46 @@ def test_the_plus_minus_character_is_pm(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# A vulgar fraction character is its fraction: ½ is \frac{1}{2}. The grader kept the character, which does not
+# parse, so the right answers below were refused (a gold written ½ too). One glued to a digit or a letter before
+# it, or to a digit after it, stays unread (1½ may be the mixed number or the product), and a wrong value stays
+# wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("1/2", "½", True), (r"\frac{1}{2}", "½", True), ("-1/2", "-½", True), ("3/4", "¾", True),
+    ("2/3", "⅔", True), (r"\frac{x}{2}", "½x", True), ("½", r"\frac{1}{2}", True), ("0.125", "⅛", True),
+    ("1/3", "½", False), ("1/4", "¾", False), ("3/2", "1½", False), ("1/2", "1½", False),
+    ("2.5", "2½", False), ("1/2", "½2", False), ("3/4", "x¾", False),
+])
+def test_a_vulgar_fraction_character_is_its_fraction(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# The plus-minus sign typed in ASCII is \pm: +/- anywhere, and +- where no value stands before it (+-5, x = +-3).
+# The grader read +-5 as the plus of -5, so it refused +-5 for the list 5, -5 and rewarded it for -5 alone; +/- did not
+# parse. Between two values +- stays the plus of a negative (x+-y is x - y), and a wrong value stays wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("5, -5", "+-5", True), (r"\pm 5", "+-5", True), ("x = 3, x = -3", "x = +-3", True),
+    ("5 + x, 5 - x", "5 +/- x", True), (r"1 \pm \sqrt{2}", r"1 +/- \sqrt{2}", True), ("-5", "+-5", False),
+    ("2", "+-2", False), ("x - y", "x+-y", True), ("5 + x, 5 - x", "5+-x", False), ("5, -5", "+-6", False),
+])
+def test_the_plus_minus_sign_typed_in_ascii_is_pm(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# The word sqrt before a number covers the whole number, as the radical sign does: 8sqrt3 is 8\sqrt{3}. The grader
+# read 8sqrt3 as prose (sqrt is a word of four letters) and took its first number, so it refused the right answers
+# below and rewarded 8 for it; a lone sqrt16 already read. A wrong value stays wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    (r"8\sqrt{3}", "8sqrt3", True), (r"2\sqrt{3}", "2sqrt3", True), ("13.856", "8sqrt3", True),
+    (r"2\sqrt{3}", "2 sqrt3", True), (r"\sqrt{3}", "sqrt 3", True), (r"2\sqrt{3}", "The answer is 2sqrt3.", True),
+    ("8", "8sqrt3", False),
+    ("4", "sqrt16", True), (r"\sqrt{5}", "8sqrt3", False), ("3", "sqrt3", False), ("4", "sqrt17", False),
+    ("12", "sqrt12", False),
+])
+def test_the_word_sqrt_before_a_number_covers_it(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
