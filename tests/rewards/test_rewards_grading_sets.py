@@ -65,7 +65,7 @@ HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise
 HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise
 HELD_OUT40 = _cases("math_heldout40_cases.jsonl")  # likewise
 HELD_OUT41 = _cases("math_heldout41_cases.jsonl")  # likewise
-HELD_OUT42 = _cases("math_heldout42_cases.jsonl")
+HELD_OUT42 = _cases("math_heldout42_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -464,6 +464,15 @@ def test_heldout41_cases_the_grader_was_developed_against():
   assert agree >= 83 / 88 and len(false_positives) <= 1
 
 
+# "heldout42" (held out for one run at 63/67 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 66/67 since the two rules its misses led to: x or X between a number and a power of ten is a times sign (3x10^8 is
+# 3 \times 10^8), and pct glued to its number is the percent word (25pct is 25 pct). Its one miss left is 1½ for 1.5,
+# a vulgar fraction glued to a digit, which stays unread since 1½ may be the mixed number or the product.
+def test_heldout42_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout42")
+  assert agree >= 66 / 67 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
   the grader agreed with 63 of its 67 labels and rewarded none of its 12 wrong answers; a change must not do
@@ -471,14 +480,6 @@ def test_held_out_cases_stay_at_their_measured_level():
   agree, false_positives = _agreement("heldout42")
   assert len(HELD_OUT42) == 67 and sum(not c["expected"] for c in HELD_OUT42) == 12
   assert agree >= 63 / 67 and not false_positives
-
-
-@pytest.mark.xfail(strict=True, reason="target not met: 94.0% agreement (63/67), no false positive on the held-out "
-                                       "file at its one run (math-verify: 74.6%, 2 false positives; "
-                                       "python -m benchmarks.rewards --skip-slow, 2026-11-29)")
-def test_held_out_cases_reach_the_target():
-  agree, false_positives = _agreement("heldout42")
-  assert agree >= 0.97 and not false_positives
 
 
 def _slow_batch():
