@@ -6,8 +6,38 @@
 
 Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "expected", ...}:
 
+  math_heldout42_cases.jsonl    67 labelled pairs (development data since its misses were listed; counted in "whole"),
+                                split "heldout42", the latest file: bare answers, percents, scientific notation, replies
+                                with an answer marker and expression identities from an LLM reasoning checker and a
+                                game's typed-answer check, projects never used for cases before: 62 from
+                                CoderDayton/verifiable-thinking-mcp's bun tests (at 94fdcc9): of its answer matching
+                                (test/extraction.test.ts, answersMatch(extracted, expected)): 45 for 45 degrees, 75%, 75
+                                percent and 25pct for 0.75 and 0.25, 0.75 for 75%, 1,000% for 10, 1.5e6, 3×10^8, 3X10^8
+                                and 1×10⁻² against the expanded numbers and back, 2/3 for 4/6; of its answer extraction
+                                (the same file, extractAnswer(reply), the reply as the prediction and the value it
+                                states as the gold): \\boxed{42} after prose, Final Answer: 45, **Final Answer**: 99, So
+                                the answer is 45 degrees, Computation Result: 256, Answer: 50%; and of its algebraic
+                                equivalence by random evaluation (test/lib.test.ts and test/math.test.ts,
+                                compareExpressions(a, b), a as the prediction): x + x for 2 * x, commuted, associated
+                                and distributed sums and products, x² for x * x, a × b and a ÷ b, (a + b) * (a - b) for
+                                a² - b²; 5 from RupertLinacre/brain_bombing's vitest tests of its game's typed-answer
+                                check (tests/typed-answers.test.ts at 845b732, answersMatch(typed, correct)): " 7.0 "
+                                for 7, 1½ for 1.5, 12 CM for 12cm; each with its source. Built and committed before any
+                                grader change it measures. 12 of its answers are wrong (18%): a number contained in
+                                another (1/2 for 1, 12 and 21 for 1, 123 for 12), x * 2 for x, x + y for x - y, x - y
+                                for y - x, x / y for y / x, malformed input (+++ for x, 2 + for 2), 1/0 for 0, 12m for
+                                12cm. The 72 rows left out (pairs already in an earlier case file or repeated, number
+                                words such as two-thirds, values the source extracts by a fallback with no answer
+                                marker, word answers, identical strings, roundings equal only under the source's
+                                tolerance, a phrase as the gold, a malformed gold, a blank answer, a format rule) are in
+                                math_heldout42_left_out.jsonl with the reason for each. Held out for one run at 94.0%
+                                (63/67, 0 false positives, 4 false negatives; math-verify 74.6%, 2 false positives),
+                                then its misses were listed: they led to two rules (x or X between a number and a power
+                                of ten is a times sign, 3x10^8; pct glued to its number is the percent word, 25pct), now
+                                66/67 with no false positive; 1½ for 1.5, a vulgar fraction glued to a digit, stays
+                                refused (see docs/math_grading.md).
   math_heldout41_cases.jsonl    88 labelled pairs (development data since its misses were listed; counted in "whole"),
-                                split "heldout41", the latest file: bare answers, typed notation, mixed numbers, ratios
+                                split "heldout41": bare answers, typed notation, mixed numbers, ratios
                                 and malformed input from nine learning tools' answer checkers, projects never used for
                                 cases before: 18 from MobileJP/maths-whiteboard's vitest tests of its typed-answer
                                 checker (src/lib/answerCheck.test.ts at 6d7456a, checkLocally(question, input) with the
@@ -969,7 +999,7 @@ Case files (benchmarks/data/), each line one JSON case {"gold", "prediction", "e
 
 Printed for each file and split: agreement with the labels (with its standard error), false positives (a wrong
 answer rewarded: what RL exploits) and false negatives, for r1jax and math-verify side by side, and for all
-pairs from other projects together ("whole": outside, dev and heldout to heldout41); the
+pairs from other projects together ("whole": outside, dev and heldout to heldout42); the
 cases either gets wrong (those of the held-out file only counted, so that running it does not turn it into
 development data); time per pair
 (sequential, cold caches, warm processes); the time r1jax takes to score one rollout batch of typical completions
@@ -1008,7 +1038,7 @@ def _held_out_files() -> dict[str, str]:
 FILES = {**_held_out_files(), "outside": "math_outside_cases.jsonl", "dev": "math_dev_cases.jsonl",
          "adversarial": "math_adversarial_cases.jsonl", "regression": "math_answer_pairs.jsonl"}
 WHOLE = [name for name in FILES if name not in ("adversarial", "regression")]
-HELD_OUT = "heldout41"
+HELD_OUT = "heldout42"
 
 
 def load_cases(path: Path) -> list[dict]:

@@ -1101,6 +1101,12 @@ _VULGAR_FRACTION = re.compile("(?<![0-9A-Za-z.])([" + "".join(_VULGAR) + "])(?![
 # comma or an opening parenthesis): +-5 is \pm 5, x = +-3 is x = \pm 3. Between two values +- stays a plus of a
 # negative (x+-y is x - y).
 _ASCII_PLUS_MINUS = re.compile(r"(^|[=,(])[ \t]*\+[ \t]*-(?=[ \t]*[\w\\(.])")
+# x or X between a number and a power of ten is a times sign, as scientific notation is typed: 3x10^8 is
+# 3 \times 10^8, 2.5 X 10^{-3} is 2.5 \times 10^{-3}. Only a plain number before it (nothing glued to its front: a
+# letter, a point, a command or a caret) and a whole power of ten after it with nothing glued to the exponent but a
+# closing point, so x10^8, 3x10^8y, 3x10^n and 3x10^8.5 stay products with the letter x.
+_TIMES_TEN = re.compile(r"(?<![\w.\\^])(\d+(?:\.\d+)?)[ \t]*[xX][ \t]*"
+                        r"(?=10[ \t]*\^[ \t]*(?:\{[ \t]*[-+]?\d+[ \t]*\}|[-+]?\d+)(?!\w|\.\d))")
 # Fullwidth forms (U+FF01-U+FF5E) are their ASCII characters, as East Asian input methods type them:
 # \uff08x\uff0b1\uff09 is (x+1), \uff14\uff12 is 42.
 _FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -1307,6 +1313,7 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _ASCII_PLUS_MINUS.sub(r"\1\\pm ", s.replace("+/-", "\\pm "))  # +-5 is \pm 5
   for k, v in _UNICODE.items():
     s = s.replace(k, v)
+  s = _TIMES_TEN.sub(r"\1 \\times ", s)  # 3x10^8 is 3 \times 10^8
   # markdown bold and italics: **131**, _120_; a ** after a value is Python's power (sin(x)**2 + cos(x)**2)
   s = re.sub(r"(?<![\w)\]}])\*\*(.+?)\*\*", r"\1", s).strip().strip("_").strip()
   s = s.replace("**", "^")  # Python's power: (rho+g)**2
@@ -1340,9 +1347,10 @@ def normalize(answer: str, *, gold: bool = False) -> tuple[str, bool]:
   s = _INNER_UNIT.sub("", s)
   if gold:  # a trusted gold loses plain words after its number: "18 ways"
     s = re.sub(r"(?<=\d)\s+[A-Za-z]{3,}(?:\s+[A-Za-z]{3,}){0,3}$", "", s)
-  if re.search(r"\b(?:percent|percentage|pct)\b", answer, re.IGNORECASE):
+  # the percent words, and pct glued to its number (25pct is 25 pct)
+  if re.search(r"(?:\b(?:percent|percentage|pct)|(?<=\d)pct)\b", answer, re.IGNORECASE):
     percent = True
-    s = re.sub(r"\s*\b(?:percentage|pct)\b\.?$", "", s, flags=re.IGNORECASE)
+    s = re.sub(r"\s*(?:\b(?:percentage|pct)|(?<=\d)pct)\b\.?$", "", s, flags=re.IGNORECASE)
   s = re.sub(r"\s+(?:or|and)\s+|(?<=[)\]}])\s*(?:or|and)\s*(?=[(\[{\\])", ",", s)
   s = re.sub(r",(?:\s*,)+", ",", s)  # "7, -2, \text{ and } -5"
   s = re.sub(r"([)\]])\s*U\s*([(\[])", r"\1\\cup \2", s)

@@ -64,7 +64,8 @@ HELD_OUT37 = _cases("math_heldout37_cases.jsonl")  # likewise
 HELD_OUT38 = _cases("math_heldout38_cases.jsonl")  # likewise
 HELD_OUT39 = _cases("math_heldout39_cases.jsonl")  # likewise
 HELD_OUT40 = _cases("math_heldout40_cases.jsonl")  # likewise
-HELD_OUT41 = _cases("math_heldout41_cases.jsonl")  # likewise (the next round's file is the held-out one)
+HELD_OUT41 = _cases("math_heldout41_cases.jsonl")  # likewise
+HELD_OUT42 = _cases("math_heldout42_cases.jsonl")  # likewise (the next round's file is the held-out one)
 
 
 @pytest.mark.parametrize("case", [c for c in ADVERSARIAL if c["origin"].startswith("probe")],
@@ -88,7 +89,7 @@ def _agreement(split: str) -> tuple[float, list[dict]]:
            + HELD_OUT16 + HELD_OUT17 + HELD_OUT18 + HELD_OUT19 + HELD_OUT20 + HELD_OUT21 + HELD_OUT22
            + HELD_OUT23 + HELD_OUT24 + HELD_OUT25 + HELD_OUT26 + HELD_OUT27 + HELD_OUT28 + HELD_OUT29
            + HELD_OUT30 + HELD_OUT31 + HELD_OUT32 + HELD_OUT33 + HELD_OUT34 + HELD_OUT35 + HELD_OUT36
-           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39 + HELD_OUT40 + HELD_OUT41)
+           + HELD_OUT37 + HELD_OUT38 + HELD_OUT39 + HELD_OUT40 + HELD_OUT41 + HELD_OUT42)
   cases = [c for c in files if c["split"] == split]
   rewards_, _ = rmath.score([c["prediction"] for c in cases], [c["gold"] for c in cases])
   agree = sum((r == 1.0) == c["expected"] for c, r in zip(cases, rewards_)) / len(cases)
@@ -463,16 +464,22 @@ def test_heldout41_cases_the_grader_was_developed_against():
   assert agree >= 83 / 88 and len(false_positives) <= 1
 
 
+# "heldout42" (held out for one run at 63/67 with no false positive, 2026-11-29: below the target of 97%) sits at
+# 66/67 since the two rules its misses led to: x or X between a number and a power of ten is a times sign (3x10^8 is
+# 3 \times 10^8), and pct glued to its number is the percent word (25pct is 25 pct). Its one miss left is 1½ for 1.5,
+# a vulgar fraction glued to a digit, which stays unread since 1½ may be the mixed number or the product.
+def test_heldout42_cases_the_grader_was_developed_against():
+  agree, false_positives = _agreement("heldout42")
+  assert agree >= 66 / 67 and not false_positives
+
+
 def test_held_out_cases_stay_at_their_measured_level():
   """A floor, not the target: at the held-out file's one run (2026-11-29, python -m benchmarks.rewards --skip-slow)
-  the grader agreed with 80 of its 88 labels and rewarded one of its 28 wrong answers; a change must not do
+  the grader agreed with 63 of its 67 labels and rewarded none of its 12 wrong answers; a change must not do
   worse."""
-  agree, false_positives = _agreement("heldout41")
-  assert len(HELD_OUT41) == 88 and sum(not c["expected"] for c in HELD_OUT41) == 28
-  assert agree >= 80 / 88 and len(false_positives) <= 1
-
-
-
+  agree, false_positives = _agreement("heldout42")
+  assert len(HELD_OUT42) == 67 and sum(not c["expected"] for c in HELD_OUT42) == 12
+  assert agree >= 63 / 67 and not false_positives
 
 
 def _slow_batch():

@@ -501,6 +501,31 @@ def test_the_word_sqrt_before_a_number_covers_it(gold, prediction, expected):
   assert rmath.verify(gold, prediction) is expected
 
 
+# x or X between a number and a power of ten is a times sign, as scientific notation is typed: 3x10^8 is
+# 3 \times 10^8. The grader read it as a product with the letter x, so it refused the right answers below. Nothing
+# glued to the number's front or to the exponent (x10^8, 3x10^8y, 3x10^n) changes, and a wrong value stays wrong.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("300000000", "3x10^8", True), ("3e8", "3X10^8", True), ("300000000", "3 x 10^8", True),
+    ("0.0025", "2.5x10^{-3}", True), ("0.0025", "2.5x10^-3", True), (r"3 \times 10^8", "3x10^8", True),
+    ("300000000", "The answer is 3x10^8.", True),
+    ("300000000", "4x10^8", False), ("300000000", "3x10^9", False), ("10^9", "x10^8", False),
+    ("300000000y", "3x10^8y", False), (r"3x \cdot 10^8", "3x10^8", False), ("3000000000", "3x10^8.5", False),
+])
+def test_x_between_a_number_and_a_power_of_ten_is_a_times_sign(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
+# pct glued to its number is the percent word: 25pct is 25 pct, so 0.25 and 25% (the policy for a prediction's
+# percent). The grader did not read the glued word, so it refused both; a wrong value stays wrong, and 25pct no more
+# answers a plain 25 than 25 pct does.
+@pytest.mark.parametrize("gold,prediction,expected", [
+    ("0.25", "25pct", True), ("25%", "25pct", True), ("0.75", "75PCT", True),
+    ("0.25", "26pct", False), ("25", "25pct", False), ("25", "25 pct", False), ("0.25", "25pcts", False),
+])
+def test_pct_glued_to_its_number_is_a_percent(gold, prediction, expected):
+  assert rmath.verify(gold, prediction) is expected
+
+
 # Plain unit words (2 cm, 2cm, 5 inches) are compared like \text{} units, and a gold that glues its unit to the
 # number asks for that unit. Each row failed on the grader before: "2 mm" was rewarded for "2 cm" (both units were
 # dropped), and "2 cm" was refused for the gold "2cm" (read as 2 times c times m).
