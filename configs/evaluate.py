@@ -8,7 +8,10 @@
         --config.tokenizer=/ckpt/Qwen2.5-Math-1.5B --config.task.knobs.path=/data/qa.jsonl --workdir runs/eval
 
 Variants: arithmetic and countdown (the synthetic tasks, with the same prompts as their training configs), file (a
-local question/answer file; set its path and fields under task.knobs). Every key:
+local question/answer file; set its path and fields under task.knobs). The file variant evaluates the whole file
+(task.knobs.test_fraction=1.0 makes every row of a single file a test row; a directory keeps its own test file):
+task.n_test=500 of its rows after a seeded shuffle. Set n_test to the file's row count to evaluate every row; an
+n_test above it stops with an error (status 2) that gives the count. Every key:
 r1jax.trainers.settings.EvaluateSettings.
 """
 
@@ -35,7 +38,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.task.n_test = n
   if variant == "file":
     c.task.update(name="file", template="r1_zero", max_prompt_len=1024, n_test=500)
+    # Evaluation only: the whole file is the test split, and every row loaded is evaluated.
     c.task.knobs = dict(path="/path/to/qa.jsonl", question_field="question", answer_field="answer",
-                        answer_format="raw")
-    c.eval.update(max_new_tokens=1024)
+                        answer_format="raw", test_fraction=1.0)
+    c.eval.update(max_new_tokens=1024, num_prompts=c.task.n_test)
   return c

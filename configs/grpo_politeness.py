@@ -8,7 +8,7 @@ The rewards route by the rows' "prompt_type" ("chat" for this task); on data tha
 per type, e.g. {"math": {"math_accuracy": 1.0, "think_answer": 0.5}, "chat": {"reward_model": 1.0}}: R1's rule
 rewards where a verifier exists, the reward model elsewhere. The reward model's score r becomes σ(r - offset), in
 [0, 1] like the rule rewards; set reward_model.offset to the trainer's eval/score_mean. Variants: tiny, quick
-(seconds, for tests). Every key: r1jax.trainers.settings.GRPOSettings.
+(for tests; about three minutes on a 2-core CPU). Every key: r1jax.trainers.settings.GRPOSettings.
 """
 
 import ml_collections

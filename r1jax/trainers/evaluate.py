@@ -11,6 +11,7 @@ when the run completed, else its newest orbax checkpoint (rebuilt from the run's
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import jax
 
 from r1jax import export
 from r1jax.checks import SettingsError
+from r1jax.data import tasks
 from r1jax.models import ModelConfig
 from r1jax.train import Checkpointer, abstract_like
 from r1jax.trainers import common, settings
@@ -75,6 +77,22 @@ def trained_template(path: str) -> str | None:
   return None
 
 
+def held_out_rows(task: settings.TaskSettings, seed: int) -> list:
+  """The task's `eval_split` rows, `task.n_test` of them; more than the split holds is an error naming
+  config.task.n_test, the rows there are and how to evaluate them (never a silent cut to fewer rows)."""
+  try:
+    return list(common.load_rows(task, task.eval_split, task.n_test, seed))
+  except tasks.common.TooFewRows as e:
+    hint = f"set --config.task.n_test={e.available} to evaluate every one of them"
+    fraction = task.knobs.get("test_fraction", tasks.common.DEFAULT_TEST_FRACTION)
+    one_file = os.path.isfile(str(task.knobs.get("path", "")))
+    if one_file and "test_fraction" in tasks.knobs(task.name) and fraction != tasks.common.WHOLE_SOURCE:
+      hint += (f", or --config.task.knobs.test_fraction=1.0 to make the whole file the {task.eval_split} split "
+               f"(now {fraction:g} of its rows)")
+    raise SettingsError(f"config.task.n_test={e.asked} asks for more rows than the {task.eval_split} split of "
+                        f"{e.origin} has ({e.available}): {hint}") from None
+
+
 def metrics_table(metrics: dict[str, float], title: str) -> str:
   """A markdown table of the headline metrics (pass@1 with its standard error first)."""
   rows = [("pass@1", f"{metrics['eval/pass@1']:.3f} ± {metrics['eval/pass@1_se']:.3f}")]
@@ -91,6 +109,7 @@ def run(s: EvaluateSettings, workdir: str | Path) -> dict[str, float]:
   if not s.checkpoint:
     raise SettingsError("config.checkpoint must name an HF checkpoint or an r1jax run directory")
   common.configure_logging()
+  rows = held_out_rows(s.task, s.seed)  # before the checkpoint loads, so that a bad count fails at once
   workdir = Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   cfg, params, own_tokenizer = load_checkpoint(s.checkpoint, s.model)
@@ -99,8 +118,11 @@ def run(s: EvaluateSettings, workdir: str | Path) -> dict[str, float]:
   if trained_with and trained_with != s.task.template:
     common.log.warning("evaluate: %s was trained with template %r; evaluating with config.task.template=%r",
                        s.checkpoint, trained_with, s.task.template)
-  rows = common.load_rows(s.task, s.task.eval_split, s.task.n_test, s.seed)
-  rows = common.fit_prompts(tokenizer, rows, s.task, s.task.eval_split)[:s.eval.num_prompts]
+  rows = common.fit_prompts(tokenizer, rows, s.task, s.task.eval_split)
+  if len(rows) > s.eval.num_prompts:
+    common.log.warning("evaluate: %d of the %d rows loaded are evaluated (config.eval.num_prompts=%d)",
+                       s.eval.num_prompts, len(rows), s.eval.num_prompts)
+    rows = rows[:s.eval.num_prompts]
   metrics, ro = common.evaluate(cfg, params, tokenizer, rows, s.task, s.eval, jax.random.PRNGKey(s.seed),
                                 batch_prompts=s.batch_prompts)
   metrics["eval/prompts"] = float(len(rows))

@@ -69,6 +69,23 @@ def test_splitless_file_is_split_by_hash(tmp_path, cache):
   assert not set(train["question"]) & set(test["question"])
 
 
+def test_test_fraction_1_makes_a_whole_file_the_test_split(tmp_path, cache):
+  """Evaluating on one's own file: test_fraction=1.0 puts every row in the test split (0.1 keeps about a tenth), a
+  count above the rows is an error giving both, and there is nothing to train on."""
+  rows = [{"q": f"{a} + {b}", "a": str(a + b)} for a in range(10) for b in range(10)]
+  knobs = dict(path=write_jsonl(tmp_path / "qa.jsonl", rows), question_field="q", answer_field="a", cache_dir=cache)
+  whole = tasks.load("file", "test", test_fraction=1.0, **knobs)
+  assert sorted(whole["question"]) == sorted(r["q"] for r in rows)
+  assert sorted(tasks.load("file", "test", n=100, seed=3, test_fraction=1.0, **knobs)["question"]) == \
+      sorted(whole["question"])
+  assert len(tasks.load("file", "test", **knobs)) < 30
+  with pytest.raises(tasks.common.TooFewRows, match=r"qa\.jsonl: 101 rows asked but only 100 available") as err:
+    tasks.load("file", "test", n=101, test_fraction=1.0, **knobs)
+  assert (err.value.asked, err.value.available) == (101, 100)
+  with pytest.raises(ValueError, match=r"qa\.jsonl: test_fraction=1\.0 makes every row a test row .* no 'train'"):
+    tasks.load("file", "train", test_fraction=1.0, **knobs)
+
+
 def test_missing_field_names_file_and_field(tmp_path, cache):
   path = write_jsonl(tmp_path / "bad.jsonl", [{"question": "q", "solution": "#### 1"}])
   with pytest.raises(ValueError) as err:

@@ -12,8 +12,11 @@ from pathlib import Path
 import jax
 import pytest
 
+from configs import evaluate as evaluate_config
 from configs import sft_arithmetic
 from experiments import sft
+from r1jax.checks import SettingsError
+from r1jax.data import tasks
 from r1jax.trainers import common, evaluate, settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +38,23 @@ def _direct(params, cfg, es: settings.EvaluateSettings) -> tuple[dict, list[str]
   metrics, ro = common.evaluate(cfg, params, tok, rows, es.task, es.eval, jax.random.PRNGKey(es.seed),
                                 batch_prompts=es.batch_prompts)
   return metrics, ro.judged_texts
+
+
+def _qa_file(path: Path) -> Path:
+  """A 100-row question/answer file (a + b for single digits) under the field names "problem" and "final"."""
+  path.write_text("".join(json.dumps({"problem": f"{a} + {b}", "final": str(a + b)}) + "\n"
+                          for a in range(10) for b in range(10)))
+  return path
+
+
+def _evaluate_file(checkpoint: str, data: Path, workdir: Path, *more: str) -> subprocess.CompletedProcess:
+  """`python -m experiments.evaluate --config configs/evaluate.py:file` on `data` with the small test model."""
+  args = ["--config", "configs/evaluate.py:file", f"--config.checkpoint={checkpoint}",
+          f"--config.task.knobs.path={data}", "--config.task.knobs.question_field=problem",
+          "--config.task.knobs.answer_field=final", "--config.task.template=r1_zero_short",
+          "--config.task.max_prompt_len=48", *more, "--workdir", str(workdir)]
+  return subprocess.run([sys.executable, "-m", "experiments.evaluate", *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=600, env=dict(os.environ, JAX_PLATFORMS="cpu"))
 
 
 def _texts(workdir: Path) -> list[str]:
@@ -67,20 +87,53 @@ def test_evaluating_a_run_without_export_restores_its_newest_checkpoint(tmp_path
 
 
 def test_the_command_line_evaluates_a_local_file_task(sft_quick_run, tmp_path):
-  data = tmp_path / "qa.jsonl"
-  data.write_text("".join(json.dumps({"problem": f"{a} + {b}", "final": str(a + b)}) + "\n"
-                          for a in range(10) for b in range(10)))
   workdir = tmp_path / "eval"
-  args = ["--config", "configs/evaluate.py:file", f"--config.checkpoint={sft_quick_run['workdir']}/hf",
-          f"--config.task.knobs.path={data}", "--config.task.knobs.question_field=problem",
-          "--config.task.knobs.answer_field=final", "--config.task.template=r1_zero_short",
-          "--config.task.max_prompt_len=48", "--config.task.n_test=8", "--config.eval.num_prompts=8",
-          "--config.eval.num_samples=2", "--config.eval.ks=(1,2)", "--config.eval.max_new_tokens=16",
-          "--workdir", str(workdir)]
-  proc = subprocess.run([sys.executable, "-m", "experiments.evaluate", *args], cwd=ROOT, capture_output=True,
-                        text=True, timeout=600, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+  proc = _evaluate_file(f"{sft_quick_run['workdir']}/hf", _qa_file(tmp_path / "qa.jsonl"), workdir,
+                        "--config.task.n_test=8", "--config.eval.num_prompts=8", "--config.eval.num_samples=2",
+                        "--config.eval.ks=(1,2)", "--config.eval.max_new_tokens=16")
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "| pass@1 |" in proc.stdout and proc.stderr.strip().splitlines()[-1].startswith("evaluate: pass@1")
   result = json.loads((workdir / "eval.json").read_text())
   assert result["task"] == "file" and result["eval/prompts"] == 8
   assert sum(1 for _ in (workdir / "eval_samples.jsonl").open()) == 16 and not (workdir / "checkpoints").exists()
+
+
+def test_the_file_variant_evaluates_every_row_of_a_single_file(sft_quick_run, tmp_path):
+  """The whole file is the test split (it used to be the ~10% of it that hashed into "test"): n_test=100 of a
+  100-row file evaluates each row once, and the output says how many."""
+  data = _qa_file(tmp_path / "qa.jsonl")
+  workdir = tmp_path / "eval"
+  proc = _evaluate_file(f"{sft_quick_run['workdir']}/hf", data, workdir, "--config.task.n_test=100",
+                        "--config.eval.num_samples=1", "--config.eval.ks=(1,)", "--config.eval.max_new_tokens=8")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "on 100 prompts" in proc.stderr.strip().splitlines()[-1] and "(100 prompts x 1 samples)" in proc.stdout
+  assert json.loads((workdir / "eval.json").read_text())["eval/prompts"] == 100
+  questions = [json.loads(x)["question"] for x in (workdir / "eval_samples.jsonl").read_text().splitlines()]
+  assert sorted(questions) == sorted(json.loads(x)["problem"] for x in data.read_text().splitlines())
+
+
+def test_more_rows_than_the_file_has_is_one_line_naming_n_test(sft_quick_run, tmp_path):
+  """The variant's n_test=500 on a 100-row file: status 2 and one line with the key, the count and the fix (it was
+  a ValueError traceback, status 1); the check comes before the checkpoint loads, and no workdir is made."""
+  proc = _evaluate_file(f"{sft_quick_run['workdir']}/hf", _qa_file(tmp_path / "qa.jsonl"), tmp_path / "eval")
+  assert proc.returncode == 2, proc.stderr[-3000:]
+  assert "Traceback" not in proc.stderr and not (tmp_path / "eval").exists()
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: config.task.n_test=500 asks for more rows than the test split of ") and \
+      "qa.jsonl has (100): set --config.task.n_test=100 to evaluate every one of them" in last
+
+
+def test_a_file_split_by_test_fraction_is_told_how_to_use_the_whole_file(tmp_path):
+  """With a test_fraction below 1 the error also names the knob that makes every row a test row."""
+  c = evaluate_config.get_config("file")
+  c.checkpoint = str(tmp_path / "no_checkpoint_needed")  # the rows are checked first
+  c.task.knobs.update(path=str(_qa_file(tmp_path / "qa.jsonl")), question_field="problem", answer_field="final",
+                      test_fraction=0.1)
+  c.task.n_test = 50
+  with pytest.raises(SettingsError) as err:
+    evaluate.run(settings.parse(settings.EvaluateSettings, c), tmp_path / "eval")
+  available = len(tasks.load("file", "test", **c.task.knobs.to_dict()))
+  assert str(err.value) == (
+      f"config.task.n_test=50 asks for more rows than the test split of {tmp_path / 'qa.jsonl'} has ({available}): "
+      f"set --config.task.n_test={available} to evaluate every one of them, or "
+      "--config.task.knobs.test_fraction=1.0 to make the whole file the test split (now 0.1 of its rows)")

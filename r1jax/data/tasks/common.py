@@ -16,6 +16,16 @@ from r1jax.data import loading
 SPLITS = ("train", "test")
 DEV = "dev"  # a second held-out split, for tasks generated with dev_fraction > 0
 DEFAULT_TEST_FRACTION = 0.1
+WHOLE_SOURCE = 1.0  # test_fraction of a split-less file that makes every row a test row (evaluation only)
+
+
+class TooFewRows(ValueError):
+  """More rows asked of a split than it holds; `origin`, `asked` and `available` let a caller name its own setting
+  (a trainer's n_train or n_test) and the count that fits."""
+
+  def __init__(self, origin: str, asked: int, available: int):
+    super().__init__(f"{origin}: {asked} rows asked but only {available} available")
+    self.origin, self.asked, self.available = origin, asked, available
 
 
 def canonical(text: str) -> str:
@@ -120,7 +130,7 @@ def shuffle_take(ds: datasets.Dataset, n: int | None, seed: int, origin: str) ->
     raise ValueError(f"n must be a positive int or None, got {n!r}")
   n = int(n)
   if n > len(ds):
-    raise ValueError(f"{origin}: {n} rows asked but only {len(ds)} available")
+    raise TooFewRows(origin, n, len(ds))
   return ds.select(range(n)).flatten_indices()
 
 
@@ -145,7 +155,8 @@ def load_source(task: str, source, split: str, *, name: str | None, fields: Sequ
                 ) -> tuple[datasets.Dataset, str, Callable[[int], str]]:
   """(rows, origin, where) of `split` from a file-backed source, checked and made disjoint from the test split.
 
-  A split-less source (one file) is split by a hash of `key_field`. With `decontaminate`, a non-test split
+  A split-less source (one file) is split by a hash of `key_field`; with test_fraction=WHOLE_SOURCE (1.0) every
+  row is a test row and there is no train split (evaluating on a whole file). With `decontaminate`, a non-test split
   drops the problems that also appear in the source's test split, when the source has one. `where(i)` says where
   row i of the result is in the source ("data/gsm8k.jsonl, line 57"), for errors that point at a bad row.
   """
@@ -155,7 +166,11 @@ def load_source(task: str, source, split: str, *, name: str | None, fields: Sequ
   ds = ds.add_column(SOURCE_ROW, list(range(len(ds))))  # survives the selections below
   if not loaded.has_splits:
     check_split(task, split)
-    ds = filter_split(ds, split, key_field, test_fraction)
+    if test_fraction != WHOLE_SOURCE:
+      ds = filter_split(ds, split, key_field, test_fraction)
+    elif split != "test":
+      raise ValueError(f"{origin}: test_fraction=1.0 makes every row a test row (evaluation only), so there is no "
+                       f"{split!r} split; to train on this file, use a test_fraction below 1")
     if len(ds) == 0:
       raise ValueError(f"{origin}: no row of this split-less source hashes into split {split!r}")
   elif decontaminate and split != "test":

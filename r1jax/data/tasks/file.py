@@ -6,8 +6,8 @@
 
 Columns: "question", "gold" (the answer field, read by `answer_format`), "completion" (from `completion_field` when
 given: an SFT target), and every other column of the file under its own name, so a reward can name it. A file
-without split names is split by a hash of the question (disjoint train/test); a directory with train/test files
-keeps its own splits.
+without split names is split by a hash of the question (disjoint train/test, `test_fraction` of it test; 1.0 makes
+the whole file the test split, for evaluation only); a directory with train/test files keeps its own splits.
 """
 
 from __future__ import annotations
@@ -41,7 +41,10 @@ def load(split: str = "train", n: int | None = None, seed: int = 0, *,
          cache_dir: str | None = None) -> datasets.Dataset:
   """Rows of `split` from the local file(s) at `path`; `n` of them after a seeded shuffle (all when None).
 
-  A row whose answer field yields no answer is an error naming the file, the row and the field.
+  `test_fraction` is the share of a single file's rows (by a hash of the question) in the test split; 1.0 makes
+  every row a test row, to evaluate a whole file (the train split is then an error). A directory of split files
+  keeps its own splits and ignores it. More rows asked than the split holds is a common.TooFewRows error giving the
+  count; a row whose answer field yields no answer is an error naming the file, the row and the field.
   """
   if path is None:
     raise ValueError("task 'file' needs path=: a local jsonl/json/parquet/csv/arrow file or a directory of them")
