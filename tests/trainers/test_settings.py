@@ -211,3 +211,33 @@ def test_init_from_a_run_directory_names_its_hf_export(tmp_path):
   s = settings.parse(settings.SFTSettings, _with(settings.SFTSettings, "model.init_from", str(run / "hf")))
   assert s.model.init_from == str(run / "hf")  # the export itself is a Hugging Face checkpoint
 
+
+def test_a_config_file_that_does_not_load_is_one_line_naming_it(tmp_path):
+  for spec, message in (("configs/sft_arithmetc.py:quick", r"^--config configs/sft_arithmetc\.py:quick: no such file: "
+                                                           r"'configs/sft_arithmetc\.py'$"),
+                        ("configs", r"^--config configs: not a file: 'configs'$"),
+                        ("configs/sft_arithmetic.py:quik", r"^--config configs/sft_arithmetic\.py:quik: unknown variant "
+                                                           r"'quik' of configs/sft_arithmetic\.py; valid: \('tiny', "
+                                                           r"'quick', 'mixture'\)$")):
+    with pytest.raises(SettingsError, match=message):
+      cli.load_config(spec)
+  broken = tmp_path / "broken.py"
+  broken.write_text("def get_config(:\n")
+  with pytest.raises(SettingsError, match=rf"^--config {broken}: {broken} does not load: SyntaxError: "):
+    cli.load_config(str(broken))
+  assert cli.load_config("configs/sft_arithmetic.py:quick").train.steps == 150
+
+
+def test_a_mesh_the_devices_cannot_form_names_config_mesh_and_the_device_count():
+  import jax
+
+  n = jax.device_count()
+  s = settings.parse(settings.SFTSettings, {"mesh": {"data": n + 1}})
+  with pytest.raises(SettingsError, match=rf"^config\.mesh\.data={n + 1} x config\.mesh\.fsdp=-1 x config\.mesh\."
+                                          rf"tensor=1 does not fit the {n} devices? of this process: .*their product "
+                                          rf"must be {n}"):
+    cli.check_mesh(s)
+  cli.check_mesh(settings.parse(settings.SFTSettings, {"mesh": {"data": n, "fsdp": 1}}))  # fits
+  g = settings.parse(settings.GRPOSettings, {"rollout": {"devices": n}})
+  with pytest.raises(SettingsError, match=rf"^config\.rollout\.devices={n} leaves none of the {n} devices"):
+    cli.check_mesh(g)
