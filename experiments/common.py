@@ -27,10 +27,12 @@ tokenizer or data, so the real-scale configs' /path/to placeholders can stay; `-
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import ml_collections
@@ -127,14 +129,66 @@ def _unknown(key: str, node: ml_collections.ConfigDict, parent: list[str]) -> st
   return f"unknown key config.{key}; valid keys of {where}: {', '.join(sorted(node.keys()))}"
 
 
+def load_config(spec: str) -> ml_collections.ConfigDict:
+  """The ConfigDict of `--config FILE[:variant]`: FILE's get_config(variant), or get_config() without one.
+
+  A file that does not exist or does not load, and a variant its get_config refuses (a ValueError or TypeError, as
+  the configs raise for an unknown variant), are a SettingsError naming the file and the reason, in one line.
+  """
+  path, sep, variant = spec.partition(":")
+  file = Path(os.path.expanduser(path))
+  if not file.is_file():
+    raise SettingsError(f"--config {spec}: {'no such file' if not file.exists() else 'not a file'}: {path!r}")
+  module_spec = importlib.util.spec_from_file_location(f"r1jax_config_{file.stem}", file)
+  module = importlib.util.module_from_spec(module_spec)
+  try:
+    module_spec.loader.exec_module(module)
+  except (SyntaxError, ImportError) as e:
+    raise SettingsError(f"--config {spec}: {path} does not load: {type(e).__name__}: {e}") from None
+  if not callable(getattr(module, "get_config", None)):
+    raise SettingsError(f"--config {spec}: {path} defines no get_config()")
+  try:
+    config = module.get_config(variant) if sep else module.get_config()
+  except (TypeError, ValueError) as e:
+    raise SettingsError(f"--config {spec}: {e}") from None
+  if not isinstance(config, ml_collections.ConfigDict):
+    raise SettingsError(f"--config {spec}: get_config() returned {type(config).__name__}, not a ConfigDict")
+  return config
+
+
+def check_mesh(s: Any) -> None:
+  """config.mesh (and config.rollout.devices) can be formed from this process's devices; else a SettingsError
+  naming config.mesh and the device count. A multihost mesh is checked by the trainer, once every process joined."""
+  mesh = getattr(s, "mesh", None)
+  if mesh is None or mesh.multihost:
+    return
+  import jax
+
+  from r1jax import sharding
+
+  n = jax.device_count()
+  reserved = getattr(getattr(s, "rollout", None), "devices", 0)
+  if reserved >= n:
+    raise SettingsError(f"config.rollout.devices={reserved} leaves none of the {n} devices for training")
+  try:
+    sharding.mesh_sizes(mesh.data, mesh.fsdp, mesh.tensor, n - reserved)
+  except ValueError as e:
+    where = (f"the {n - reserved} devices left for training (config.rollout.devices={reserved} of {n})" if reserved
+             else f"the {n} device{'s' if n > 1 else ''} of this process")
+    raise SettingsError(f"config.mesh.data={mesh.data} x config.mesh.fsdp={mesh.fsdp} x config.mesh.tensor="
+                        f"{mesh.tensor} does not fit {where}: {e}; their product must be {n - reserved} (one of "
+                        "them may be -1: the devices the others leave)") from None
+
+
 def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_help: str) -> None:
   """The command line of an experiment: --config FILE[:variant] [--config.a.b=v ...] --workdir DIR."""
   from absl import app, flags
-  from ml_collections import config_flags
 
   overrides, rest = split_overrides(sys.argv[1:])
-  sys.argv = [sys.argv[0]] + rest  # config_flags reads sys.argv for --config.* itself; overrides are applied below
-  config_flag = config_flags.DEFINE_config_file("config", None, config_help, lock_config=False)
+  sys.argv = [sys.argv[0]] + rest  # absl must not see --config.*; overrides are applied below
+  # The file is loaded in main (load_config), not as the flag is parsed, so that a missing file or an unknown
+  # variant ends in one line with status 2 like any bad setting.
+  config_flag = flags.DEFINE_string("config", None, f"{config_help}: the config file and its variant")
   workdir = flags.DEFINE_string("workdir", None, "run directory (checkpoints, metrics, samples, export)")
   dry = flags.DEFINE_bool("dry_run", False, "build the run abstractly on simulated devices and print its per-device "
                           "memory instead of running it")
@@ -154,13 +208,14 @@ def run_main(train_fn: Callable[[Any, str], Any], settings_cls: type, config_hel
         dry_run.simulate_devices(dry_devices.value)  # before anything touches a device
       elif not workdir.value:
         raise SettingsError("--workdir is required (the run directory)")
-      config = apply_overrides(config_flag.value, overrides, settings_lib.open_sections(settings_cls))
+      config = apply_overrides(load_config(config_flag.value), overrides, settings_lib.open_sections(settings_cls))
       s = settings_lib.parse(settings_cls, config)
       if dry.value:
         report = dry_run.run(s, compile_sampler=dry_sampler.value)
         print(report.text(), flush=True)
         report.check()
         return
+      check_mesh(s)  # before the trainer creates the workdir
       out = train_fn(s, workdir.value)
       if isinstance(out, dict) and out.get("complete") is False:
         raise SystemExit(STOPPED_STATUS)

@@ -85,10 +85,11 @@ def chat_template(template: str, tokenizer: Any, **options: Any) -> str | None:
   """
   if template == CHAT:
     return None
+  render = templates.get(template)  # an unknown name is the registry's KeyError, not a template that needs more
   row = _probe_rows(template)[0]
   try:
-    prompt = templates.render(template, row, tokenizer, **options).prompt
-  except KeyError as e:
+    prompt = render(row, tokenizer, **options).prompt
+  except KeyError as e:  # the template reads a column the question-only row lacks
     raise ValueError(f"template {template!r} cannot be exported as a chat template: it needs more of a row than "
                      f"the question ({e.args[0]})") from None
   question = row["question"]

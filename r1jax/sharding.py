@@ -48,9 +48,9 @@ DEFAULT_RULES: tuple[tuple[str, MeshAxes], ...] = (
 )
 
 
-def make_mesh(data: int = 1, fsdp: int = -1, tensor: int = 1, devices: Sequence[jax.Device] | None = None) -> Mesh:
-  """Mesh with axes ("data", "fsdp", "tensor"); one size may be -1 to take the remaining devices."""
-  devices = list(jax.devices() if devices is None else devices)
+def mesh_sizes(data: int, fsdp: int, tensor: int, n_devices: int) -> dict[str, int]:
+  """{axis: size} of the mesh over `n_devices` (one size may be -1: the devices the others leave); a ValueError
+  saying why when the devices cannot form it."""
   sizes = {"data": data, "fsdp": fsdp, "tensor": tensor}
   free = [k for k, v in sizes.items() if v == -1]
   if len(free) > 1:
@@ -60,11 +60,18 @@ def make_mesh(data: int = 1, fsdp: int = -1, tensor: int = 1, devices: Sequence[
     raise ValueError(f"mesh axis sizes must be positive ints or -1, got {bad}")
   fixed = math.prod(v for v in sizes.values() if v != -1)
   if free:
-    if len(devices) % fixed:
-      raise ValueError(f"{len(devices)} devices cannot be split into mesh {sizes}")
-    sizes[free[0]] = len(devices) // fixed
-  if math.prod(sizes.values()) != len(devices):
-    raise ValueError(f"mesh {sizes} needs {math.prod(sizes.values())} devices, found {len(devices)}")
+    if n_devices % fixed:
+      raise ValueError(f"{n_devices} devices cannot be split into mesh {sizes}")
+    sizes[free[0]] = n_devices // fixed
+  if math.prod(sizes.values()) != n_devices:
+    raise ValueError(f"mesh {sizes} needs {math.prod(sizes.values())} devices, found {n_devices}")
+  return sizes
+
+
+def make_mesh(data: int = 1, fsdp: int = -1, tensor: int = 1, devices: Sequence[jax.Device] | None = None) -> Mesh:
+  """Mesh with axes ("data", "fsdp", "tensor"); one size may be -1 to take the remaining devices."""
+  devices = list(jax.devices() if devices is None else devices)
+  sizes = mesh_sizes(data, fsdp, tensor, len(devices))
   shape = tuple(sizes[a] for a in MESH_AXES)
   # Auto axes: shardings are constraints that XLA propagates (the jit-with-shardings model), not the
   # "explicit sharding" typing that newer jax makes the default for jax.make_mesh.

@@ -213,3 +213,15 @@ def test_prompt_chat_template_takes_one_user_message_with_the_generation_prompt(
     with pytest.raises(Exception, match="r1_zero_short"):
       builtin.apply_chat_template(messages, chat_template=jinja, add_generation_prompt=gen, tokenize=False)
   assert export.chat_template("chat", builtin) is None
+
+
+def test_an_unknown_template_name_is_the_registry_error_not_a_template_that_needs_more(builtin):
+  with pytest.raises(KeyError, match=r"unknown template 'r1_zeroo'; valid: .*r1_zero_short") as e:
+    export.chat_template("r1_zeroo", builtin)
+  assert "needs more of a row" not in str(e.value)
+  templates.register("needs_numbers", lambda row, tok: templates.Prompt(str(row["numbers"]), ""))
+  try:  # what that error is for: a registered template that reads more than the question
+    with pytest.raises(ValueError, match=r"'needs_numbers' .* needs more of a row than the question \(numbers\)"):
+      export.chat_template("needs_numbers", builtin)
+  finally:
+    templates.TEMPLATES.pop("needs_numbers")

@@ -323,6 +323,12 @@ def _set_path(tree: dict, keys: tuple[str, ...], value: Any) -> None:
   tree[keys[-1]] = value
 
 
+def is_hf_dir(path: str | os.PathLike) -> bool:
+  """Whether `path` holds a Hugging Face checkpoint: a config.json beside *.safetensors weights."""
+  path = Path(path)
+  return (path / "config.json").is_file() and any(path.glob("*.safetensors"))
+
+
 def load_pretrained(path: str | os.PathLike, dtype: Any = jnp.float32, compute_dtype: Any = None,
                     shardings: Any = None, check_finite: bool = True) -> tuple[ModelConfig, dict]:
   """Load an HF Llama/Qwen2/Qwen3 directory. -> (cfg, params) with params stored in `dtype`.

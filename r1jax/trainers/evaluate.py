@@ -21,14 +21,10 @@ import jax
 from r1jax import export
 from r1jax.checks import SettingsError
 from r1jax.data import tasks
-from r1jax.models import ModelConfig
+from r1jax.models import ModelConfig, hf
 from r1jax.train import Checkpointer, abstract_like
 from r1jax.trainers import common, settings
 from r1jax.trainers.settings import EvaluateSettings
-
-
-def _is_hf_dir(path: Path) -> bool:
-  return (path / "config.json").is_file() and any(path.glob("*.safetensors"))
 
 
 def _run_settings(run_dir: Path) -> Any:
@@ -42,7 +38,7 @@ def _run_settings(run_dir: Path) -> Any:
 def load_checkpoint(path: str, model: settings.ModelSettings) -> tuple[ModelConfig, Any, str]:
   """(cfg, params, tokenizer directory or "builtin") of an HF directory or an r1jax run directory."""
   p = common.local_path(path, "config.checkpoint")
-  hf_dir = p if _is_hf_dir(p) else (p / "hf" if _is_hf_dir(p / "hf") else None)
+  hf_dir = p if hf.is_hf_dir(p) else (p / "hf" if hf.is_hf_dir(p / "hf") else None)
   if hf_dir is not None:
     tokenizer = str(hf_dir) if (hf_dir / "tokenizer_config.json").exists() else ""
     cfg, params = common.build_model(settings.ModelSettings(init_from=str(hf_dir), param_dtype=model.param_dtype,

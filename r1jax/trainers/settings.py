@@ -8,7 +8,10 @@
 (`config.grpo.dual_clip`) and lists the valid keys of its section, whether it came from the command line or was set
 in Python; a value of the wrong type or out of range is an error that names the key. Sections typed `dict`
 (`task.knobs`, `model.overrides`, `rewards`, `grpo.loss_options`, ...) are open: their keys are checked by whatever
-consumes them (the task, ModelConfig, the reward or loss registry), which name the key too.
+consumes them (the task, ModelConfig, the reward or loss registry), which name the key too. A name that selects a
+registered thing (a task, template, reward, policy loss, advantage estimator, model preset) is looked up when the
+settings are made, so a typo is an error naming its key, listing the close and the valid names, before a run starts;
+the registries are read then, so a name a notebook registered before parsing is accepted.
 
 Each field's meaning is the string under it. The trainers (`r1jax.trainers.sft / grpo / distill / evaluate`) take
 these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults and set what their variant changes.
@@ -17,22 +20,57 @@ these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults an
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import os
 import re
 import types
 import typing
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 import ml_collections
 
 from r1jax import judges
+from r1jax import rewards as rewards_lib
 from r1jax.checks import SettingsError, non_negative, one_of, positive, require
+from r1jax.data import tasks, templates
+from r1jax.losses import grpo as grpo_losses
+from r1jax.models import PRESETS, hf
 from r1jax.train.state import OptimizerConfig
 
 S = TypeVar("S")
 
 PROMPT_POLICIES = ("error", "drop", "truncate_left")
+MODEL_REWARD = "reward_model"  # the reward a trainer builds from config.reward_model (GRPO), not a registered one
+
+
+def registered(value: str, valid: Collection[str], key: str, kind: str) -> None:
+  """`value` is one of the names `valid` (a registry, read now); else a SettingsError naming `key` and the value,
+  with the close names first (a typo's likely fix) and then every valid one."""
+  if value in valid:
+    return
+  names = sorted(valid)
+  close = difflib.get_close_matches(str(value), names, n=3)
+  hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+  raise SettingsError(f"{key} names no registered {kind}: {value!r}{hint}; valid: {', '.join(names) or '(none)'}")
+
+
+def registered_rewards(spec: Any, key: str, extra: Collection[str] = ()) -> None:
+  """Every reward a reward spec names is registered (or one of `extra`), routes by prompt type included; a spec of
+  the wrong shape is an error naming `key`. Each name's error names its own key (rewards.math_acuracy,
+  rewards.by_prompt_type.chat.reward_modle)."""
+  try:
+    rewards_lib.names_in(spec)  # the spec's shape: weights, options with a weight, routes
+  except (TypeError, ValueError) as e:
+    raise SettingsError(f"{key}: {e}") from None
+  parts = ([(f"{key}.{rewards_lib.ROUTE_KEY}.{kind}", sub) for kind, sub in spec[rewards_lib.ROUTE_KEY].items()]
+           if rewards_lib.route_field(spec) is not None else [(key, spec)])
+  valid = set(rewards_lib.REWARDS) | set(extra)
+  for where, sub in parts:
+    for name in rewards_lib.names_in(sub):
+      registered(name, valid, f"{where}.{name}", "reward")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -46,7 +84,9 @@ class ModelSettings:
   preset: str = "tiny"
   """A preset of r1jax.models (tiny, small, qwen2.5-1.5b, llama-3.1-8b, ...) used when init_from is empty."""
   init_from: str = ""
-  """A local Hugging Face checkpoint directory (config.json + *.safetensors) to load; empty: random init."""
+  """A local Hugging Face checkpoint directory (config.json + *.safetensors) to load; empty: random init. For a
+  model an r1jax run trained, that is the run's export, <workdir>/hf: the run directory itself is refused, naming it
+  (its config.json holds the run's settings, not the model's)."""
   param_dtype: str = "float32"
   """How weights are stored and updated (float32, bfloat16)."""
   dtype: str = "float32"
@@ -57,6 +97,26 @@ class ModelSettings:
   overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
   """ModelConfig fields changed from the preset (hidden_size, num_layers, ...) for a random init. With init_from
   the checkpoint's config.json decides, and an override that disagrees with it is an error."""
+
+  def __post_init__(self):
+    if self.init_from:
+      not_a_run_dir(self.init_from, "init_from")
+    else:  # (with init_from the checkpoint's config.json decides, not the preset)
+      registered(self.preset, PRESETS, "preset", "model preset")
+
+
+def not_a_run_dir(path: str, key: str) -> None:
+  """`path` is not an r1jax run directory (config.json of the run's settings, checkpoints/, hf/) where a Hugging
+  Face checkpoint is asked for; else a SettingsError naming `key` and the run's hf/ export to use instead."""
+  p = Path(os.path.expanduser(path))
+  if hf.is_hf_dir(p) or not (p / "config.json").is_file() or not ((p / "checkpoints").is_dir() or
+                                                                    (p / "hf").is_dir()):
+    return
+  export = os.path.join(path, "hf")
+  fix = (f"use its Hugging Face export, {export!r}" if hf.is_hf_dir(p / "hf") else
+         f"its Hugging Face export {export} is not there yet (the run writes it when it completes, with "
+         "config.train.export_hf=true)")
+  raise SettingsError(f"{key}={path!r} is an r1jax run directory, not a Hugging Face checkpoint: {fix}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +150,8 @@ class TaskSettings:
   """The row field an SFT target is read from (a <think>...</think><answer>...</answer> trace)."""
 
   def __post_init__(self):
+    registered(self.name, tasks.TASKS, "name", "task")
+    registered(self.template, templates.TEMPLATES, "template", "template")
     positive(self, "n_train", "n_test", "max_prompt_len")
     require(self.eval_split in ("test", "dev"), "eval_split", f"must be 'test' or 'dev', got {self.eval_split!r}")
     require(self.prompt_policy in PROMPT_POLICIES, "prompt_policy",
@@ -206,6 +268,7 @@ class EvalSettings:
     positive(self, "num_prompts", "num_samples", "max_new_tokens")
     non_negative(self, "temperature", "top_k", "heldout_batches")
     require(0.0 < self.top_p <= 1.0, "top_p", f"must be in (0, 1], got {self.top_p!r}")
+    registered_rewards(self.rewards, "rewards", extra=(MODEL_REWARD,))  # (which trainers build it: RunSettings)
     require(self.correct_reward in self.rewards, "correct_reward",
              f"{self.correct_reward!r} must be one of eval.rewards {sorted(self.rewards)}")
     for k in self.ks:
@@ -280,6 +343,8 @@ class PreferenceDataSettings:
   """A pair with a longer side: drop (counted and logged), truncate_left (keep the end), error."""
 
   def __post_init__(self):
+    if self.template:
+      registered(self.template, templates.TEMPLATES, "template", "template")
     positive(self, "n_train", "n_test", "max_len")
     require(self.length_policy in LENGTH_POLICIES, "length_policy",
              f"must be one of {LENGTH_POLICIES}, got {self.length_policy!r}")
@@ -470,6 +535,9 @@ class GRPOAlgorithmSettings:
   """Tokens per chunk when computing log-probs from the LM head (bounds the [B, T, V] logits held at once)."""
 
   def __post_init__(self):
+    registered(self.loss_type, grpo_losses.POLICY_LOSSES, "loss_type", "policy loss")
+    registered(self.advantage_estimator, grpo_losses.ADVANTAGE_ESTIMATORS, "advantage_estimator",
+               "advantage estimator")
     non_negative(self, "epsilon_low", "epsilon_high", "beta")
     positive(self, "num_iterations", "mini_batches", "micro_batches", "max_draws", "logprob_chunk")
     one_of(self.old_logp, ("recompute", "sampler"), "old_logp")
@@ -543,6 +611,7 @@ class DistillAlgorithmSettings:
     require(self.temperature > 0, "temperature", f"must be > 0, got {self.temperature!r}")
     non_negative(self, "sample_temperature")
     positive(self, "samples_per_prompt", "max_per_prompt", "prompts_per_draw", "max_new_tokens")
+    registered_rewards(self.rewards, "rewards")
     missing = sorted(set(self.accept) - set(self.rewards))
     require(not missing, "accept", f"names rewards {missing} that distill.rewards does not compute")
 
@@ -566,9 +635,21 @@ class RunSettings:
   train: LoopSettings = dataclasses.field(default_factory=LoopSettings)
   eval: EvalSettings = dataclasses.field(default_factory=EvalSettings)
   mesh: MeshSettings = dataclasses.field(default_factory=MeshSettings)
+  builds_reward_model: ClassVar[bool] = False  # whether the trainer builds the "reward_model" reward (GRPO)
 
   def __post_init__(self):
     non_negative(self, "seed")
+    if not self.builds_reward_model:
+      no_model_reward(self.eval)
+
+
+def no_model_reward(ev: EvalSettings) -> None:
+  """eval.rewards does not name the "reward_model" reward, which only GRPO builds (from config.reward_model), unless
+  a reward of that name is registered."""
+  names = rewards_lib.names_in(ev.rewards)
+  require(MODEL_REWARD not in names or MODEL_REWARD in rewards_lib.REWARDS, f"eval.rewards.{MODEL_REWARD}",
+          "needs a reward model, which only GRPO builds (config.reward_model); register a reward of that name to "
+          "use one here")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -609,9 +690,11 @@ class GRPOSettings(RunSettings):
   {"by_prompt_type": {type: {name: weight}}, "type_field": column} (r1jax.rewards)."""
   reward_model: ScorerSettings = dataclasses.field(default_factory=ScorerSettings)
   """The model behind the "reward_model" reward, when rewards (or eval.rewards) name it."""
+  builds_reward_model: ClassVar[bool] = True
 
   def __post_init__(self):
     super().__post_init__()
+    registered_rewards(self.rewards, "rewards", extra=(MODEL_REWARD,))
     if not self.grpo.dynamic_sampling:  # (a dynamic batch's size varies: the loop checks each one)
       rows = self.rollout.prompts_per_step * self.rollout.num_generations
       require(rows % self.grpo.mini_batches == 0, "grpo.mini_batches",
@@ -674,6 +757,7 @@ class EvaluateSettings:
   def __post_init__(self):
     non_negative(self, "seed")
     positive(self, "batch_prompts")
+    no_model_reward(self.eval)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -66,6 +66,33 @@ def test_each_bad_setting_ends_in_one_line_naming_its_key(tmp_path):
     assert "Traceback" not in err and not (tmp_path / str(i)).exists()  # nothing ran, nothing was written
 
 
+def test_a_bad_config_file_name_or_mesh_ends_in_one_line_before_any_workdir(tmp_path):
+  """Errors found before the trainer starts: a config file that does not exist (with or without overrides), a
+  variant its get_config refuses, a mesh the devices cannot form, a reward name nobody registered."""
+  quick = ["--config", "configs/sft_arithmetic.py:quick"]
+  probes = {
+      "no file": (["--config", "configs/sft_arithmetc.py:quick"],
+                  "error: --config configs/sft_arithmetc.py:quick: no such file: 'configs/sft_arithmetc.py'"),
+      "no file, an override": (["--config", "configs/sft_arithmetc.py:quick", "--config.train.steps=3"],
+                               "error: --config configs/sft_arithmetc.py:quick: no such file: "
+                               "'configs/sft_arithmetc.py'"),
+      "variant": (["--config", "configs/sft_arithmetic.py:quik"],
+                  "error: --config configs/sft_arithmetic.py:quik: unknown variant 'quik' of "
+                  "configs/sft_arithmetic.py; valid: ('tiny', 'quick', 'mixture')"),
+      "mesh": (quick + ["--config.mesh.data=1000"], "error: config.mesh.data=1000 x config.mesh.fsdp=-1 x "
+               "config.mesh.tensor=1 does not fit the "),
+      "reward": (quick + ["--config.eval.rewards.math_acuracy=1.0"],
+                 "error: config.eval.rewards.math_acuracy names no registered reward: 'math_acuracy' (did you mean "
+                 "'math_accuracy'"),
+  }
+  procs = {name: _cli("sft", args + [f"--workdir={tmp_path / str(i)}"]) for i, (name, (args, _)) in
+           enumerate(probes.items())}
+  for i, (name, proc) in enumerate(procs.items()):
+    rc, err = _wait(proc)
+    assert rc == 2 and _last_line(err).startswith(probes[name][1]), (name, err[-2000:])
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / str(i)).exists(), (name, err[-2000:])
+
+
 def _chattr_works(tmp_path: Path) -> bool:
   probe = tmp_path / "chattr_probe"
   probe.mkdir()

@@ -53,13 +53,14 @@ def test_a_negative_seed_names_its_key(cls):
 def test_command_line_overrides_are_typed_and_open_sections_take_new_keys():
   overrides, rest = cli.split_overrides(["--config.train.steps=7", "--workdir", "w", "--config.task.name", "file",
                                         "--config.task.knobs.path=/data/qa.jsonl", "--config.train.export_hf=false",
-                                        "--config.rewards.overlong.max_length=64", "--config.eval.ks=(1,2)"])
+                                        "--config.rewards.overlong.max_length=64", "--config.rewards.overlong.weight=1",
+                                        "--config.eval.ks=(1,2)"])
   assert rest == ["--workdir", "w"]
   c = cli.apply_overrides(settings.to_config(settings.GRPOSettings()), overrides,
                           settings.open_sections(settings.GRPOSettings))
   s = settings.parse(settings.GRPOSettings, c)
   assert s.train.steps == 7 and s.task.name == "file" and s.task.knobs == {"path": "/data/qa.jsonl"}
-  assert s.train.export_hf is False and s.rewards["overlong"] == {"max_length": 64} and s.eval.ks == (1, 2)
+  assert s.train.export_hf is False and s.rewards["overlong"] == {"max_length": 64, "weight": 1} and s.eval.ks == (1, 2)
   for bad, message in ((("train.stepz", "5"), r"unknown key config\.train\.stepz; valid keys of config\.train"),
                        (("grpo.beta", "x"), r"config\.grpo\.beta must be a number, got 'x'"),
                        (("train.export_hf", "maybe"), r"config\.train\.export_hf must be true or false"),
@@ -120,3 +121,123 @@ def test_reward_model_and_judge_settings():
   c["data"]["length_policy"] = "cut"
   with pytest.raises(SettingsError, match=r"config\.data\.length_policy must be one of"):
     settings.parse(settings.RewardModelSettings, c)
+
+
+def _with(cls, dotted: str, value):
+  """The defaults of `cls` as a dict, with one dotted key set."""
+  c = settings.to_dict(cls())
+  node, parts = c, dotted.split(".")
+  for part in parts[:-1]:
+    node = node.setdefault(part, {})
+  node[parts[-1]] = value
+  return c
+
+
+@pytest.mark.parametrize("cls, key, value, message", [
+    (settings.GRPOSettings, "rewards", {"math_acuracy": 1.0},
+     r"^config\.rewards\.math_acuracy names no registered reward: 'math_acuracy' \(did you mean 'math_accuracy'"),
+    (settings.GRPOSettings, "eval.rewards", {"math_acuracy": 1.0},
+     r"^config\.eval\.rewards\.math_acuracy names no registered reward: 'math_acuracy' \(did you mean"),
+    (settings.GRPOSettings, "rewards", {"by_prompt_type": {"math": {"math_accuracy": 1.0}, "chat": {"reward_modle": 1}}},
+     r"^config\.rewards\.by_prompt_type\.chat\.reward_modle names no registered reward: 'reward_modle' "
+     r"\(did you mean 'reward_model'\?\); valid: .*math_accuracy"),
+    (settings.GRPOSettings, "rewards", {"overlong": {"max_length": 64}},
+     r"^config\.rewards: reward 'overlong': options need a 'weight'"),
+    (settings.GRPOSettings, "grpo.loss_type", "dr_grp",
+     r"^config\.grpo\.loss_type names no registered policy loss: 'dr_grp' \(did you mean 'dr_grpo'.*; valid: bnpo, "),
+    (settings.GRPOSettings, "grpo.advantage_estimator", "grpoo",
+     r"^config\.grpo\.advantage_estimator names no registered advantage estimator: 'grpoo' \(did you mean 'grpo'"),
+    (settings.GRPOSettings, "task.template", "r1_zeroo",
+     r"^config\.task\.template names no registered template: 'r1_zeroo' \(did you mean 'r1_zero'"),
+    (settings.SFTSettings, "task.name", "arithmetc",
+     r"^config\.task\.name names no registered task: 'arithmetc' \(did you mean 'arithmetic'"),
+    (settings.SFTSettings, "model.preset", "tiyn", r"^config\.model\.preset names no registered model preset: 'tiyn'"),
+    (settings.SFTSettings, "mixture", {"chat": {"template": "chta"}},
+     r"^config\.mixture\.chat\.template names no registered template: 'chta' \(did you mean 'chat'"),
+    (settings.SFTSettings, "eval.rewards", {"math_accuracy": 1.0, "reward_model": 1.0},
+     r"^config\.eval\.rewards\.reward_model needs a reward model, which only GRPO builds"),
+    (settings.DistillSettings, "distill.rewards", {"math_accuracy": 1.0, "think_answr": 1.0},
+     r"^config\.distill\.rewards\.think_answr names no registered reward: 'think_answr' \(did you mean "
+     r"'think_answer'"),
+    (settings.DistillSettings, "teacher.preset", "smal", r"^config\.teacher\.preset names no registered model preset"),
+    (settings.RewardModelSettings, "data.template", "chatt", r"^config\.data\.template names no registered template"),
+    (settings.EvaluateSettings, "task.template", "r1_zeroo", r"^config\.task\.template names no registered template"),
+    (settings.EvaluateSettings, "eval.rewards", {"math_accuracy": 1.0, "tag_cuont": 0.5},
+     r"^config\.eval\.rewards\.tag_cuont names no registered reward: 'tag_cuont' \(did you mean 'tag_count'"),
+])
+def test_a_name_that_selects_no_registered_thing_is_an_error_naming_its_key(cls, key, value, message):
+  with pytest.raises(SettingsError, match=message) as e:
+    settings.parse(cls, _with(cls, key, value))
+  assert "\n" not in str(e.value)
+
+
+def test_names_registered_before_parsing_are_accepted():
+  from r1jax import rewards
+  from r1jax.data import templates
+  from r1jax.losses import grpo as grpo_losses
+
+  c = _with(settings.GRPOSettings, "rewards", {"brevity_probe": 1.0})
+  c["grpo"].update(loss_type="loss_probe", advantage_estimator="estimator_probe")
+  c["task"]["template"] = "template_probe"
+  with pytest.raises(SettingsError, match="no registered"):  # (none of the four is registered yet)
+    settings.parse(settings.GRPOSettings, c)
+  rewards.register("brevity_probe", lambda texts: [1.0] * len(texts))
+  grpo_losses.POLICY_LOSSES.register("loss_probe", grpo_losses.POLICY_LOSSES["grpo"])
+  grpo_losses.ADVANTAGE_ESTIMATORS.register("estimator_probe", grpo_losses.ADVANTAGE_ESTIMATORS["grpo"])
+  templates.register("template_probe", templates.TEMPLATES["r1_zero_short"])
+  try:
+    s = settings.parse(settings.GRPOSettings, c)
+    assert (s.rewards, s.grpo.loss_type, s.task.template) == ({"brevity_probe": 1.0}, "loss_probe", "template_probe")
+  finally:
+    rewards.REWARDS.pop("brevity_probe")
+    grpo_losses.POLICY_LOSSES.pop("loss_probe")
+    grpo_losses.ADVANTAGE_ESTIMATORS.pop("estimator_probe")
+    templates.TEMPLATES.pop("template_probe")
+
+
+def test_init_from_a_run_directory_names_its_hf_export(tmp_path):
+  run = tmp_path / "runs" / "sft"
+  (run / "checkpoints").mkdir(parents=True)
+  (run / "config.json").write_text(json.dumps(settings.to_dict(settings.SFTSettings())))
+  with pytest.raises(SettingsError, match=rf"^config\.model\.init_from='{run}' is an r1jax run directory, not a "
+                                          rf"Hugging Face checkpoint: its Hugging Face export {run}/hf is not there"):
+    settings.parse(settings.SFTSettings, _with(settings.SFTSettings, "model.init_from", str(run)))
+  (run / "hf").mkdir()
+  (run / "hf" / "config.json").write_text("{}")
+  (run / "hf" / "model.safetensors").write_bytes(b"")
+  with pytest.raises(SettingsError, match=rf"^config\.teacher\.init_from='{run}' is an r1jax run directory, not a "
+                                          rf"Hugging Face checkpoint: use its Hugging Face export, '{run}/hf'$"):
+    settings.parse(settings.DistillSettings, _with(settings.DistillSettings, "teacher.init_from", str(run)))
+  s = settings.parse(settings.SFTSettings, _with(settings.SFTSettings, "model.init_from", str(run / "hf")))
+  assert s.model.init_from == str(run / "hf")  # the export itself is a Hugging Face checkpoint
+
+
+def test_a_config_file_that_does_not_load_is_one_line_naming_it(tmp_path):
+  for spec, message in (("configs/sft_arithmetc.py:quick", r"^--config configs/sft_arithmetc\.py:quick: no such file: "
+                                                           r"'configs/sft_arithmetc\.py'$"),
+                        ("configs", r"^--config configs: not a file: 'configs'$"),
+                        ("configs/sft_arithmetic.py:quik", r"^--config configs/sft_arithmetic\.py:quik: unknown variant "
+                                                           r"'quik' of configs/sft_arithmetic\.py; valid: \('tiny', "
+                                                           r"'quick', 'mixture'\)$")):
+    with pytest.raises(SettingsError, match=message):
+      cli.load_config(spec)
+  broken = tmp_path / "broken.py"
+  broken.write_text("def get_config(:\n")
+  with pytest.raises(SettingsError, match=rf"^--config {broken}: {broken} does not load: SyntaxError: "):
+    cli.load_config(str(broken))
+  assert cli.load_config("configs/sft_arithmetic.py:quick").train.steps == 150
+
+
+def test_a_mesh_the_devices_cannot_form_names_config_mesh_and_the_device_count():
+  import jax
+
+  n = jax.device_count()
+  s = settings.parse(settings.SFTSettings, {"mesh": {"data": n + 1}})
+  with pytest.raises(SettingsError, match=rf"^config\.mesh\.data={n + 1} x config\.mesh\.fsdp=-1 x config\.mesh\."
+                                          rf"tensor=1 does not fit the {n} devices? of this process: .*their product "
+                                          rf"must be {n}"):
+    cli.check_mesh(s)
+  cli.check_mesh(settings.parse(settings.SFTSettings, {"mesh": {"data": n, "fsdp": 1}}))  # fits
+  g = settings.parse(settings.GRPOSettings, {"rollout": {"devices": n}})
+  with pytest.raises(SettingsError, match=rf"^config\.rollout\.devices={n} leaves none of the {n} devices"):
+    cli.check_mesh(g)
