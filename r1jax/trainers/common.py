@@ -333,10 +333,57 @@ class Run:
   head: str = "lm"  # a key of HEADS: a causal LM or a reward model
 
 
+# How a config.json written before runs recorded their trainer names it: the section only that trainer's settings
+# have (r1jax.trainers.settings); one with none of them is SFT's (the common sections, and `mixture`).
+TRAINER_SECTIONS = (("grpo", "grpo"), ("distill", "distill"), ("loss", "reward_model"))
+
+
+def workdir_trainer(workdir: Path) -> str | None:
+  """The trainer whose run `workdir` holds: the "trainer" of its config.json, or, in a config.json written before
+  runs recorded it, the trainer whose own section it has (TRAINER_SECTIONS; none: sft). None when there is no
+  config.json (no run yet). SettingsError when the config.json is not an r1jax run's settings (an HF export's)."""
+  path = workdir / "config.json"
+  if not path.is_file():
+    return None
+  try:
+    raw = json.loads(path.read_text())
+  except (OSError, ValueError) as e:
+    raise SettingsError(f"--workdir={workdir}: its config.json does not read as an r1jax run's settings ({e}); give "
+                        "this run another --workdir") from None
+  if isinstance(raw, dict) and isinstance(raw.get("trainer"), str):
+    return raw["trainer"]
+  if isinstance(raw, dict) and {"model", "train"} <= raw.keys():
+    return next((trainer for section, trainer in TRAINER_SECTIONS if section in raw), "sft")
+  raise SettingsError(f"--workdir={workdir} holds a config.json that is not an r1jax run's settings (a Hugging Face "
+                      "export's?); give this run another --workdir")
+
+
+def claim_workdir(name: str, workdir: str | Path) -> Path:
+  """`workdir` as the directory of a `name` run (created when missing), or SettingsError before anything in it
+  changes: a path that is a file or cannot be created, or a workdir that holds another trainer's run (resuming it
+  would restore that trainer's checkpoint, cut its logs to this run's and overwrite its config.json and export).
+  The same trainer's run resumes, whatever its settings (a run is extended with more steps this way)."""
+  workdir = Path(workdir)
+  if workdir.exists() and not workdir.is_dir():
+    raise SettingsError(f"--workdir={workdir} is a file, not a directory: name a new directory, or the workdir of "
+                        "a run to resume")
+  owner = workdir_trainer(workdir) if workdir.is_dir() else None
+  if owner is not None and owner != name:
+    raise SettingsError(f"--workdir={workdir} holds a run of the {owner} trainer, not of {name}, and is left as it "
+                        f"is: give the {name} run another --workdir")
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+  except OSError as e:
+    raise SettingsError(f"--workdir={workdir} cannot be created: {e.strerror or e}") from None
+  return workdir
+
+
 def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_params: Any = None,
               head: str = "lm", reserve_devices: int = 0) -> tuple[Run, dict]:
-  """Set up the workdir (config.json), mesh, tokenizer, model and sharded state, and restore the newest checkpoint
-  that restores (a damaged newer one is moved aside with a warning: Checkpointer.restore_newest).
+  """Set up the workdir (config.json: the settings, and `name` as "trainer"), mesh, tokenizer, model and sharded
+  state, and restore the newest checkpoint that restores (a damaged newer one is moved aside with a warning:
+  Checkpointer.restore_newest). A workdir that is a file, or that holds another trainer's run, is refused before
+  anything in it changes (claim_workdir).
 
   `init_params` replaces the weights s.model describes (the pipeline chains stages this way). `total_updates` is
   the number of optimizer updates the run makes (the schedule's length when s.optimizer.total_steps is 0). The
@@ -348,10 +395,9 @@ def start_run(name: str, s: Any, workdir: str | Path, total_updates: int, init_p
   """
   initialize_distributed(s.mesh)
   configure_logging()
-  workdir = Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
+  workdir = claim_workdir(name, workdir)
   if jax.process_index() == 0:
-    write_json(workdir / "config.json", settings_lib.to_dict(s))
+    write_json(workdir / "config.json", {"trainer": name, **settings_lib.to_dict(s)})
   devices = jax.devices()
   if reserve_devices >= len(devices):
     raise SettingsError(f"config.rollout.devices={reserve_devices} leaves none of the {len(devices)} devices for "
@@ -537,48 +583,66 @@ def _window_se(values: np.ndarray) -> float:
   return float(np.sqrt(np.sum(residuals ** 2) / max(len(values) - 2, 1)) / math.sqrt(len(values)))
 
 
-def learning_line(name: str, workdir: Path, keys: Sequence[str]) -> str:
+# Which way a learn key improves (the trainers declare one for each key they pass to finish_run).
+DIRECTIONS = ("higher", "lower")
+
+
+def learning_line(name: str, workdir: Path, keys: Mapping[str, str]) -> str:
   """The run's last word: how the first and last values of `keys` compare, e.g.
   `sft learned: eval/pass@1 0.031 -> 0.570 (+0.539 ± 0.062)` or `grpo did NOT improve: ...`.
 
-  A change counts as an improvement only when it exceeds 2 standard errors of the difference (a loss improves when
-  it falls, anything else when it rises). A sampled accuracy with a logged standard error (`<key>_se`) compares its
-  first and last values with those. Per-step metrics are noisy, so their first and last tenths (at least 3 rows
-  each when there are 6 or more) are averaged, each mean's standard error taken from the scatter around the
-  window's linear trend; with fewer rows the sign of the change decides.
+  `keys` maps each metric to the direction in which it improves: "higher" (accuracies, rewards) or "lower" (losses,
+  divergences). A change counts as an improvement only when it goes that way by more than 2 standard errors of the
+  difference. A sampled accuracy with a logged standard error (`<key>_se`) compares its first and last values with
+  those. Per-step metrics are noisy, so their first and last tenths (at least 3 rows each when there are 6 or more)
+  are averaged, each mean's standard error taken from the scatter around the window's linear trend. With fewer than
+  6 rows there is no standard error: the change is shown with "too few to judge" and counts neither way; when
+  no key can be judged the line says so instead of a verdict.
   """
-  changes, improved = [], []
-  for key in keys:
-    rows = [r for r in read_metrics(Path(workdir) / "metrics.jsonl") if isinstance(r.get(key), (int, float))
-            and math.isfinite(r[key])] if (Path(workdir) / "metrics.jsonl").exists() else []
+  bad = {k: d for k, d in keys.items() if d not in DIRECTIONS}
+  if bad:
+    raise ValueError(f"learn keys need a direction in {DIRECTIONS}: {bad}")
+  path = Path(workdir) / "metrics.jsonl"
+  logged = read_metrics(path) if path.exists() else []
+  changes, verdicts = [], []
+  for key, direction in keys.items():
+    rows = [r for r in logged if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
     if len(rows) < 2:
       continue
-    sign = -1.0 if key.endswith("loss") else 1.0
+    sign = -1.0 if direction == "lower" else 1.0
     if f"{key}_se" in rows[0] and f"{key}_se" in rows[-1]:
       first, last = float(rows[0][key]), float(rows[-1][key])
       se = math.hypot(rows[0][f"{key}_se"], rows[-1][f"{key}_se"])
     else:
       window = min(max(3, len(rows) // 10), len(rows) // 2)
-      head = np.array([r[key] for r in rows[:max(window, 1)]], np.float64)
-      tail = np.array([r[key] for r in rows[-max(window, 1):]], np.float64)
+      if window < 3:  # a standard error needs 3 rows in each window
+        first, last = float(rows[0][key]), float(rows[-1][key])
+        changes.append(f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}; {len(rows)} rows, too few to judge)")
+        verdicts.append(None)
+        continue
+      head = np.array([r[key] for r in rows[:window]], np.float64)
+      tail = np.array([r[key] for r in rows[-window:]], np.float64)
       first, last = float(head.mean()), float(tail.mean())
-      se = math.hypot(_window_se(head), _window_se(tail)) if window >= 3 else 0.0
+      se = math.hypot(_window_se(head), _window_se(tail))
     delta, text = last - first, f"{key} {first:.3f} -> {last:.3f} ({last - first:+.3f}"
     if se:
       text += f" ± {se:.3f}"
-    improved.append(sign * delta > 2 * se)
+    verdicts.append(sign * delta > 2 * se)
     changes.append(text + ")")
   if not changes:
     return f"{name}: nothing to compare (fewer than two logged values of {', '.join(keys)})"
-  verdict = "learned" if any(improved) else "did NOT improve"
+  if all(v is None for v in verdicts):
+    return f"{name} has too few logged rows to tell whether it learned: " + "; ".join(changes)
+  verdict = "learned" if any(verdicts) else "did NOT improve"
   return f"{name} {verdict}: " + "; ".join(changes)
 
 
-def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn_keys: Sequence[str],
+def finish_run(run: Run, state: TrainState, step: int, progress: Progress, learn_keys: Mapping[str, str],
                budget_reached: bool = False, **summary: Any) -> dict:
   """Export the final params as an HF checkpoint (with the tokenizer) when the run is complete (all its steps, or
   `budget_reached`: it ended on its training-time budget), write summary.json and say what the run did in one last
-  line. -> the summary plus "params" and "cfg" for the caller."""
+  line (learning_line of `learn_keys`: {metric: "higher" or "lower", the way it improves}). -> the summary plus
+  "params" and "cfg" for the caller."""
   progress.close()
   s = run.settings
   if not all_finite(state.params):

@@ -233,6 +233,7 @@ def train(s: DistillSettings, workdir: str | Path, teacher: Any = None, init_par
         clock.restart()
   run.checkpointer.close()
   writer.close()
-  return common.finish_run(run, state, step, progress, ("eval/pass@1", "eval/heldout_kd", "train/kd_loss"),
+  return common.finish_run(run, state, step, progress,
+                           {"eval/pass@1": "higher", "eval/heldout_kd": "lower", "train/kd_loss": "lower"},
                            budget_reached=budget_reached,
                            source=ds.source, train_examples=len(examples))

@@ -28,10 +28,10 @@ from r1jax.trainers.settings import EvaluateSettings
 
 
 def _run_settings(run_dir: Path) -> Any:
-  """The settings a run directory was trained with (from its config.json)."""
+  """The settings a run directory was trained with (from its config.json: the settings and the trainer's name)."""
   raw = json.loads((run_dir / "config.json").read_text())
-  cls = (settings.GRPOSettings if "grpo" in raw else settings.DistillSettings if "distill" in raw
-         else settings.SFTSettings)
+  trainer = raw.pop("trainer", None) or common.workdir_trainer(run_dir)
+  cls = {"grpo": settings.GRPOSettings, "distill": settings.DistillSettings}.get(trainer, settings.SFTSettings)
   return settings.parse(cls, raw, key=str(run_dir / "config.json"))
 
 

@@ -180,5 +180,5 @@ def train(s: GRPOSettings, workdir: str | Path, init_params: Any = None, rows: A
   writer.close()
   # With dynamic sampling the kept groups' reward is selected (never all right or all wrong): judge the drawn one.
   reward_key = "rollout/dynamic/drawn_reward_mean" if gs.dynamic_sampling else "rollout/reward_mean"
-  return common.finish_run(run, state, step, progress, ("eval/pass@1", reward_key),
+  return common.finish_run(run, state, step, progress, {"eval/pass@1": "higher", reward_key: "higher"},
                            updates=int(state.step))

@@ -106,5 +106,6 @@ def train(s: RewardModelSettings, workdir: str | Path, init_params: Any = None) 
         t0 = time.perf_counter()
   run.checkpointer.close()
   writer.close()
-  return common.finish_run(run, state, step, progress, ("eval/pair_accuracy", "eval/bt_loss", "train/loss"),
+  return common.finish_run(run, state, step, progress,
+                           {"eval/pair_accuracy": "higher", "eval/bt_loss": "lower", "train/loss": "lower"},
                            train_pairs=len(examples), heldout_pairs=len(heldout), pairs_dropped=counts.num_dropped)

@@ -211,7 +211,8 @@ def train(s: SFTSettings, workdir: str | Path, init_params: Any = None, rows: An
   writer.close()
   extra_summary = ({"sources": {name: {"weight": sources[name].weight, "examples": len(train_sets[name]),
                                        "dropped": counts[name].num_dropped} for name in names}} if mixed else {})
-  return common.finish_run(run, state, step, progress, ("eval/pass@1", "eval/heldout_loss", "train/loss"),
+  return common.finish_run(run, state, step, progress,
+                           {"eval/pass@1": "higher", "eval/heldout_loss": "lower", "train/loss": "lower"},
                            budget_reached=budget_reached,
                            sft_examples=sum(len(e) for e in train_sets.values()),
                            sft_examples_dropped=sum(c.num_dropped for c in counts.values()), **extra_summary)

@@ -93,6 +93,62 @@ def test_a_bad_config_file_name_or_mesh_ends_in_one_line_before_any_workdir(tmp_
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / str(i)).exists(), (name, err[-2000:])
 
 
+def _files(root: Path) -> dict[str, bytes]:
+  """Every file under `root` with its bytes (directories show as their files)."""
+  return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.xdist_group("sft_quick")
+def test_another_trainers_workdir_and_a_file_as_workdir_are_refused_leaving_them_as_they_are(sft_quick_run,
+                                                                                             tmp_path):
+  from configs import grpo_arithmetic
+  from experiments import grpo
+  from r1jax.checks import SettingsError
+
+  a_file = tmp_path / "notes.txt"
+  a_file.write_text("not a run")
+  filed = _cli("sft", TINY + [f"--workdir={a_file}"])  # meanwhile, a one-step SFT run
+  sft_dir = tmp_path / "sft"  # a copy of a finished SFT run: checkpoints, metrics, summary, its hf/ export
+  shutil.copytree(sft_quick_run["workdir"], sft_dir)
+  before = _files(sft_dir)
+  assert {"config.json", "metrics.jsonl", "summary.json", "hf/config.json"} <= before.keys()
+  assert any(k.startswith("checkpoints/") for k in before)
+  assert json.loads(before["config.json"])["trainer"] == "sft"
+  # SettingsError: the command line's `error: <message>` and status 2, as for every bad setting.
+  with pytest.raises(SettingsError) as refused:
+    grpo.train(grpo_arithmetic.get_config("quick"), sft_dir)
+  assert str(refused.value) == (f"--workdir={sft_dir} holds a run of the sft trainer, not of grpo, and is left as "
+                                "it is: give the grpo run another --workdir")
+  assert _files(sft_dir) == before  # no checkpoint restored into GRPO, no log cut, config.json and summary kept
+  rc, err = _wait(filed)
+  assert rc == 2 and "Traceback" not in err, err[-3000:]
+  assert _last_line(err) == (f"error: --workdir={a_file} is a file, not a directory: name a new directory, or the "
+                             "workdir of a run to resume")
+  assert a_file.read_text() == "not a run"
+
+
+def test_a_workdir_from_before_runs_recorded_their_trainer_is_known_by_its_sections(tmp_path):
+  from r1jax.checks import SettingsError
+  from r1jax.trainers import common, settings
+
+  for cls, trainer in ((settings.SFTSettings, "sft"), (settings.GRPOSettings, "grpo"),
+                       (settings.DistillSettings, "distill"), (settings.RewardModelSettings, "reward_model")):
+    workdir = tmp_path / trainer
+    workdir.mkdir()
+    (workdir / "config.json").write_text(json.dumps(settings.to_dict(cls())))  # no "trainer" in it
+    assert common.workdir_trainer(workdir) == trainer
+    assert common.claim_workdir(trainer, workdir) == workdir  # it resumes
+    other = "sft" if trainer != "sft" else "grpo"
+    with pytest.raises(SettingsError, match=f"holds a run of the {trainer} trainer, not of {other},"):
+      common.claim_workdir(other, workdir)
+  export = tmp_path / "hf"  # a Hugging Face export is no run to resume: its config.json is never overwritten
+  export.mkdir()
+  (export / "config.json").write_text('{"model_type": "qwen2"}')
+  with pytest.raises(SettingsError, match="config.json that is not an r1jax run's settings"):
+    common.claim_workdir("sft", export)
+  assert (export / "config.json").read_text() == '{"model_type": "qwen2"}'
+
+
 def _chattr_works(tmp_path: Path) -> bool:
   probe = tmp_path / "chattr_probe"
   probe.mkdir()
