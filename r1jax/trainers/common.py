@@ -142,14 +142,24 @@ def init_state(cfg: ModelConfig, params: Any, optimizer: OptimizerConfig, mesh, 
   return state, shardings, tx, schedule
 
 
-def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int, key: str = "config.task"):
-  """`n` rows of the task's `split`; a bad task name or knob is an error naming the section `key`."""
+def load_rows(task: settings_lib.TaskSettings, split: str, n: int, seed: int, key: str = "config.task",
+              own_count_error: bool = False):
+  """`n` rows of the task's `split`; a bad task name or knob is an error naming the section `key`, and so is more
+  rows asked than the split holds (naming `key`.n_train or .n_test where `n` is that setting, and the count that
+  fits; with `own_count_error` that error stays the task's TooFewRows, for a caller that words its own fix)."""
   if task.name not in tasks.TASKS:
     raise SettingsError(f"{key}.name: unknown task {task.name!r}; valid: {', '.join(tasks.names())}")
   try:
     return tasks.load(task.name, split=split, n=n, seed=seed, **task.knobs)
   except TypeError as e:  # an unknown knob
     raise SettingsError(f"{key}.knobs: {e}") from None
+  except tasks.common.TooFewRows as e:
+    if own_count_error:
+      raise
+    setting = (f"{key}.n_train" if split == "train" and n == task.n_train else
+               f"{key}.n_test" if split != "train" and n == task.n_test else None)
+    fix = f"set {setting}={e.available} or fewer" if setting else f"ask for {e.available} rows or fewer"
+    raise SettingsError(f"{e} in its {split!r} split: {fix}") from None
 
 
 def fit_prompts(tokenizer: Any, rows: Sequence[Mapping[str, Any]], task: settings_lib.TaskSettings, split: str

@@ -28,11 +28,13 @@ from r1jax.trainers.settings import EvaluateSettings
 
 
 def _run_settings(run_dir: Path) -> Any:
-  """The settings a run directory was trained with (from its config.json: the settings and the trainer's name)."""
+  """The settings a run directory was trained with (from its config.json: the settings and the trainer's name).
+  Names the run registered in its own process (a notebook's reward, loss or task) need not be registered here."""
   raw = json.loads((run_dir / "config.json").read_text())
   trainer = raw.pop("trainer", None) or common.workdir_trainer(run_dir)
   cls = {"grpo": settings.GRPOSettings, "distill": settings.DistillSettings}.get(trainer, settings.SFTSettings)
-  return settings.parse(cls, raw, key=str(run_dir / "config.json"))
+  with settings.names_unchecked():
+    return settings.parse(cls, raw, key=str(run_dir / "config.json"))
 
 
 def load_checkpoint(path: str, model: settings.ModelSettings) -> tuple[ModelConfig, Any, str]:
@@ -77,7 +79,7 @@ def held_out_rows(task: settings.TaskSettings, seed: int) -> list:
   """The task's `eval_split` rows, `task.n_test` of them; more than the split holds is an error naming
   config.task.n_test, the rows there are and how to evaluate them (never a silent cut to fewer rows)."""
   try:
-    return list(common.load_rows(task, task.eval_split, task.n_test, seed))
+    return list(common.load_rows(task, task.eval_split, task.n_test, seed, own_count_error=True))
   except tasks.common.TooFewRows as e:
     hint = f"set --config.task.n_test={e.available} to evaluate every one of them"
     fraction = task.knobs.get("test_fraction", tasks.common.DEFAULT_TEST_FRACTION)

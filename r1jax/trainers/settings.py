@@ -19,6 +19,8 @@ these dataclasses; `configs/*.py` start from `to_config(...)` of the defaults an
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import difflib
 import math
@@ -46,10 +48,25 @@ PROMPT_POLICIES = ("error", "drop", "truncate_left")
 MODEL_REWARD = "reward_model"  # the reward a trainer builds from config.reward_model (GRPO), not a registered one
 
 
+_NAMES_CHECKED = contextvars.ContextVar("r1jax_settings_names_checked", default=True)
+
+
+@contextlib.contextmanager
+def names_unchecked():
+  """Settings made inside skip the registry lookups of `registered`: for reading back a run's stored config.json,
+  whose rewards, losses or tasks a notebook may have registered in another process (what is read back is the
+  model, tokenizer, mesh and optimizer, which those names do not change). Shapes and ranges are still checked."""
+  token = _NAMES_CHECKED.set(False)
+  try:
+    yield
+  finally:
+    _NAMES_CHECKED.reset(token)
+
+
 def registered(value: str, valid: Collection[str], key: str, kind: str) -> None:
   """`value` is one of the names `valid` (a registry, read now); else a SettingsError naming `key` and the value,
-  with the close names first (a typo's likely fix) and then every valid one."""
-  if value in valid:
+  with the close names first (a typo's likely fix) and then every valid one. Inside `names_unchecked()`: no check."""
+  if value in valid or not _NAMES_CHECKED.get():
     return
   names = sorted(valid)
   close = difflib.get_close_matches(str(value), names, n=3)

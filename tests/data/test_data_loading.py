@@ -1,5 +1,6 @@
 """File-backed tasks (GSM8K and MATH formats) and the loader: local files, splits, and clear errors."""
 
+import dataclasses
 import json
 import os
 
@@ -84,6 +85,26 @@ def test_test_fraction_1_makes_a_whole_file_the_test_split(tmp_path, cache):
   assert (err.value.asked, err.value.available) == (101, 100)
   with pytest.raises(ValueError, match=r"qa\.jsonl: test_fraction=1\.0 makes every row a test row .* no 'train'"):
     tasks.load("file", "train", test_fraction=1.0, **knobs)
+
+
+def test_a_trainer_asking_more_rows_than_a_split_holds_names_its_setting(tmp_path, cache):
+  """SFT, GRPO and distillation load their rows through trainers.common.load_rows: a count above the split's rows is
+  one SettingsError naming config.task.n_train or n_test and the count that fits, not a traceback."""
+  from r1jax.checks import SettingsError
+  from r1jax.trainers import common, settings
+
+  rows = [{"q": f"{a} + {b}", "a": str(a + b)} for a in range(10) for b in range(10)]
+  knobs = dict(path=write_jsonl(tmp_path / "qa.jsonl", rows), question_field="q", answer_field="a", cache_dir=cache)
+  task = settings.TaskSettings(name="file", knobs=knobs, n_train=1000, n_test=5)
+  with pytest.raises(SettingsError, match=r"qa\.jsonl: 1000 rows asked but only \d+ available in its 'train' split: "
+                                          r"set config\.task\.n_train=\d+ or fewer$"):
+    common.load_rows(task, "train", task.n_train, 0)
+  assert len(common.load_rows(task, "test", task.n_test, 0)) == 5
+  task = dataclasses.replace(task, n_test=1000)
+  with pytest.raises(SettingsError, match=r"in its 'test' split: set config\.task\.n_test=\d+ or fewer$"):
+    common.load_rows(task, "test", task.n_test, 0)
+  with pytest.raises(SettingsError, match=r"in its 'test' split: ask for \d+ rows or fewer$"):  # another count
+    common.load_rows(task, "test", 999, 0)
 
 
 def test_missing_field_names_file_and_field(tmp_path, cache):

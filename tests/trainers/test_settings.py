@@ -195,6 +195,28 @@ def test_names_registered_before_parsing_are_accepted():
     templates.TEMPLATES.pop("template_probe")
 
 
+def test_a_stored_run_config_naming_another_processs_registrations_reads_back(tmp_path):
+  """A run trained with a reward, loss and template a notebook registered in its own process is read back here (to
+  restore its newest checkpoint for evaluation), where those names are not registered."""
+  import json
+
+  from r1jax.trainers import evaluate
+
+  c = _with(settings.GRPOSettings, "rewards", {"notebook_reward": 1.0})
+  c["grpo"]["loss_type"] = "notebook_loss"
+  c["task"]["template"] = "notebook_template"
+  with pytest.raises(SettingsError, match="no registered"):
+    settings.parse(settings.GRPOSettings, c)
+  run = tmp_path / "run"
+  (run / "checkpoints").mkdir(parents=True)
+  (run / "config.json").write_text(json.dumps({**c, "trainer": "grpo"}))
+  trained = evaluate._run_settings(run)
+  assert (trained.rewards, trained.grpo.loss_type, trained.task.template) == (
+      {"notebook_reward": 1.0}, "notebook_loss", "notebook_template")
+  with pytest.raises(SettingsError, match="no registered"):  # the lookups are back outside the read-back
+    settings.parse(settings.GRPOSettings, c)
+
+
 def test_init_from_a_run_directory_names_its_hf_export(tmp_path):
   run = tmp_path / "runs" / "sft"
   (run / "checkpoints").mkdir(parents=True)
