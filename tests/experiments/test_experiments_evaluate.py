@@ -86,28 +86,20 @@ def test_evaluating_a_run_without_export_restores_its_newest_checkpoint(tmp_path
   assert _texts(tmp_path / "eval") == texts and got["eval/pass@1"] == want["eval/pass@1"]
 
 
-def test_the_command_line_evaluates_a_local_file_task(sft_quick_run, tmp_path):
-  workdir = tmp_path / "eval"
-  proc = _evaluate_file(f"{sft_quick_run['workdir']}/hf", _qa_file(tmp_path / "qa.jsonl"), workdir,
-                        "--config.task.n_test=8", "--config.eval.num_prompts=8", "--config.eval.num_samples=2",
-                        "--config.eval.ks=(1,2)", "--config.eval.max_new_tokens=16")
-  assert proc.returncode == 0, proc.stderr[-3000:]
-  assert "| pass@1 |" in proc.stdout and proc.stderr.strip().splitlines()[-1].startswith("evaluate: pass@1")
-  result = json.loads((workdir / "eval.json").read_text())
-  assert result["task"] == "file" and result["eval/prompts"] == 8
-  assert sum(1 for _ in (workdir / "eval_samples.jsonl").open()) == 16 and not (workdir / "checkpoints").exists()
-
-
-def test_the_file_variant_evaluates_every_row_of_a_single_file(sft_quick_run, tmp_path):
-  """The whole file is the test split (it used to be the ~10% of it that hashed into "test"): n_test=100 of a
-  100-row file evaluates each row once, and the output says how many."""
+def test_the_command_line_evaluates_every_row_of_a_local_file(sft_quick_run, tmp_path):
+  """`experiments.evaluate` with the file variant on a local question/answer file: the whole file is the test split
+  (it used to be the ~10% of it that hashed into "test"), n_test=100 of a 100-row file evaluates each row once, the
+  output says how many, and it writes its table, json and samples but no checkpoint."""
   data = _qa_file(tmp_path / "qa.jsonl")
   workdir = tmp_path / "eval"
   proc = _evaluate_file(f"{sft_quick_run['workdir']}/hf", data, workdir, "--config.task.n_test=100",
                         "--config.eval.num_samples=1", "--config.eval.ks=(1,)", "--config.eval.max_new_tokens=8")
   assert proc.returncode == 0, proc.stderr[-3000:]
-  assert "on 100 prompts" in proc.stderr.strip().splitlines()[-1] and "(100 prompts x 1 samples)" in proc.stdout
-  assert json.loads((workdir / "eval.json").read_text())["eval/prompts"] == 100
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith("evaluate: pass@1") and "on 100 prompts" in last
+  assert "| pass@1 |" in proc.stdout and "(100 prompts x 1 samples)" in proc.stdout
+  result = json.loads((workdir / "eval.json").read_text())
+  assert result["task"] == "file" and result["eval/prompts"] == 100 and not (workdir / "checkpoints").exists()
   questions = [json.loads(x)["question"] for x in (workdir / "eval_samples.jsonl").read_text().splitlines()]
   assert sorted(questions) == sorted(json.loads(x)["problem"] for x in data.read_text().splitlines())
 
